@@ -1,0 +1,87 @@
+"""Who is looking: roles, permissions and the Viewer that every query takes. No Streamlit here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from dashboard.reference import TLP_ORDER, TRACK_IDS
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    OFFICIAL = "official"
+    COORDINATOR = "coordinator"
+    PARTNER = "partner"
+
+
+class Permission(StrEnum):
+    VIEW_OVERVIEW = "view_overview"
+    VIEW_INCIDENTS = "view_incidents"
+    VIEW_NORMS = "view_norms"
+    VIEW_PARTNERSHIPS = "view_partnerships"
+    EXPORT_BRIEFING = "export_briefing"
+    UPLOAD = "upload"
+    SHARE = "share"
+    MANAGE_USERS = "manage_users"
+
+
+_READ = {
+    Permission.VIEW_OVERVIEW,
+    Permission.VIEW_INCIDENTS,
+    Permission.VIEW_NORMS,
+    Permission.VIEW_PARTNERSHIPS,
+}
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.ADMIN: frozenset(Permission),
+    Role.OFFICIAL: frozenset(_READ | {Permission.EXPORT_BRIEFING}),
+    Role.COORDINATOR: frozenset(_READ | {Permission.EXPORT_BRIEFING, Permission.UPLOAD, Permission.SHARE}),
+    Role.PARTNER: frozenset(_READ),
+}
+
+
+def tlp_rank(tlp: str) -> int:
+    """Position of a TLP level from 0 (CLEAR) to 4 (RED)."""
+    return TLP_ORDER.index(tlp)
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The person (or share link) a query runs for: role, tracks, TLP ceiling and organisation."""
+
+    name: str
+    role: Role
+    tracks: frozenset[str]
+    tlp_ceiling: str
+    organisation: str
+    permissions: frozenset[Permission] = field(default=frozenset())
+
+    def __post_init__(self) -> None:
+        if self.tlp_ceiling not in TLP_ORDER:
+            raise ValueError(f"unknown TLP ceiling {self.tlp_ceiling!r}")
+        unknown = set(self.tracks) - set(TRACK_IDS)
+        if unknown:
+            raise ValueError(f"unknown tracks {sorted(unknown)}")
+        if not self.permissions:
+            object.__setattr__(self, "permissions", ROLE_PERMISSIONS[self.role])
+
+    def can(self, permission: Permission) -> bool:
+        """True when the viewer holds the permission."""
+        return permission in self.permissions
+
+    @property
+    def visible_tlp(self) -> tuple[str, ...]:
+        """TLP levels within the ceiling; AMBER+STRICT is further limited to the viewer's own organisation."""
+        return TLP_ORDER[: tlp_rank(self.tlp_ceiling) + 1]
+
+
+def local_admin(organisation: str) -> Viewer:
+    """The viewer the app runs as until accounts exist: an administrator of every track, cleared for TLP:RED."""
+    return Viewer(
+        name="local-admin",
+        role=Role.ADMIN,
+        tracks=frozenset(TRACK_IDS),
+        tlp_ceiling="red",
+        organisation=organisation,
+    )

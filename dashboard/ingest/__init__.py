@@ -1,0 +1,1 @@
+"""Ingest: read -> map columns -> normalise -> validate -> diff -> commit as a dataset version."""

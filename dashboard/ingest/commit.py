@@ -1,0 +1,238 @@
+"""Commit normalised rows of one layer and track as a new numbered dataset version, in one transaction.
+
+The frames handed in are already validated and in the canonical shape of our templates, with list cells
+as Python lists (see dashboard.templates). Nothing here parses files or guesses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Engine, func, insert, select, text, update
+from sqlalchemy.orm import Session
+
+from dashboard import audit
+from dashboard.db import transaction
+from dashboard.models import (
+    DatasetVersion,
+    Incident,
+    IncidentInitiator,
+    IncidentNorm,
+    IncidentSector,
+    IncidentTarget,
+    NormAssessment,
+    Partnership,
+    PartnershipCountry,
+    PartnershipParty,
+    utcnow,
+)
+
+BATCH = 5_000
+
+
+@dataclass(frozen=True)
+class VersionMeta:
+    """Who uploaded what: recorded on the dataset version and in the audit trail."""
+
+    layer: str
+    track_id: str
+    uploaded_by: str
+    file_name: str
+    sha256: str
+    mode: str = "append"  # append | replace | seed
+    rows_total: int | None = None
+    rows_warning: int = 0
+    rows_skipped: int = 0
+    synthetic: bool = False
+    note: str = ""
+
+
+def _allocate_ids(session: Session, model: type, n: int) -> list[int]:
+    """Reserve n primary keys for bulk inserts that also write child rows."""
+    if n == 0:
+        return []
+    if session.bind.dialect.name == "postgresql":
+        seq = f"{model.__tablename__}_id_seq"  # table names are our own constants, not input
+        return list(session.scalars(text("SELECT nextval(CAST(:s AS regclass)) FROM generate_series(1, :n)"),
+                                     {"s": seq, "n": n}))
+    # SQLite: this transaction already holds the write lock (the version row was inserted first).
+    start = (session.scalar(select(func.max(model.id))) or 0) + 1
+    return list(range(start, start + n))
+
+
+def _bulk(session: Session, model: type, rows: list[dict[str, Any]]) -> None:
+    for i in range(0, len(rows), BATCH):
+        session.execute(insert(model), rows[i : i + BATCH])
+
+
+def _none(value: Any) -> Any:
+    if value is None:
+        return None
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    if hasattr(value, "item"):  # numpy scalar -> Python
+        return value.item()
+    if isinstance(value, pd.Timestamp):
+        return value.date()
+    return value
+
+
+def _common(row: dict[str, Any], meta: VersionMeta, version_id: int) -> dict[str, Any]:
+    return {
+        "track_id": meta.track_id,
+        "tlp": row["tlp"],
+        "owner_org": row.get("owner_org") or "",
+        "dataset_version_id": version_id,
+    }
+
+
+def _write_incidents(session: Session, frame: pd.DataFrame, meta: VersionMeta, version_id: int) -> None:
+    ids = _allocate_ids(session, Incident, len(frame))
+    main, targets, initiators, sectors, norms = [], [], [], [], []
+    for new_id, row in zip(ids, frame.to_dict("records")):
+        main.append(
+            {
+                "id": new_id,
+                "source_id": row.get("source_id") or "",
+                "title": row["title"],
+                "description": row.get("description") or "",
+                "start_date": _none(row["start_date"]),
+                "end_date": _none(row.get("end_date")),
+                "incident_type_id": row["incident_type"],
+                "severity": _none(row.get("severity")),
+                "initiator_name": row.get("initiator_name") or "",
+                "initiator_category": row.get("initiator_category") or "",
+                "attribution_basis": row.get("attribution_basis") or "",
+                "confidence": row.get("confidence") or "unknown",
+                "source_urls": list(row.get("source_urls") or []),
+                "original": row.get("original") or {},
+                **_common(row, meta, version_id),
+            }
+        )
+        targets += [{"incident_id": new_id, "iso3": c} for c in dict.fromkeys(row["target_countries"])]
+        initiators += [{"incident_id": new_id, "iso3": c} for c in dict.fromkeys(row.get("initiator_countries") or [])]
+        sectors += [{"incident_id": new_id, "sector_id": s} for s in dict.fromkeys(row.get("sectors") or [])]
+        norms += [{"incident_id": new_id, "item_id": n} for n in dict.fromkeys(row.get("norms") or [])]
+    _bulk(session, Incident, main)
+    _bulk(session, IncidentTarget, targets)
+    _bulk(session, IncidentInitiator, initiators)
+    _bulk(session, IncidentSector, sectors)
+    _bulk(session, IncidentNorm, norms)
+
+
+def _write_norms(session: Session, frame: pd.DataFrame, meta: VersionMeta, version_id: int) -> None:
+    rows = [
+        {
+            "iso3": row["iso3"],
+            "item_id": row["item_id"],
+            "assessed_on": _none(row["assessed_on"]),
+            "round_label": row.get("round_label") or "",
+            "status": row["status"],
+            "evidence_url": row.get("evidence_url") or "",
+            "assessor": row.get("assessor") or "",
+            "note": row.get("note") or "",
+            **_common(row, meta, version_id),
+        }
+        for row in frame.to_dict("records")
+    ]
+    _bulk(session, NormAssessment, rows)
+
+
+def _write_partnerships(session: Session, frame: pd.DataFrame, meta: VersionMeta, version_id: int) -> None:
+    ids = _allocate_ids(session, Partnership, len(frame))
+    main, countries, parties = [], [], []
+    for new_id, row in zip(ids, frame.to_dict("records")):
+        main.append(
+            {
+                "id": new_id,
+                "source_id": row.get("source_id") or "",
+                "name": row["name"],
+                "kind": row["kind"],
+                "focus": row.get("focus") or "",
+                "description": row.get("description") or "",
+                "start_date": _none(row.get("start_date")),
+                "end_date": _none(row.get("end_date")),
+                "status": row["status"],
+                "last_tested": _none(row.get("last_tested")),
+                "funding_usd": _none(row.get("funding_usd")),
+                "funder": row.get("funder") or "",
+                "url": row.get("url") or "",
+                **_common(row, meta, version_id),
+            }
+        )
+        countries += [{"partnership_id": new_id, "iso3": c} for c in dict.fromkeys(row.get("countries") or [])]
+        parties += [
+            {"partnership_id": new_id, "name": name, "party_type": ptype, "iso3": iso3 or None}
+            for name, ptype, iso3 in (row.get("parties") or [])
+        ]
+    _bulk(session, Partnership, main)
+    _bulk(session, PartnershipCountry, countries)
+    _bulk(session, PartnershipParty, parties)
+
+
+WRITERS = {"incidents": _write_incidents, "norms": _write_norms, "partnerships": _write_partnerships}
+
+
+def commit_version(engine: Engine, meta: VersionMeta, frame: pd.DataFrame) -> int:
+    """Store the rows as a new active dataset version (replace mode deactivates the earlier ones); returns its id."""
+    if meta.layer not in WRITERS:
+        raise ValueError(f"unknown layer {meta.layer!r}")
+    with transaction(engine) as session:
+        number = (
+            session.scalar(
+                select(func.max(DatasetVersion.number)).where(
+                    DatasetVersion.layer == meta.layer, DatasetVersion.track_id == meta.track_id
+                )
+            )
+            or 0
+        ) + 1
+        base = None
+        if meta.mode == "replace":
+            session.execute(
+                update(DatasetVersion)
+                .where(DatasetVersion.layer == meta.layer, DatasetVersion.track_id == meta.track_id)
+                .values(status="inactive")
+            )
+        version_id = session.scalar(
+            insert(DatasetVersion)
+            .values(
+                layer=meta.layer,
+                track_id=meta.track_id,
+                number=number,
+                uploaded_by=meta.uploaded_by,
+                uploaded_at=utcnow(),
+                file_name=meta.file_name,
+                sha256=meta.sha256,
+                mode=meta.mode,
+                status="active",
+                base_version_id=base,
+                rows_total=len(frame) + meta.rows_skipped if meta.rows_total is None else meta.rows_total,
+                rows_stored=len(frame),
+                rows_warning=meta.rows_warning,
+                rows_skipped=meta.rows_skipped,
+                synthetic=meta.synthetic,
+                note=meta.note,
+            )
+            .returning(DatasetVersion.id)
+        )
+        WRITERS[meta.layer](session, frame, meta, version_id)
+        audit.record(
+            session,
+            meta.uploaded_by,
+            "dataset.commit",
+            "dataset_version",
+            str(version_id),
+            layer=meta.layer,
+            track=meta.track_id,
+            number=number,
+            file_name=meta.file_name,
+            sha256=meta.sha256,
+            mode=meta.mode,
+            rows_stored=len(frame),
+        )
+    return version_id
