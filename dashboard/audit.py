@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 from dashboard.models import AuditEvent, utcnow
 
 
-def record(session: Session, actor: str, action: str, object_type: str = "", object_id: str = "",
-           **detail: Any) -> None:
+def record(
+    session: Session, actor: str, action: str, object_type: str = "", object_id: str = "", **detail: Any
+) -> None:
     """Add one audit event to the session's transaction."""
     session.execute(
         insert(AuditEvent).values(

@@ -25,11 +25,7 @@ class InitReport:
     @property
     def changed(self) -> bool:
         """True when anything was written."""
-        return (
-            self.schema_before != self.schema_after
-            or any(self.reference_added.values())
-            or bool(self.demo_versions)
-        )
+        return self.schema_before != self.schema_after or any(self.reference_added.values()) or bool(self.demo_versions)
 
 
 def has_data(engine: Engine) -> bool:

@@ -28,18 +28,61 @@ ROUNDS = [dt.date(2023, 6, 30), dt.date(2024, 6, 30), dt.date(2025, 6, 30), dt.d
 
 # Relative incident exposure of target states (others in the track get 1).
 EXPOSURE = {
-    "indo-pacific": {"AUS": 9, "JPN": 8, "IND": 9, "KOR": 7, "USA": 6, "PHL": 6, "VNM": 5, "SGP": 5, "IDN": 5,
-                     "MYS": 4, "THA": 4, "NZL": 3, "PAK": 3, "BGD": 2, "TLS": 1, "PNG": 2, "FJI": 2},
-    "eastern-europe": {"UKR": 16, "POL": 8, "EST": 5, "LVA": 4, "LTU": 5, "MDA": 5, "GEO": 4, "CZE": 4,
-                       "ROU": 4, "ARM": 3, "AZE": 2, "BGR": 3, "SVK": 2, "HUN": 2, "RUS": 3, "SRB": 2, "MNE": 2},
+    "indo-pacific": {
+        "AUS": 9,
+        "JPN": 8,
+        "IND": 9,
+        "KOR": 7,
+        "USA": 6,
+        "PHL": 6,
+        "VNM": 5,
+        "SGP": 5,
+        "IDN": 5,
+        "MYS": 4,
+        "THA": 4,
+        "NZL": 3,
+        "PAK": 3,
+        "BGD": 2,
+        "TLS": 1,
+        "PNG": 2,
+        "FJI": 2,
+    },
+    "eastern-europe": {
+        "UKR": 16,
+        "POL": 8,
+        "EST": 5,
+        "LVA": 4,
+        "LTU": 5,
+        "MDA": 5,
+        "GEO": 4,
+        "CZE": 4,
+        "ROU": 4,
+        "ARM": 3,
+        "AZE": 2,
+        "BGR": 3,
+        "SVK": 2,
+        "HUN": 2,
+        "RUS": 3,
+        "SRB": 2,
+        "MNE": 2,
+    },
 }
 # Suspected initiator states and their weights; "" stands for no named state.
 INITIATORS = {
     "indo-pacific": {"": 40, "CHN": 30, "PRK": 15, "RUS": 8, "IRN": 4, "VNM": 3},
     "eastern-europe": {"": 35, "RUS": 50, "BLR": 6, "CHN": 6, "PRK": 2, "IRN": 1},
 }
-TYPES = ["disruption", "ransomware", "espionage", "hack-and-leak", "defacement", "hijacking", "supply-chain",
-         "information-operation", "other"]
+TYPES = [
+    "disruption",
+    "ransomware",
+    "espionage",
+    "hack-and-leak",
+    "defacement",
+    "hijacking",
+    "supply-chain",
+    "information-operation",
+    "other",
+]
 TYPE_WEIGHTS = {"indo-pacific": [12, 22, 34, 6, 8, 6, 6, 4, 2], "eastern-europe": [30, 16, 22, 8, 10, 5, 4, 4, 1]}
 # Mean severity by type (CISA NCISS 0-5).
 TYPE_SEVERITY = dict(zip(TYPES, [2.6, 2.5, 2.2, 2.0, 1.1, 1.5, 2.9, 1.4, 1.0]))
@@ -64,12 +107,22 @@ SURGES = [
     ("indo-pacific", "PHL", "espionage", "2026-07", 4, 4.0),
     ("indo-pacific", "SGP", "supply-chain", "2026-09", 2, 5.0),
 ]
-ATTRIBUTION = ["technical analysis by a national CERT", "private-sector threat report", "official government attribution",
-               "media reporting", "self-attribution by the group"]
-INITIATOR_NAMES = {"CHN": "APT-Panda (synthetic)", "PRK": "Lazarus-like cluster (synthetic)",
-                   "RUS": "Sandworm-like cluster (synthetic)", "BLR": "Ghostwriter-like cluster (synthetic)",
-                   "IRN": "Charming-like cluster (synthetic)", "VNM": "Ocean-like cluster (synthetic)",
-                   "": "Unattributed actor (synthetic)"}
+ATTRIBUTION = [
+    "technical analysis by a national CERT",
+    "private-sector threat report",
+    "official government attribution",
+    "media reporting",
+    "self-attribution by the group",
+]
+INITIATOR_NAMES = {
+    "CHN": "APT-Panda (synthetic)",
+    "PRK": "Lazarus-like cluster (synthetic)",
+    "RUS": "Sandworm-like cluster (synthetic)",
+    "BLR": "Ghostwriter-like cluster (synthetic)",
+    "IRN": "Charming-like cluster (synthetic)",
+    "VNM": "Ocean-like cluster (synthetic)",
+    "": "Unattributed actor (synthetic)",
+}
 TLP_IDS = ["clear", "green", "amber", "amber+strict", "red"]
 TLP_WEIGHTS = [44, 26, 18, 8, 4]
 
@@ -105,8 +158,11 @@ def generate_incidents(n: int, rng: np.random.Generator) -> pd.DataFrame:
     trend = 1 + 0.35 * m_idx / len(months)
     members = track_members()
     cells_track, cells_country, cells_month, cells_type, weights = [], [], [], [], []
-    surge_index = {(t, c, str(mo)): (ty, f) for t, c, ty, first, k, f in SURGES
-                   for mo in pd.period_range(first, periods=k, freq="M")}
+    surge_index = {
+        (t, c, str(mo)): (ty, f)
+        for t, c, ty, first, k, f in SURGES
+        for mo in pd.period_range(first, periods=k, freq="M")
+    }
     for track in ("indo-pacific", "eastern-europe"):
         for iso3 in members[track]:
             base = EXPOSURE[track].get(iso3, 1)
@@ -162,8 +218,11 @@ def generate_incidents(n: int, rng: np.random.Generator) -> pd.DataFrame:
         p = np.asarray(list(table.values()), dtype=float)
         initiator[sel] = rng.choice(keys, size=int(sel.sum()), p=p / p.sum())
     initiator[initiator == c_country] = ""  # no state attacks itself in this demo
-    category = np.where(initiator == "", np.where(itype == "ransomware", "criminal", "unknown"),
-                        np.where(rng.random(n) < 0.6, "state-affiliated", "state"))
+    category = np.where(
+        initiator == "",
+        np.where(itype == "ransomware", "criminal", "unknown"),
+        np.where(rng.random(n) < 0.6, "state-affiliated", "state"),
+    )
     category = np.where((initiator != "") & (itype == "ransomware"), "non-state (territory of state)", category)
     confidence = np.where(initiator == "", "unknown", rng.choice(["low", "medium", "high"], n, p=[0.3, 0.45, 0.25]))
 
@@ -208,16 +267,23 @@ def generate_incidents(n: int, rng: np.random.Generator) -> pd.DataFrame:
     frame["initiator_countries"] = [[i] if i else [] for i in initiator]
     frame["sectors"] = sectors
     frame["norms"] = [
-        _implicated(ty, secs, cert, cat, critical)
-        for ty, secs, cert, cat in zip(itype, sectors, cert_victim, category)
+        _implicated(ty, secs, cert, cat, critical) for ty, secs, cert, cat in zip(itype, sectors, cert_victim, category)
     ]
     frame["title"] = (
-        SYNTHETIC_TAG + " " + frame["incident_type"].map(type_names) + " against "
-        + pd.Series(sec1).map(sector_names).str.lower() + " in " + t1.map(country_names)
+        SYNTHETIC_TAG
+        + " "
+        + frame["incident_type"].map(type_names)
+        + " against "
+        + pd.Series(sec1).map(sector_names).str.lower()
+        + " in "
+        + t1.map(country_names)
     )
     frame["description"] = (
         "Synthetic demo record, not a real incident. Generated for "
-        + frame["track"] + " with severity " + frame["severity"].astype(str) + "."
+        + frame["track"]
+        + " with severity "
+        + frame["severity"].astype(str)
+        + "."
     )
     frame["source_urls"] = [[f"https://example.org/synthetic/incident/{i}"] for i in frame["source_id"]]
     return frame.sort_values(["start_date", "source_id"], kind="stable").reset_index(drop=True)
@@ -245,7 +311,8 @@ def generate_norms(rng: np.random.Generator) -> pd.DataFrame:
     statuses = np.array(["not_started", "in_progress", "implemented"], dtype=object)
     rows = []
     for track in ("indo-pacific", "eastern-europe"):
-        track_items = items[items["framework_id"].map(lambda f: track in frameworks[f])]["id"].tolist()
+        applies = {f for f, tracks in frameworks.items() if track in tracks}
+        track_items = items[items["framework_id"].isin(applies)]["id"].tolist()
         for iso3 in members[track]:
             maturity = rng.beta(2, 2)
             level = (rng.random(len(track_items)) < maturity).astype(int) + (rng.random(len(track_items)) < maturity)
@@ -256,11 +323,26 @@ def generate_norms(rng: np.random.Generator) -> pd.DataFrame:
                     level = np.clip(level + (step < 0.25) - (step > 0.97), 0, 2)
                 tlp = rng.choice(TLP_IDS[:3], size=len(track_items), p=[0.6, 0.3, 0.1])
                 for j, item in enumerate(track_items):
-                    rows.append((track, iso3, item, when, f"{when.year} round",
-                                 "unknown" if unknown[j] else statuses[level[j]], tlp[j]))
+                    rows.append(
+                        (
+                            track,
+                            iso3,
+                            item,
+                            when,
+                            f"{when.year} round",
+                            "unknown" if unknown[j] else statuses[level[j]],
+                            tlp[j],
+                        )
+                    )
     frame = pd.DataFrame(rows, columns=["track", "iso3", "item_id", "assessed_on", "round_label", "status", "tlp"])
-    frame["evidence_url"] = ("https://example.org/synthetic/evidence/" + frame["iso3"] + "/"
-                             + frame["item_id"].str.replace(":", "-") + "/" + frame["assessed_on"].astype(str))
+    frame["evidence_url"] = (
+        "https://example.org/synthetic/evidence/"
+        + frame["iso3"]
+        + "/"
+        + frame["item_id"].str.replace(":", "-")
+        + "/"
+        + frame["assessed_on"].astype(str)
+    )
     frame["assessor"] = "Synthetic assessor"
     frame["owner_org"] = HOST_ORG
     frame["note"] = "Synthetic demo assessment."
@@ -268,17 +350,53 @@ def generate_norms(rng: np.random.Generator) -> pd.DataFrame:
 
 
 HOTLINES = {
-    "indo-pacific": [("CHN", "USA"), ("CHN", "JPN"), ("CHN", "IND"), ("IND", "PAK"), ("CHN", "PHL"), ("CHN", "VNM"),
-                     ("JPN", "KOR"), ("AUS", "CHN"), ("AUS", "IDN"), ("KOR", "CHN"), ("SGP", "MYS"),
-                     ("USA", "PHL"), ("THA", "KHM")],
-    "eastern-europe": [("RUS", "UKR"), ("RUS", "EST"), ("RUS", "LVA"), ("RUS", "LTU"), ("RUS", "POL"),
-                       ("ARM", "AZE"), ("RUS", "GEO"), ("BLR", "POL"), ("BLR", "LTU"), ("SRB", "XKX"),
-                       ("MDA", "ROU"), ("UKR", "POL")],
+    "indo-pacific": [
+        ("CHN", "USA"),
+        ("CHN", "JPN"),
+        ("CHN", "IND"),
+        ("IND", "PAK"),
+        ("CHN", "PHL"),
+        ("CHN", "VNM"),
+        ("JPN", "KOR"),
+        ("AUS", "CHN"),
+        ("AUS", "IDN"),
+        ("KOR", "CHN"),
+        ("SGP", "MYS"),
+        ("USA", "PHL"),
+        ("THA", "KHM"),
+    ],
+    "eastern-europe": [
+        ("RUS", "UKR"),
+        ("RUS", "EST"),
+        ("RUS", "LVA"),
+        ("RUS", "LTU"),
+        ("RUS", "POL"),
+        ("ARM", "AZE"),
+        ("RUS", "GEO"),
+        ("BLR", "POL"),
+        ("BLR", "LTU"),
+        ("SRB", "XKX"),
+        ("MDA", "ROU"),
+        ("UKR", "POL"),
+    ],
 }
-FOCI = ["incident response", "critical infrastructure protection", "cybercrime", "CERT maturity",
-        "cyber diplomacy", "threat information sharing", "election security", "skills and awareness"]
-COMPANIES = ["Telco (synthetic)", "Cloud provider (synthetic)", "Grid operator (synthetic)",
-             "Bank (synthetic)", "Security vendor (synthetic)"]
+FOCI = [
+    "incident response",
+    "critical infrastructure protection",
+    "cybercrime",
+    "CERT maturity",
+    "cyber diplomacy",
+    "threat information sharing",
+    "election security",
+    "skills and awareness",
+]
+COMPANIES = [
+    "Telco (synthetic)",
+    "Cloud provider (synthetic)",
+    "Grid operator (synthetic)",
+    "Bank (synthetic)",
+    "Security vendor (synthetic)",
+]
 
 
 def generate_partnerships(rng: np.random.Generator) -> pd.DataFrame:
@@ -292,15 +410,30 @@ def generate_partnerships(rng: np.random.Generator) -> pd.DataFrame:
             start = START - dt.timedelta(days=int(rng.integers(0, 2000)))
             age = rng.choice([20, 120, 300, 500, 900, -1], p=[0.2, 0.25, 0.2, 0.15, 0.1, 0.1])
             status = "suspended" if (a, b) in {("RUS", "UKR"), ("ARM", "AZE")} else "active"
-            rows.append(dict(track=track, kind="hotline", name=f"{names[a]}-{names[b]} cyber hotline",
-                             countries=[a, b], parties=[(f"Government of {names[a]}", "government", a),
-                                                        (f"Government of {names[b]}", "government", b)],
-                             focus="crisis communication", start_date=start, end_date=None, status=status,
-                             last_tested=None if age < 0 else today - dt.timedelta(days=int(age) + int(rng.integers(0, 30))),
-                             funding_usd=None, funder=""))
+            rows.append(
+                dict(
+                    track=track,
+                    kind="hotline",
+                    name=f"{names[a]}-{names[b]} cyber hotline",
+                    countries=[a, b],
+                    parties=[
+                        (f"Government of {names[a]}", "government", a),
+                        (f"Government of {names[b]}", "government", b),
+                    ],
+                    focus="crisis communication",
+                    start_date=start,
+                    end_date=None,
+                    status=status,
+                    last_tested=None if age < 0 else today - dt.timedelta(days=int(age) + int(rng.integers(0, 30))),
+                    funding_usd=None,
+                    funder="",
+                )
+            )
         country_list = members[track]
         for k in range(62):
-            kind = rng.choice(["capacity-building", "ppp", "poc-network", "mou", "exercise"], p=[0.4, 0.25, 0.1, 0.15, 0.1])
+            kind = rng.choice(
+                ["capacity-building", "ppp", "poc-network", "mou", "exercise"], p=[0.4, 0.25, 0.1, 0.15, 0.1]
+            )
             n_c = 2 if kind == "mou" else int(rng.integers(1, 5))
             cs = list(dict.fromkeys(rng.choice(country_list, size=n_c, replace=False)))
             focus = str(rng.choice(FOCI))
@@ -314,24 +447,53 @@ def generate_partnerships(rng: np.random.Generator) -> pd.DataFrame:
             if kind == "ppp":
                 parties.append((str(rng.choice(COMPANIES)), "company", cs[0]))
             if kind in {"capacity-building", "exercise"}:
-                parties.append((str(rng.choice(["National CERT (synthetic)", "Regional CERT forum (synthetic)"])),
-                                "cert", cs[0]))
-                parties.append((str(rng.choice(["Cyber capacity NGO (synthetic)", "University lab (synthetic)",
-                                                "Regional organisation (synthetic)"])),
-                                str(rng.choice(["ngo", "academia", "international-organisation"])), ""))
+                parties.append(
+                    (str(rng.choice(["National CERT (synthetic)", "Regional CERT forum (synthetic)"])), "cert", cs[0])
+                )
+                parties.append(
+                    (
+                        str(
+                            rng.choice(
+                                [
+                                    "Cyber capacity NGO (synthetic)",
+                                    "University lab (synthetic)",
+                                    "Regional organisation (synthetic)",
+                                ]
+                            )
+                        ),
+                        str(rng.choice(["ngo", "academia", "international-organisation"])),
+                        "",
+                    )
+                )
             if kind == "poc-network":
                 parties = [(f"{names[c]} national PoC", "cert", c) for c in cs]
-            title = {"capacity-building": "capacity-building project", "ppp": "public-private partnership",
-                     "poc-network": "point-of-contact network", "mou": "memorandum of understanding",
-                     "exercise": "exercise"}[kind]
-            rows.append(dict(track=track, kind=kind, name=f"{focus.capitalize()} {title} {k + 1} (synthetic)",
-                             countries=cs, parties=parties, focus=focus, start_date=start,
-                             end_date=end, status=status,
-                             last_tested=(today - dt.timedelta(days=int(rng.integers(10, 600))))
-                             if kind == "poc-network" else None,
-                             funding_usd=float(rng.integers(5, 400) * 10_000) if kind == "capacity-building" else None,
-                             funder=str(rng.choice(["Donor government (synthetic)", "Development bank (synthetic)"]))
-                             if kind == "capacity-building" else ""))
+            title = {
+                "capacity-building": "capacity-building project",
+                "ppp": "public-private partnership",
+                "poc-network": "point-of-contact network",
+                "mou": "memorandum of understanding",
+                "exercise": "exercise",
+            }[kind]
+            rows.append(
+                dict(
+                    track=track,
+                    kind=kind,
+                    name=f"{focus.capitalize()} {title} {k + 1} (synthetic)",
+                    countries=cs,
+                    parties=parties,
+                    focus=focus,
+                    start_date=start,
+                    end_date=end,
+                    status=status,
+                    last_tested=(today - dt.timedelta(days=int(rng.integers(10, 600))))
+                    if kind == "poc-network"
+                    else None,
+                    funding_usd=float(rng.integers(5, 400) * 10_000) if kind == "capacity-building" else None,
+                    funder=str(rng.choice(["Donor government (synthetic)", "Development bank (synthetic)"]))
+                    if kind == "capacity-building"
+                    else "",
+                )
+            )
     frame = pd.DataFrame(rows)
     frame["source_id"] = [f"SYN-P{i:04d}" for i in range(1, len(frame) + 1)]
     tlp = rng.choice(TLP_IDS, size=len(frame), p=[0.4, 0.3, 0.18, 0.08, 0.04])
@@ -365,7 +527,7 @@ def write_template_files(data: DemoData, out_dir: Path) -> dict[str, Path]:
     return paths
 
 
-def seed_database(engine, seed: int = 42, incidents: int = 2000) -> list[int]:  # noqa: ANN001 - Engine
+def seed_database(engine, seed: int = 42, incidents: int = 2000) -> list[int]:
     """Store the demo data as one synthetic dataset version per layer and track; returns the version ids."""
     import hashlib
 

@@ -161,8 +161,19 @@ def strictest_tlp(engine: Engine, viewer: Viewer, layers: Sequence[str] = tuple(
 
 def active_versions(engine: Engine, viewer: Viewer) -> pd.DataFrame:
     """Active dataset versions of the viewer's tracks."""
-    cols = ["id", "layer", "track_id", "number", "uploaded_by", "uploaded_at", "file_name", "sha256", "mode",
-            "rows_stored", "synthetic"]
+    cols = [
+        "id",
+        "layer",
+        "track_id",
+        "number",
+        "uploaded_by",
+        "uploaded_at",
+        "file_name",
+        "sha256",
+        "mode",
+        "rows_stored",
+        "synthetic",
+    ]
     stmt = (
         select(*(getattr(DatasetVersion, c) for c in cols))
         .where(DatasetVersion.status == "active", DatasetVersion.track_id.in_(sorted(viewer.tracks)))
@@ -180,3 +191,15 @@ def shows_synthetic_data(engine: Engine, viewer: Viewer) -> bool:
     )
     with engine.connect() as conn:
         return bool(conn.scalar(stmt))
+
+
+def data_stamp(engine: Engine) -> str:
+    """A cheap fingerprint of which dataset versions exist and are active; cache keys include it."""
+    stmt = select(
+        func.max(DatasetVersion.id),
+        func.count().filter(DatasetVersion.status == "active"),
+        func.coalesce(func.sum(DatasetVersion.id).filter(DatasetVersion.status == "active"), 0),
+    )
+    with engine.connect() as conn:
+        latest, active, checksum = conn.execute(stmt).one()
+    return f"{latest or 0}:{active}:{checksum}"

@@ -79,7 +79,7 @@ def read_rows(file: str, directory: Path = REFERENCE_DIR) -> list[dict[str, str]
         return list(csv.DictReader(fh))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load(file: str) -> tuple[dict[str, Any], ...]:
     """Rows of one reference file, typed like the model columns (cached; the files do not change at run time)."""
     vocab = next((v for v in VOCABULARIES if v.file == file), None)

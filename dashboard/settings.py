@@ -44,7 +44,8 @@ SETTINGS: tuple[Setting, ...] = (
         "DASHBOARD_DEMO_MODE",
         bool,
         True,
-        "Seed clearly labelled synthetic demo data into an empty database on first start. Turn off for real deployments.",
+        "Seed clearly labelled synthetic demo data into an empty database on first start. "
+        "Turn off for real deployments.",
     ),
     Setting("DASHBOARD_DEMO_SEED", int, 42, "Random seed of the synthetic demo data (same seed, same data)."),
     Setting("DASHBOARD_DEMO_INCIDENTS", int, 2000, "Number of synthetic incidents seeded in demo mode."),
@@ -108,9 +109,7 @@ def _read_secrets(path: Path) -> dict[str, Any]:
     return section if isinstance(section, dict) else {}
 
 
-def load_settings(
-    environ: dict[str, str] | None = None, secrets_path: Path | None = None
-) -> Settings:
+def load_settings(environ: dict[str, str] | None = None, secrets_path: Path | None = None) -> Settings:
     """Resolve every setting: environment first, then [dashboard] in secrets.toml, then the default."""
     env = os.environ if environ is None else environ
     secrets = _read_secrets(secrets_path or PROJECT_ROOT / ".streamlit" / "secrets.toml")

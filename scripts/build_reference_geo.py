@@ -56,7 +56,7 @@ def main() -> int:
         try:
             ll = CountryInfo(c.alpha_2).capital_latlng()
             lat, lon = float(ll[0]), float(ll[1])
-        except Exception:  # noqa: BLE001 - countryinfo lacks some territories
+        except Exception:
             pt = centroids.get(c.alpha_3)
             if pt is not None:
                 lat, lon = pt.y, pt.x
@@ -70,8 +70,16 @@ def main() -> int:
         w = csv.writer(fh)
         w.writerow(["iso3", "name", "official_name", "lat", "lon", "has_shape"])
         for iso3, name, off, lat, lon, has in rows:
-            w.writerow([iso3, name, off, "" if lat is None else round(lat, 4), "" if lon is None else round(lon, 4),
-                        "true" if has else "false"])
+            w.writerow(
+                [
+                    iso3,
+                    name,
+                    off,
+                    "" if lat is None else round(lat, 4),
+                    "" if lon is None else round(lon, 4),
+                    "true" if has else "false",
+                ]
+            )
     geo = ne[["iso_a3", "name", "geometry"]].rename(columns={"iso_a3": "iso3"})
     geo["geometry"] = geo.geometry.simplify(0.05, preserve_topology=True).set_precision(0.01)
     geo.to_file(ROOT / "data" / "boundaries" / "countries_110m.geojson", driver="GeoJSON")

@@ -55,8 +55,11 @@ def _allocate_ids(session: Session, model: type, n: int) -> list[int]:
         return []
     if session.bind.dialect.name == "postgresql":
         seq = f"{model.__tablename__}_id_seq"  # table names are our own constants, not input
-        return list(session.scalars(text("SELECT nextval(CAST(:s AS regclass)) FROM generate_series(1, :n)"),
-                                     {"s": seq, "n": n}))
+        return list(
+            session.scalars(
+                text("SELECT nextval(CAST(:s AS regclass)) FROM generate_series(1, :n)"), {"s": seq, "n": n}
+            )
+        )
     # SQLite: this transaction already holds the write lock (the version row was inserted first).
     start = (session.scalar(select(func.max(model.id))) or 0) + 1
     return list(range(start, start + n))
