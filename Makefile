@@ -1,0 +1,42 @@
+# One command to run the dashboard, one to run the tests. Both create .venv and install what they need.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8501
+
+.PHONY: run test lint install install-dev browser clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.runtime
+
+install: $(VENV)/.runtime
+install-dev: $(VENV)/.dev
+
+## make run: install, create or upgrade the database, seed demo data (in demo mode), serve on http://localhost:8501
+run: install
+	$(BIN)/python -m dashboard init $$(case "$${DASHBOARD_DEMO_MODE:-true}" in 0|false|no|off) ;; *) echo --demo ;; esac)
+	@echo "Cyber Dialogue Dashboard: http://localhost:$(PORT)"
+	$(BIN)/streamlit run app.py --server.port $(PORT)
+
+## make test: install test dependencies (Python packages and Debian chromium), lint, run every test
+test: install-dev browser lint
+	$(BIN)/python -m pytest
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+browser:
+	@sh scripts/install-chromium.sh
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts

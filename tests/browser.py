@@ -1,0 +1,136 @@
+"""Helpers for browser tests: a real Streamlit server on a free port, and Debian chromium through Playwright."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from dashboard import PROJECT_ROOT
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = PROJECT_ROOT / "test-artifacts"
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "[::1]", "::1"}
+
+
+def require_chromium() -> None:
+    """Skip outside CI when chromium is missing (make test installs it); in CI a missing browser is a failure."""
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing: .ci/run must install Debian chromium")
+        pytest.skip(f"{CHROMIUM} is missing: run `make test` (it installs Debian chromium)")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def streamlit_server(database_url: str, **env: str) -> Iterator[str]:
+    """Serve app.py on a free localhost port against the given database; yields the base URL."""
+    port = _free_port()
+    log = (ARTIFACTS / f"streamlit-{port}.log").open("w") if ARTIFACTS.mkdir(exist_ok=True) is None else None
+    full_env = {**os.environ, "DASHBOARD_DATABASE_URL": database_url, "DASHBOARD_DEMO_MODE": "false", **env}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+        ],
+        cwd=PROJECT_ROOT,
+        env=full_env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as resp:
+                    if resp.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"streamlit did not start; see {log.name if log else 'log'}")
+            time.sleep(0.3)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        if log:
+            log.close()
+
+
+@dataclass
+class RequestLog:
+    """Every URL the page asked for, and those that left this machine."""
+
+    urls: list[str] = field(default_factory=list)
+
+    @property
+    def outside(self) -> list[str]:
+        """Requests to hosts other than localhost (data: and blob: URLs are local)."""
+        out = []
+        for url in self.urls:
+            parsed = urlparse(url)
+            if parsed.scheme in {"data", "blob", "about", "chrome-extension"}:
+                continue
+            if parsed.hostname not in LOCAL_HOSTS:
+                out.append(url)
+        return out
+
+
+@contextmanager
+def browser_page(width: int = 1440, height: int = 900) -> Iterator[tuple[object, RequestLog]]:
+    """A fresh headless chromium page that records every request it makes."""
+    from playwright.sync_api import sync_playwright
+
+    log = RequestLog()
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        context = browser.new_context(viewport={"width": width, "height": height}, accept_downloads=True)
+        page = context.new_page()
+        page.on("request", lambda request: log.urls.append(request.url))
+        try:
+            yield page, log
+        finally:
+            context.close()
+            browser.close()
+
+
+def wait_for_app(page, timeout_ms: int = 30_000) -> None:
+    """Wait until Streamlit has drawn the page and finished running the script."""
+    page.wait_for_selector("[data-testid='stMain'] [data-testid='stHeading']", timeout=timeout_ms)
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout_ms)
+    page.wait_for_timeout(500)

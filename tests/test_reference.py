@@ -1,0 +1,88 @@
+"""Reference vocabularies: contents, stable ids, and consistency with the boundaries we ship."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from dashboard import DATA_DIR
+from dashboard.reference import VOCABULARIES, load, read_rows, track_members
+
+LOCK = DATA_DIR / "reference" / "ids.lock.json"
+
+
+def _ids() -> dict[str, list[str]]:
+    out = {v.file: sorted(str(r[v.key]) for r in read_rows(v.file)) for v in VOCABULARIES}
+    out["track_members.csv"] = sorted(f"{r['track_id']}/{r['iso3']}" for r in read_rows("track_members.csv"))
+    return out
+
+
+@pytest.mark.parametrize("vocab", VOCABULARIES, ids=lambda v: v.file)
+def test_ids_are_unique(vocab) -> None:
+    ids = [r[vocab.key] for r in read_rows(vocab.file)]
+    assert len(ids) == len(set(ids))
+    assert all(str(i).strip() for i in ids)
+
+
+def test_ids_never_disappear() -> None:
+    """Ids are referenced by stored rows: a file may gain ids (update ids.lock.json) but never lose or rename one."""
+    locked = json.loads(LOCK.read_text())
+    current = _ids()
+    for file, ids in locked.items():
+        if file == "track_members.csv":
+            continue  # membership is editable data, not ids
+        missing = set(ids) - set(current[file])
+        assert not missing, f"{file} lost ids {sorted(missing)}"
+    for file, ids in current.items():
+        assert set(ids) <= set(locked.get(file, [])), f"{file} has new ids: add them to {LOCK.name}"
+
+
+def test_frameworks_have_the_published_items() -> None:
+    items = load("framework_items.csv")
+    by_fw: dict[str, list[str]] = {}
+    for item in items:
+        by_fw.setdefault(item["framework_id"], []).append(item["code"])
+    assert by_fw["un-norms"] == list("abcdefghijk")
+    assert by_fw["osce-cbms"] == [str(i) for i in range(1, 17)]
+    assert "POC" in by_fw["arf-measures"]
+
+
+def test_tlp_and_severity_scales() -> None:
+    tlp = sorted(load("tlp_levels.csv"), key=lambda r: r["rank"])
+    assert [t["id"] for t in tlp] == ["clear", "green", "amber", "amber+strict", "red"]
+    assert [t["shareable_by_link"] for t in tlp] == [True, True, True, False, False]
+    sev = load("severity_levels.csv")
+    assert [s["level"] for s in sev] == [0, 1, 2, 3, 4, 5]
+    assert [s["level"] for s in sev if s["significant"]] == [3, 4, 5]
+
+
+def test_tracks_hold_the_expected_states_and_every_member_can_be_drawn() -> None:
+    members = track_members()
+    assert {"SGP", "IDN", "VNM", "AUS", "JPN", "IND", "USA", "FJI", "TON", "TLS"} <= set(members["indo-pacific"])
+    assert {"EST", "LVA", "LTU", "UKR", "MDA", "GEO", "ARM", "AZE", "BLR", "RUS", "SRB", "POL"} <= set(
+        members["eastern-europe"]
+    )
+    countries = {c["iso3"]: c for c in load("countries.csv")}
+    for track, codes in members.items():
+        for iso3 in codes:
+            c = countries[iso3]
+            assert c["lat"] is not None and c["lon"] is not None, f"{track} member {iso3} has no coordinates"
+
+
+def test_small_states_are_markers_and_shapes_match_the_boundaries_file() -> None:
+    countries = {c["iso3"]: c for c in load("countries.csv")}
+    for iso3 in ["SGP", "PLW", "TON", "TUV", "NRU", "MHL", "KIR", "WSM", "FSM", "MDV"]:
+        assert countries[iso3]["has_shape"] is False
+    geo = json.loads((DATA_DIR / "boundaries" / "countries_110m.geojson").read_text())
+    shaped = {f["properties"]["iso3"] for f in geo["features"]}
+    assert {"FRA", "NOR", "UKR", "AUS"} <= shaped  # France and Norway are -99 in Natural Earth: fixed by name
+    assert shaped == {k for k, c in countries.items() if c["has_shape"]}
+
+
+def test_sector_crosswalk_and_incident_type_crosswalk() -> None:
+    sectors = {s["id"]: s for s in load("sectors.csv")}
+    assert sectors["energy"]["cisa_sector"] == "Energy" and sectors["energy"]["critical_infrastructure"]
+    assert {"government", "defence", "elections", "media", "civil-society", "education"} <= set(sectors)
+    types = {t["id"]: t for t in load("incident_types.csv")}
+    assert types["ransomware"]["enisa_class"] == "Malicious Code"
