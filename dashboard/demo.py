@@ -516,13 +516,17 @@ def generate(seed: int = 42, incidents: int = 2000) -> DemoData:
 
 def write_template_files(data: DemoData, out_dir: Path) -> dict[str, Path]:
     """Write the demo data as upload files in our template format: incidents.csv, norms.csv, partnerships.csv."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
     from dashboard.templates import to_template_frame
 
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {}
     for layer in ("incidents", "norms", "partnerships"):
         path = out_dir / f"{layer}.csv"
-        to_template_frame(layer, getattr(data, layer)).to_csv(path, index=False)
+        table = pa.Table.from_pandas(to_template_frame(layer, getattr(data, layer)), preserve_index=False)
+        pacsv.write_csv(table, path, pacsv.WriteOptions(quoting_style="needed"))
         paths[layer] = path
     return paths
 
