@@ -29,7 +29,7 @@ def route() -> None:
     viewer = current_viewer()
     specs = pages_for(viewer) if viewer else []
     navigation = st.navigation(
-        [st.Page(s.path, title=s.title, icon=s.icon, url_path=s.url_path, default=s.default) for s in specs]
+        [st.Page(s.path, title=s.title, icon=s.icon or None, url_path=s.url_path, default=s.default) for s in specs]
     )
     with st.sidebar:
         st.caption(f"Signed in as **{viewer.name}** ({viewer.role.value})" if viewer else "Not signed in")

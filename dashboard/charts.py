@@ -116,6 +116,7 @@ def build_trend_figure(
     value_label: str = "Incidents per month",
     max_categories: int = 9,
     height: int = 440,
+    legend_below: bool = False,
 ) -> go.Figure:
     """Monthly stacked bars (or areas) by `stack_col` with a line for the rolling mean of the monthly total.
 
@@ -189,6 +190,8 @@ def build_trend_figure(
         )
     # Reversed legend: the first (largest) band sits at the bottom of the stack and of the legend.
     fig.update_layout(barmode="stack", bargap=0.08, hovermode="x unified", legend={"traceorder": "reversed"})
+    if legend_below:  # for narrow columns: the legend would otherwise take half the width
+        fig.update_layout(legend={"orientation": "h", "y": -0.18, "yanchor": "top", "x": 0, "traceorder": "normal"})
     fig.update_xaxes(type="date", hoverformat="%b %Y", showgrid=False)
     fig.update_yaxes(title_text=value_label, rangemode="tozero", gridcolor=palette.GRID)
     return base_layout(fig, title, height=height)

@@ -14,7 +14,7 @@ class PageSpec:
 
     key: str
     title: str
-    icon: str
+    icon: str  # empty: no icon (emoji need a colour-emoji font that air-gapped desktops often lack)
     script: str  # relative to the project root
     url_path: str
     permission: Permission
@@ -27,7 +27,12 @@ class PageSpec:
 
 
 PAGES: tuple[PageSpec, ...] = (
-    PageSpec("overview", "Overview", "🧭", "pages/overview.py", "overview", Permission.VIEW_OVERVIEW, default=True),
+    PageSpec("briefing", "Track briefing", "", "pages/briefing.py", "briefing", Permission.VIEW_OVERVIEW, default=True),
+    PageSpec("incidents", "Incidents", "", "pages/incidents.py", "incidents", Permission.VIEW_INCIDENTS),
+    PageSpec("norms", "Norms and CBMs", "", "pages/norms.py", "norms", Permission.VIEW_NORMS),
+    PageSpec("partnerships", "Partnerships", "", "pages/partnerships.py", "partnerships", Permission.VIEW_PARTNERSHIPS),
+    PageSpec("country", "Country profile", "", "pages/country.py", "country", Permission.VIEW_OVERVIEW),
+    PageSpec("datasets", "Datasets", "", "pages/datasets.py", "datasets", Permission.VIEW_OVERVIEW),
 )
 
 

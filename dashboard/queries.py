@@ -11,18 +11,24 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Engine, Select, and_, case, func, literal, or_, select, union_all
+from sqlalchemy import ColumnElement, Engine, Select, and_, case, distinct, func, literal, or_, select, union_all
+from sqlalchemy.orm import aliased
 
 from dashboard.access import Viewer
 from dashboard.models import (
     Country,
     DatasetVersion,
+    FrameworkItem,
     Incident,
+    IncidentInitiator,
     IncidentSector,
     IncidentTarget,
     NormAssessment,
     Partnership,
+    PartnershipCountry,
+    PartnershipParty,
     Track,
+    TrackMember,
 )
 from dashboard.reference import TLP_ORDER
 
@@ -203,3 +209,486 @@ def data_stamp(engine: Engine) -> str:
     with engine.connect() as conn:
         latest, active, checksum = conn.execute(stmt).one()
     return f"{latest or 0}:{active}:{checksum}"
+
+
+# ---------------------------------------------------------------- helpers shared by the reads below
+
+
+def _tlp_rank_expr(column: ColumnElement) -> ColumnElement[int]:
+    return case({t: i for i, t in enumerate(TLP_ORDER)}, value=column, else_=0)
+
+
+def _tlp_from_rank(rank: int | None) -> str | None:
+    return None if rank is None else TLP_ORDER[int(rank)]
+
+
+def _joined(column: ColumnElement, dialect: str) -> ColumnElement[str]:
+    """Values of a grouped column joined with '; ' by the database."""
+    if dialect == "postgresql":
+        return func.string_agg(column, literal("; "))
+    return func.group_concat(column, literal("; "))
+
+
+def _track_list(viewer: Viewer, tracks: frozenset[str] | None) -> list[str]:
+    """The requested tracks, never more than the viewer's."""
+    wanted = set(viewer.tracks) if not tracks else set(tracks) & set(viewer.tracks)
+    return sorted(wanted)
+
+
+# ---------------------------------------------------------------- incidents
+
+
+def incident_summary(engine: Engine, viewer: Viewer, flt: IncidentFilter) -> dict[str, object]:
+    """Headline figures of the filtered visible incidents: incidents, significant, countries, strictest TLP."""
+    conds = _incident_conditions(viewer, flt)
+    stmt = select(
+        func.count(),
+        func.coalesce(func.sum(case((Incident.severity >= 3, 1), else_=0)), 0),
+        func.max(_tlp_rank_expr(Incident.tlp)),
+    ).where(*conds)
+    countries = (
+        select(func.count(distinct(IncidentTarget.iso3)))
+        .join(Incident, Incident.id == IncidentTarget.incident_id)
+        .where(*conds)
+    )
+    with engine.connect() as conn:
+        total, significant, rank = conn.execute(stmt).one()
+        affected = conn.scalar(countries)
+    return {
+        "incidents": int(total),
+        "significant": int(significant),
+        "countries": int(affected or 0),
+        "tlp": _tlp_from_rank(rank),
+    }
+
+
+def incident_counts_by_month_and(engine: Engine, viewer: Viewer, flt: IncidentFilter, by: str) -> pd.DataFrame:
+    """Visible incidents per month and incident type (by='type') or sector (by='sector'): month, key, incidents."""
+    month = month_bucket(Incident.start_date, engine.dialect.name).label("month")
+    if by == "type":
+        key = Incident.incident_type_id.label("key")
+        stmt = select(month, key, func.count().label("incidents")).where(*_incident_conditions(viewer, flt))
+    elif by == "sector":
+        key = IncidentSector.sector_id.label("key")
+        stmt = (
+            select(month, key, func.count().label("incidents"))
+            .join(IncidentSector, IncidentSector.incident_id == Incident.id)
+            .where(*_incident_conditions(viewer, flt))
+        )
+    else:
+        raise ValueError(f"cannot group by {by!r}")
+    stmt = stmt.group_by(month, key).order_by(month, key)
+    return _frame(engine, stmt, ["month", "key", "incidents"]).astype({"incidents": int})
+
+
+def incident_counts_by_sector(engine: Engine, viewer: Viewer, flt: IncidentFilter) -> pd.DataFrame:
+    """Visible incidents per sector: sector_id, incidents."""
+    stmt = (
+        select(IncidentSector.sector_id, func.count().label("incidents"))
+        .join(Incident, Incident.id == IncidentSector.incident_id)
+        .where(*_incident_conditions(viewer, flt))
+        .group_by(IncidentSector.sector_id)
+        .order_by(func.count().desc(), IncidentSector.sector_id)
+    )
+    return _frame(engine, stmt, ["sector_id", "incidents"]).astype({"incidents": int})
+
+
+def sector_type_counts(engine: Engine, viewer: Viewer, flt: IncidentFilter) -> pd.DataFrame:
+    """Visible incidents per sector and type: sector_id, type_id, incidents."""
+    stmt = (
+        select(IncidentSector.sector_id, Incident.incident_type_id, func.count().label("incidents"))
+        .join(Incident, Incident.id == IncidentSector.incident_id)
+        .where(*_incident_conditions(viewer, flt))
+        .group_by(IncidentSector.sector_id, Incident.incident_type_id)
+    )
+    return _frame(engine, stmt, ["sector_id", "type_id", "incidents"]).astype({"incidents": int})
+
+
+def dyad_counts(engine: Engine, viewer: Viewer, flt: IncidentFilter, limit: int = 15) -> pd.DataFrame:
+    """Top suspected initiator -> target country pairs: initiator, initiator_name, target, target_name, incidents."""
+    ini_country = aliased(Country)
+    tgt_country = aliased(Country)
+    stmt = (
+        select(
+            IncidentInitiator.iso3,
+            ini_country.name,
+            IncidentTarget.iso3,
+            tgt_country.name,
+            func.count().label("incidents"),
+        )
+        .join(Incident, Incident.id == IncidentInitiator.incident_id)
+        .join(IncidentTarget, IncidentTarget.incident_id == Incident.id)
+        .join(ini_country, ini_country.iso3 == IncidentInitiator.iso3)
+        .join(tgt_country, tgt_country.iso3 == IncidentTarget.iso3)
+        .where(*_incident_conditions(viewer, flt))
+        .group_by(IncidentInitiator.iso3, ini_country.name, IncidentTarget.iso3, tgt_country.name)
+        .order_by(func.count().desc(), IncidentInitiator.iso3, IncidentTarget.iso3)
+        .limit(limit)
+    )
+    cols = ["initiator", "initiator_name", "target", "target_name", "incidents"]
+    return _frame(engine, stmt, cols).astype({"incidents": int})
+
+
+def incident_initiated_counts(engine: Engine, viewer: Viewer, flt: IncidentFilter, iso3: str) -> pd.DataFrame:
+    """Visible incidents whose suspected initiator is the country, per target: target, target_name, incidents."""
+    stmt = (
+        select(IncidentTarget.iso3, Country.name, func.count().label("incidents"))
+        .join(Incident, Incident.id == IncidentTarget.incident_id)
+        .join(Country, Country.iso3 == IncidentTarget.iso3)
+        .where(
+            *_incident_conditions(viewer, flt),
+            Incident.id.in_(select(IncidentInitiator.incident_id).where(IncidentInitiator.iso3 == iso3)),
+        )
+        .group_by(IncidentTarget.iso3, Country.name)
+        .order_by(func.count().desc(), IncidentTarget.iso3)
+    )
+    return _frame(engine, stmt, ["target", "target_name", "incidents"]).astype({"incidents": int})
+
+
+INCIDENT_COLUMNS = [
+    "id",
+    "start_date",
+    "end_date",
+    "title",
+    "track",
+    "type",
+    "severity",
+    "targets",
+    "initiators",
+    "sectors",
+    "initiator_name",
+    "confidence",
+    "attribution_basis",
+    "source_urls",
+    "tlp",
+    "source_id",
+    "description",
+]
+
+
+def incident_rows(
+    engine: Engine, viewer: Viewer, flt: IncidentFilter, limit: int | None = 500, initiated_by: str | None = None
+) -> pd.DataFrame:
+    """Visible filtered incidents with their countries and sectors, newest first (at most `limit` rows)."""
+    conds = _incident_conditions(viewer, flt)
+    if initiated_by:
+        conds.append(
+            Incident.id.in_(select(IncidentInitiator.incident_id).where(IncidentInitiator.iso3 == initiated_by))
+        )
+    stmt = (
+        select(
+            Incident.id,
+            Incident.start_date,
+            Incident.end_date,
+            Incident.title,
+            Incident.track_id,
+            Incident.incident_type_id,
+            Incident.severity,
+            Incident.initiator_name,
+            Incident.confidence,
+            Incident.attribution_basis,
+            Incident.source_urls,
+            Incident.tlp,
+            Incident.source_id,
+            Incident.description,
+        )
+        .where(*conds)
+        .order_by(Incident.start_date.desc(), Incident.id.desc())
+    )
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    cols = [
+        "id",
+        "start_date",
+        "end_date",
+        "title",
+        "track",
+        "type",
+        "severity",
+        "initiator_name",
+        "confidence",
+        "attribution_basis",
+        "source_urls",
+        "tlp",
+        "source_id",
+        "description",
+    ]
+    rows = _frame(engine, stmt, cols)
+    rows["source_urls"] = rows["source_urls"].map(lambda v: "; ".join(v or []))
+    for name, model, column in (
+        ("targets", IncidentTarget, IncidentTarget.iso3),
+        ("initiators", IncidentInitiator, IncidentInitiator.iso3),
+        ("sectors", IncidentSector, IncidentSector.sector_id),
+    ):
+        rows[name] = _links(engine, model, column, rows["id"].tolist())
+    return rows[INCIDENT_COLUMNS]
+
+
+def _links(engine: Engine, model: type, column: ColumnElement, ids: list[int]) -> list[str]:
+    """'; '-joined link values per incident id, in the order of ids."""
+    found: dict[int, list[str]] = {}
+    with engine.connect() as conn:
+        for start in range(0, len(ids), 5000):
+            chunk = ids[start : start + 5000]
+            stmt = select(model.incident_id, column).where(model.incident_id.in_(chunk)).order_by(column)
+            for incident_id, value in conn.execute(stmt):
+                found.setdefault(incident_id, []).append(value)
+    return ["; ".join(found.get(i, [])) for i in ids]
+
+
+# ---------------------------------------------------------------- countries and tracks
+
+
+def track_countries(engine: Engine, viewer: Viewer, tracks: frozenset[str] | None = None) -> pd.DataFrame:
+    """Member countries of the viewer's (requested) tracks: iso3, name, lat, lon, has_shape, tracks."""
+    stmt = (
+        select(
+            Country.iso3,
+            Country.name,
+            Country.lat,
+            Country.lon,
+            Country.has_shape,
+            _joined(TrackMember.track_id, engine.dialect.name),
+        )
+        .join(TrackMember, TrackMember.iso3 == Country.iso3)
+        .where(TrackMember.track_id.in_(_track_list(viewer, tracks)))
+        .group_by(Country.iso3, Country.name, Country.lat, Country.lon, Country.has_shape)
+        .order_by(Country.name)
+    )
+    return _frame(engine, stmt, ["iso3", "name", "lat", "lon", "has_shape", "tracks"])
+
+
+def countries(engine: Engine, viewer: Viewer) -> pd.DataFrame:
+    """Every country of the reference list: iso3, name, lat, lon, has_shape."""
+    stmt = select(Country.iso3, Country.name, Country.lat, Country.lon, Country.has_shape).order_by(Country.name)
+    return _frame(engine, stmt, ["iso3", "name", "lat", "lon", "has_shape"])
+
+
+# ---------------------------------------------------------------- norm adherence
+
+
+def _norm_conditions(
+    viewer: Viewer, tracks: frozenset[str] | None, countries: frozenset[str] | None
+) -> list[ColumnElement[bool]]:
+    conds = [scope_clause(NormAssessment, viewer), NormAssessment.track_id.in_(_track_list(viewer, tracks))]
+    if countries:
+        conds.append(NormAssessment.iso3.in_(sorted(countries)))
+    return conds
+
+
+def norm_rounds(engine: Engine, viewer: Viewer, tracks: frozenset[str] | None = None) -> list[dt.date]:
+    """Distinct assessment dates of the visible norm assessments, oldest first."""
+    stmt = (
+        select(NormAssessment.assessed_on)
+        .where(*_norm_conditions(viewer, tracks, None))
+        .distinct()
+        .order_by(NormAssessment.assessed_on)
+    )
+    with engine.connect() as conn:
+        return list(conn.scalars(stmt))
+
+
+NORM_COLUMNS = [
+    "iso3",
+    "country",
+    "item_id",
+    "framework_id",
+    "code",
+    "status",
+    "assessed_on",
+    "round_label",
+    "evidence_url",
+    "tlp",
+    "track",
+]
+
+
+def norm_status_as_of(
+    engine: Engine,
+    viewer: Viewer,
+    as_of: dt.date | None = None,
+    tracks: frozenset[str] | None = None,
+    countries: frozenset[str] | None = None,
+) -> pd.DataFrame:
+    """Latest visible assessment of each country and item on or before as_of (window function in SQL)."""
+    conds = _norm_conditions(viewer, tracks, countries)
+    if as_of is not None:
+        conds.append(NormAssessment.assessed_on <= as_of)
+    row_number = (
+        func.row_number()
+        .over(
+            partition_by=(NormAssessment.iso3, NormAssessment.item_id, NormAssessment.track_id),
+            order_by=(NormAssessment.assessed_on.desc(), NormAssessment.id.desc()),
+        )
+        .label("rn")
+    )
+    inner = select(NormAssessment, row_number).where(*conds).subquery()
+    stmt = (
+        select(
+            inner.c.iso3,
+            Country.name,
+            inner.c.item_id,
+            FrameworkItem.framework_id,
+            FrameworkItem.code,
+            inner.c.status,
+            inner.c.assessed_on,
+            inner.c.round_label,
+            inner.c.evidence_url,
+            inner.c.tlp,
+            inner.c.track_id,
+        )
+        .join(Country, Country.iso3 == inner.c.iso3)
+        .join(FrameworkItem, FrameworkItem.id == inner.c.item_id)
+        .where(inner.c.rn == 1)
+        .order_by(Country.name, FrameworkItem.sort_order)
+    )
+    return _frame(engine, stmt, NORM_COLUMNS)
+
+
+def norm_round_shares(
+    engine: Engine, viewer: Viewer, tracks: frozenset[str] | None = None, countries: frozenset[str] | None = None
+) -> pd.DataFrame:
+    """Per country, framework and round: items implemented, items assessed (applicable, known) and the share."""
+    applicable = NormAssessment.status.in_(["implemented", "in_progress", "not_started"])
+    stmt = (
+        select(
+            NormAssessment.iso3,
+            Country.name,
+            FrameworkItem.framework_id,
+            NormAssessment.assessed_on,
+            func.sum(case((NormAssessment.status == "implemented", 1), else_=0)),
+            func.sum(case((applicable, 1), else_=0)),
+        )
+        .join(Country, Country.iso3 == NormAssessment.iso3)
+        .join(FrameworkItem, FrameworkItem.id == NormAssessment.item_id)
+        .where(*_norm_conditions(viewer, tracks, countries))
+        .group_by(NormAssessment.iso3, Country.name, FrameworkItem.framework_id, NormAssessment.assessed_on)
+        .order_by(NormAssessment.iso3, NormAssessment.assessed_on)
+    )
+    out = _frame(engine, stmt, ["iso3", "country", "framework_id", "assessed_on", "implemented", "assessed"])
+    out = out.astype({"implemented": int, "assessed": int})
+    out["share"] = (out["implemented"] / out["assessed"].where(out["assessed"] > 0)).fillna(0.0)
+    return out
+
+
+# ---------------------------------------------------------------- partnerships
+
+
+PARTNERSHIP_COLUMNS = [
+    "id",
+    "name",
+    "kind",
+    "focus",
+    "status",
+    "start_date",
+    "end_date",
+    "last_tested",
+    "funding_usd",
+    "funder",
+    "countries",
+    "parties",
+    "party_types",
+    "track",
+    "tlp",
+    "url",
+]
+
+
+def _partnership_conditions(
+    viewer: Viewer, tracks: frozenset[str] | None, countries: frozenset[str] | None
+) -> list[ColumnElement[bool]]:
+    conds = [scope_clause(Partnership, viewer), Partnership.track_id.in_(_track_list(viewer, tracks))]
+    if countries:
+        conds.append(
+            Partnership.id.in_(
+                select(PartnershipCountry.partnership_id).where(PartnershipCountry.iso3.in_(sorted(countries)))
+            )
+        )
+    return conds
+
+
+def partnership_rows(
+    engine: Engine, viewer: Viewer, tracks: frozenset[str] | None = None, countries: frozenset[str] | None = None
+) -> pd.DataFrame:
+    """Visible partnerships with their countries and parties ('; '-joined), newest start first."""
+    stmt = (
+        select(
+            Partnership.id,
+            Partnership.name,
+            Partnership.kind,
+            Partnership.focus,
+            Partnership.status,
+            Partnership.start_date,
+            Partnership.end_date,
+            Partnership.last_tested,
+            Partnership.funding_usd,
+            Partnership.funder,
+            Partnership.track_id,
+            Partnership.tlp,
+            Partnership.url,
+        )
+        .where(*_partnership_conditions(viewer, tracks, countries))
+        .order_by(Partnership.start_date.desc(), Partnership.id)
+    )
+    cols = [
+        "id",
+        "name",
+        "kind",
+        "focus",
+        "status",
+        "start_date",
+        "end_date",
+        "last_tested",
+        "funding_usd",
+        "funder",
+        "track",
+        "tlp",
+        "url",
+    ]
+    rows = _frame(engine, stmt, cols)
+    ids = rows["id"].tolist()
+    links: dict[int, list[str]] = {}
+    parties: dict[int, list[tuple[str, str]]] = {}
+    with engine.connect() as conn:
+        for start in range(0, len(ids), 5000):
+            chunk = ids[start : start + 5000]
+            for pid, iso3 in conn.execute(
+                select(PartnershipCountry.partnership_id, PartnershipCountry.iso3)
+                .where(PartnershipCountry.partnership_id.in_(chunk))
+                .order_by(PartnershipCountry.iso3)
+            ):
+                links.setdefault(pid, []).append(iso3)
+            for pid, name, ptype in conn.execute(
+                select(PartnershipParty.partnership_id, PartnershipParty.name, PartnershipParty.party_type)
+                .where(PartnershipParty.partnership_id.in_(chunk))
+                .order_by(PartnershipParty.id)
+            ):
+                parties.setdefault(pid, []).append((name, ptype))
+    rows["countries"] = ["; ".join(links.get(i, [])) for i in ids]
+    rows["parties"] = ["; ".join(n for n, _ in parties.get(i, [])) for i in ids]
+    rows["party_types"] = ["; ".join(sorted({t for _, t in parties.get(i, [])})) for i in ids]
+    return rows[PARTNERSHIP_COLUMNS]
+
+
+def partnership_counts_by_country(engine: Engine, viewer: Viewer, tracks: frozenset[str] | None = None) -> pd.DataFrame:
+    """Visible partnerships per country: iso3, name, partnerships, active."""
+    stmt = (
+        select(
+            PartnershipCountry.iso3,
+            Country.name,
+            func.count(),
+            func.sum(case((Partnership.status == "active", 1), else_=0)),
+        )
+        .join(Partnership, Partnership.id == PartnershipCountry.partnership_id)
+        .join(Country, Country.iso3 == PartnershipCountry.iso3)
+        .where(*_partnership_conditions(viewer, tracks, None))
+        .group_by(PartnershipCountry.iso3, Country.name)
+        .order_by(func.count().desc(), PartnershipCountry.iso3)
+    )
+    return _frame(engine, stmt, ["iso3", "name", "partnerships", "active"]).astype({"partnerships": int, "active": int})
+
+
+def latest_incident_date(engine: Engine, viewer: Viewer) -> dt.date | None:
+    """Start date of the newest visible incident (the natural 'as of' date of a briefing)."""
+    with engine.connect() as conn:
+        return conn.scalar(select(func.max(Incident.start_date)).where(scope_clause(Incident, viewer)))

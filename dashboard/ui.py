@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 
-from dashboard import queries
+from dashboard import briefing, exports, queries
 from dashboard.access import Viewer
 from dashboard.bootstrap import initialise
 from dashboard.db import get_engine, schema_is_current
-from dashboard.reference import TLP_LABELS
-from dashboard.settings import Settings, load_settings
+from dashboard.filters import PERIOD_LABELS, PERIODS, TRACK_BOTH, ViewFilter, parse_query_params
+from dashboard.reference import TLP_LABELS, labels, load
+from dashboard.settings import Settings, SettingsError, load_settings
 
 TLP_STYLE = {
     "clear": ("#ffffff", "#1f1f1f"),
@@ -40,13 +43,28 @@ def engine() -> Engine:
     return eng
 
 
-@st.cache_data(ttl=600, max_entries=512, show_spinner=False)
+def _cache_ttl() -> int:
+    try:
+        return load_settings().cache_ttl_seconds
+    except SettingsError:
+        return 600
+
+
+# `stamp` is unused in the body on purpose: it is part of the cache key, so a new dataset version is a cache miss.
+@st.cache_data(ttl=_cache_ttl(), max_entries=512, show_spinner=False)
 def _cached_query(name: str, stamp: str, viewer: Viewer, args: tuple[Any, ...]) -> Any:
-    return getattr(queries, name)(engine(), viewer, *args)
+    module, _, function = name.rpartition(".")
+    return getattr(_SOURCES[module or "queries"], function)(engine(), viewer, *args)
+
+
+_SOURCES = {"queries": queries, "briefing": briefing}
 
 
 def query(name: str, viewer: Viewer, *args: Any) -> Any:
-    """Run a function of dashboard.queries for the viewer, cached until the active dataset versions change."""
+    """Run a scoped read (`queries.x` or `briefing.x`, taking engine and viewer first) for the viewer.
+
+    Results are cached per viewer and arguments until the active dataset versions change.
+    """
     stamp = queries.data_stamp(engine())
     return _cached_query(name, stamp, viewer, args)
 
@@ -82,3 +100,441 @@ def kpi_row(items: list[tuple[str, Any, str | None]]) -> None:
 def table(frame: pd.DataFrame, **kwargs: Any) -> None:
     """A read-only table without the index."""
     st.dataframe(frame, hide_index=True, width="stretch", **kwargs)
+
+
+TRACK_NAMES = labels("tracks.csv")
+TYPE_NAMES = labels("incident_types.csv")
+SECTOR_NAMES = labels("sectors.csv")
+
+
+def as_of(viewer: Viewer) -> dt.date:
+    """The date views end on: today, or the newest visible incident if the data stops earlier."""
+    latest = query("latest_incident_date", viewer)
+    today = dt.date.today()
+    return min(today, latest) if latest else today
+
+
+def filter_bar(viewer: Viewer, *, fields: Sequence[str] = ("track", "period")) -> ViewFilter:
+    """Sidebar filters read from and written back to the URL query string, so a link reproduces the view."""
+    current = parse_query_params(st.query_params.to_dict(), viewer)
+    for warning in current.warnings:
+        st.warning(f"Link filter ignored: {warning}.")
+    values: dict[str, Any] = {}
+    with st.sidebar:
+        st.subheader("Filters")
+        tracks = [TRACK_BOTH, *sorted(viewer.tracks)]
+        values["track"] = st.selectbox(
+            "Track",
+            tracks,
+            index=tracks.index(current.track),
+            key="f_track",
+            format_func=lambda t: "Both tracks" if t == TRACK_BOTH else TRACK_NAMES[t],
+        )
+        if "period" in fields:
+            periods = list(PERIODS)
+            values["period"] = st.selectbox(
+                "Period",
+                periods,
+                index=periods.index(current.period),
+                key="f_period",
+                format_func=PERIOD_LABELS.get,
+            )
+            if values["period"] == "custom":
+                default = (current.start or dt.date.today() - dt.timedelta(days=364), current.end or dt.date.today())
+                picked = st.date_input("From - to", value=default, key="f_range")
+                if isinstance(picked, tuple | list) and len(picked) == 2:
+                    values["start"], values["end"] = picked
+                else:
+                    values["period"] = current.period if current.period != "custom" else "12m"
+        if "countries" in fields:
+            options = query("track_countries", viewer, ViewFilter(track=values["track"]).tracks(viewer))
+            names = dict(zip(options["iso3"], options["name"]))
+            chosen = [c for c in current.countries if c in names]
+            values["countries"] = tuple(
+                st.multiselect("Countries", list(names), default=chosen, key="f_countries", format_func=names.get)
+            )
+        if "sectors" in fields:
+            values["sectors"] = tuple(
+                st.multiselect(
+                    "Sectors",
+                    list(SECTOR_NAMES),
+                    default=list(current.sectors),
+                    key="f_sectors",
+                    format_func=SECTOR_NAMES.get,
+                )
+            )
+        if "types" in fields:
+            values["types"] = tuple(
+                st.multiselect(
+                    "Incident types",
+                    list(TYPE_NAMES),
+                    default=list(current.types),
+                    key="f_types",
+                    format_func=TYPE_NAMES.get,
+                )
+            )
+        if "severity" in fields:
+            values["min_severity"] = st.select_slider(
+                "Minimum severity",
+                options=list(range(6)),
+                value=current.min_severity,
+                key="f_severity",
+                format_func=lambda v: f"{v} {SEVERITY_NAMES[v]}",
+            )
+    chosen_filter = ViewFilter(
+        **{
+            **{
+                k: getattr(current, k)
+                for k in ("track", "period", "start", "end", "countries", "sectors", "types", "min_severity")
+            },
+            **values,
+        }
+    )
+    params = chosen_filter.to_query_params()
+    kept = {k: v for k, v in st.query_params.to_dict().items() if k not in FILTER_PARAMS}
+    if {**kept, **params} != st.query_params.to_dict():
+        st.query_params.from_dict({**kept, **params})
+    return chosen_filter
+
+
+FILTER_PARAMS = {"track", "period", "from", "to", "countries", "sectors", "types", "severity"}
+SEVERITY_NAMES = {s["level"]: s["name"] for s in load("severity_levels.csv")}
+
+
+def downloads(fetch: Callable[[], pd.DataFrame], *, stem: str, tlp: str | None, title: str, key: str) -> None:
+    """CSV and XLSX download buttons; the rows are fetched only when a button is pressed."""
+    left, right, _ = st.columns([1, 1, 4])
+    left.download_button(
+        "Download CSV",
+        lambda: exports.to_csv_bytes(fetch()),
+        file_name=exports.file_name(stem, tlp, "csv"),
+        mime="text/csv",
+        key=f"{key}_csv",
+        width="stretch",
+    )
+    right.download_button(
+        "Download XLSX",
+        lambda: exports.to_xlsx_bytes(fetch(), sheet=stem, tlp=tlp, title=title),
+        file_name=exports.file_name(stem, tlp, "xlsx"),
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        key=f"{key}_xlsx",
+        width="stretch",
+    )
+
+
+def chart(
+    figure: Any,
+    data: pd.DataFrame,
+    *,
+    key: str,
+    caption: str | None = None,
+    tlp: str | None = None,
+    stem: str | None = None,
+) -> None:
+    """A figure with its accessible alternative: the table behind it, and a CSV download of that table."""
+    from dashboard.maps import PLOTLY_CONFIG
+
+    st.plotly_chart(figure, config=PLOTLY_CONFIG, key=key, width="stretch", theme=None)
+    with st.expander(caption or "Table behind this chart"):
+        table(data)
+        st.download_button(
+            "Download this table (CSV)",
+            exports.to_csv_bytes(data),
+            file_name=exports.file_name(stem or key, tlp, "csv"),
+            mime="text/csv",
+            key=f"{key}_table_csv",
+        )
+
+
+def track_label(view: ViewFilter) -> str:
+    """'Indo-Pacific', 'Eastern Europe' or 'Both tracks'."""
+    return "Both tracks" if view.track == TRACK_BOTH else TRACK_NAMES[view.track]
+
+
+def headline_row(headlines: Sequence[Any]) -> None:
+    """Metrics with their change against the previous period (more incidents shown as bad)."""
+    bad_when_up = {"Incidents", "Significant incidents", "Countries affected"}
+    for column, h in zip(st.columns(len(headlines)), headlines):
+        delta = h.delta
+        column.metric(
+            h.label,
+            f"{h.current:,}",
+            delta=delta.label() if delta else None,
+            delta_color=("inverse" if h.label in bad_when_up else "normal") if delta and delta.change else "off",
+            help=h.help,
+        )
+
+
+def norm_summary(brief: Any) -> None:
+    """A short norm-adherence summary: strongest and weakest states, and downgrades since the previous round."""
+    shares = brief.norm_shares
+    if shares.empty:
+        st.write("No norm or CBM assessments in these tracks yet.")
+        return
+    top = ", ".join(f"{r.country} ({r.share:.0%})" for r in shares.head(3).itertuples())
+    bottom = ", ".join(f"{r.country} ({r.share:.0%})" for r in shares.tail(3).iloc[::-1].itertuples())
+    st.markdown(
+        f"Median share of norm and CBM items implemented in the latest round: **{shares['share'].median():.0%}** "
+        f"across {len(shares)} states.  \nMost advanced: {top}.  \nLeast advanced: {bottom}."
+    )
+    downgrades = brief.norm_downgrades
+    if downgrades.empty:
+        st.write("No state moved back on any item since the previous round.")
+    else:
+        st.markdown(f"**{len(downgrades)} items moved back** since the previous round:")
+        table(
+            downgrades[["country", "code", "framework_id", "before", "after"]],
+            column_config={
+                "code": "Item",
+                "framework_id": "Framework",
+                "before": "Before",
+                "after": "Now",
+                "country": "Country",
+            },
+            height=180,
+        )
+
+
+def partnership_summary(brief: Any) -> None:
+    """A short partnership summary: active ones by kind, and hotlines not tested in over 12 months."""
+    kinds = brief.partnership_kinds
+    if kinds.empty:
+        st.write("No active partnerships in these tracks.")
+    else:
+        names = labels("partnership_kinds.csv")
+        st.markdown(
+            "Active now: "
+            + ", ".join(f"**{r.partnerships}** {names[r.kind].lower()}" for r in kinds.itertuples())
+            + "."
+        )
+    stale = brief.stale_hotlines
+    if stale.empty:
+        st.write("Every hotline was tested in the last 12 months.")
+        return
+    st.markdown(f"**{len(stale)} hotlines** not tested in the last 12 months or never tested:")
+    shown = stale.assign(last=stale["last_tested"].map(lambda d: "never" if d is None or pd.isna(d) else str(d)))
+    table(
+        shown[["name", "status", "last"]],
+        column_config={"name": "Hotline", "status": "Status", "last": "Last tested"},
+        height=180,
+    )
+
+
+def incident_table(rows: pd.DataFrame) -> None:
+    """Incident details with readable names and a clickable first source link (text is never rendered as HTML)."""
+    shown = rows.assign(
+        type=rows["type"].map(TYPE_NAMES),
+        source=rows["source_urls"].str.split("; ").str[0].replace("", None),
+        tlp=rows["tlp"].map(TLP_LABELS),
+    )
+    table(
+        shown[
+            [
+                "start_date",
+                "title",
+                "type",
+                "severity",
+                "targets",
+                "initiators",
+                "sectors",
+                "initiator_name",
+                "confidence",
+                "tlp",
+                "source",
+                "track",
+            ]
+        ],
+        column_config={
+            "start_date": st.column_config.DateColumn("Start"),
+            "title": st.column_config.TextColumn("Title", width="large"),
+            "type": "Type",
+            "severity": st.column_config.NumberColumn("Severity", format="%d"),
+            "targets": "Targets",
+            "initiators": "Suspected initiator states",
+            "sectors": "Sectors",
+            "initiator_name": "Suspected actor",
+            "confidence": "Confidence",
+            "tlp": "Marking",
+            "source": st.column_config.LinkColumn("Source"),
+            "track": "Track",
+        },
+        height=420,
+    )
+
+
+def strictest(frame: pd.DataFrame) -> str | None:
+    """The strictest TLP marking in a frame's `tlp` column."""
+    if frame.empty or "tlp" not in frame:
+        return None
+    from dashboard.reference import TLP_ORDER
+
+    return max(frame["tlp"].dropna().unique(), key=TLP_ORDER.index, default=None)
+
+
+def framework_items() -> pd.DataFrame:
+    """The norm and CBM items of every framework (reference data)."""
+    return pd.DataFrame(load("framework_items.csv"))
+
+
+def framework_tabs(tracks: frozenset[str]) -> list[tuple[str, str]]:
+    """(framework id, heading) for the frameworks that apply to the tracks shown, UN norms first."""
+    out = []
+    for fw in load("frameworks.csv"):
+        if set(fw["tracks"].split(";")) & set(tracks):
+            heading = {
+                "un-norms": "UN norms a-k",
+                "osce-cbms": "CBM tracker: OSCE cyber CBMs 1-16",
+                "arf-measures": "CBM tracker: ASEAN Regional Forum measures",
+            }.get(fw["id"], fw["name"])
+            out.append((fw["id"], heading))
+    return out
+
+
+def trajectory_chart(trajectory: pd.DataFrame, *, key: str, default_count: int = 6) -> None:
+    """Trajectory of chosen states across rounds; by default those whose share changed most."""
+    from dashboard import charts
+
+    if trajectory.empty:
+        st.write("No rounds to compare yet.")
+        return
+    spread = trajectory.groupby("country")["share"].agg(lambda s: s.iloc[-1] - s.iloc[0]).abs()
+    default = spread.sort_values(ascending=False).head(default_count).index.tolist()
+    chosen = st.multiselect(
+        "States on the trajectory chart",
+        sorted(trajectory["country"].unique()),
+        default=sorted(default),
+        key=f"{key}_countries",
+    )
+    part = trajectory[trajectory["country"].isin(chosen)]
+    chart(charts.build_trajectory(part, title="Share implemented, by round"), part, key=key, stem="norm_trajectory")
+
+
+def norm_changes_table(changes: pd.DataFrame) -> None:
+    """Status changes between two rounds, with the evidence link."""
+    if changes.empty:
+        st.write("No status changed.")
+        return
+    statuses = labels("norm_statuses.csv")
+    shown = changes.assign(
+        before=changes["before"].map(statuses),
+        after=changes["after"].map(statuses),
+        direction=changes["direction"].map({"up": "▲ forward", "down": "▼ back", "other": "changed"}),
+    )
+    table(
+        shown[["country", "code", "framework_id", "before", "after", "direction", "evidence_url"]],
+        column_config={
+            "country": "State",
+            "code": "Item",
+            "framework_id": "Framework",
+            "before": "Before",
+            "after": "Now",
+            "direction": "Direction",
+            "evidence_url": st.column_config.LinkColumn("Evidence"),
+        },
+        height=300,
+    )
+
+
+def evidence_table(status: pd.DataFrame) -> None:
+    """Latest status of each state and item with its evidence link."""
+    statuses = labels("norm_statuses.csv")
+    shown = status.assign(status=status["status"].map(statuses), tlp=status["tlp"].map(TLP_LABELS))
+    table(
+        shown[["country", "framework_id", "code", "status", "assessed_on", "round_label", "evidence_url", "tlp"]],
+        column_config={
+            "country": "State",
+            "framework_id": "Framework",
+            "code": "Item",
+            "status": "Status",
+            "assessed_on": st.column_config.DateColumn("Assessed"),
+            "round_label": "Round",
+            "evidence_url": st.column_config.LinkColumn("Evidence"),
+            "tlp": "Marking",
+        },
+        height=360,
+    )
+
+
+KIND_NAMES = labels("partnership_kinds.csv")
+PARTY_TYPE_NAMES = labels("party_types.csv")
+
+
+def partnership_breakdowns(rows: pd.DataFrame) -> list[tuple[pd.DataFrame, str, str, dict[str, str] | None]]:
+    """Counts by kind, by focus and by partner type (a partnership counts once per type): frame, column, title."""
+
+    def count(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+        frame = frame[frame[column].notna() & (frame[column] != "")]
+        return frame.groupby(column, as_index=False).size().rename(columns={"size": "partnerships"})
+
+    parties = rows.assign(party_type=rows["party_types"].str.split("; ")).explode("party_type")
+    return [
+        (count(rows, "kind"), "kind", "By kind", KIND_NAMES),
+        (count(rows, "focus"), "focus", "By focus", None),
+        (count(parties, "party_type"), "party_type", "By partner type", PARTY_TYPE_NAMES),
+    ]
+
+
+def partnership_table(rows: pd.DataFrame) -> None:
+    """Partnerships with readable kinds and links."""
+    shown = rows.assign(kind=rows["kind"].map(KIND_NAMES), tlp=rows["tlp"].map(TLP_LABELS))
+    table(
+        shown[
+            [
+                "name",
+                "kind",
+                "status",
+                "countries",
+                "parties",
+                "focus",
+                "start_date",
+                "end_date",
+                "last_tested",
+                "funding_usd",
+                "tlp",
+                "url",
+            ]
+        ],
+        column_config={
+            "name": st.column_config.TextColumn("Name", width="large"),
+            "kind": "Kind",
+            "status": "Status",
+            "countries": "Countries",
+            "parties": "Parties",
+            "focus": "Focus",
+            "start_date": st.column_config.DateColumn("Start"),
+            "end_date": st.column_config.DateColumn("End"),
+            "last_tested": st.column_config.DateColumn("Last tested"),
+            "funding_usd": st.column_config.NumberColumn("Funding (USD)", format="%,.0f"),
+            "tlp": "Marking",
+            "url": st.column_config.LinkColumn("Link"),
+        },
+        height=400,
+    )
+
+
+def strictest_of(*markings: str | None) -> str | None:
+    """The strictest of several TLP markings (None ignored)."""
+    from dashboard.reference import TLP_ORDER
+
+    found = [m for m in markings if m]
+    return max(found, key=TLP_ORDER.index) if found else None
+
+
+def country_picker(viewer: Viewer, tracks: frozenset[str]) -> tuple[str, str, str] | None:
+    """Choose one country of the tracks; kept in the URL as ?country=ISO3. Returns (iso3, name, tracks)."""
+    options = query("queries.track_countries", viewer, tracks)
+    if options.empty:
+        return None
+    names = dict(zip(options["iso3"], options["name"]))
+    wanted = str(st.query_params.get("country", "")).upper()
+    if wanted and wanted not in names:
+        st.warning(f"Country '{wanted}' is not in the tracks shown; pick one in the sidebar.")
+    default = wanted if wanted in names else ("UKR" if "UKR" in names else next(iter(names)))
+    with st.sidebar:
+        iso3 = st.selectbox(
+            "Country", list(names), index=list(names).index(default), format_func=names.get, key="f_country"
+        )
+    if st.query_params.get("country") != iso3:
+        st.query_params["country"] = iso3
+    member_of = options.set_index("iso3").loc[iso3, "tracks"]
+    return iso3, names[iso3], ", ".join(TRACK_NAMES[t] for t in str(member_of).split("; ") if t in TRACK_NAMES)

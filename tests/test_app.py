@@ -37,9 +37,10 @@ def _metrics(at: AppTest) -> dict[str, list[str]]:
     return out
 
 
-def test_app_shows_the_overview_with_demo_counts(demo_engine: Engine, use_database) -> None:
+def test_datasets_page_shows_the_demo_counts(demo_engine: Engine, use_database) -> None:
     use_database(str(demo_engine.url.render_as_string(hide_password=False)))
     at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page("pages/datasets.py").run()
     assert not at.exception
     counts = queries.layer_counts(demo_engine, local_admin("Dialogue Secretariat"))
     expected = sorted(f"{n:,}" for n in counts[counts["layer"] == "incidents"]["rows"])
@@ -51,6 +52,7 @@ def test_app_shows_the_overview_with_demo_counts(demo_engine: Engine, use_databa
 def test_empty_database_gets_a_helpful_empty_state(engine: Engine, use_database) -> None:
     use_database(str(engine.url.render_as_string(hide_password=False)))
     at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page("pages/datasets.py").run()
     assert not at.exception
     assert any("No data yet" in i.value for i in at.info)
     assert not any("Synthetic" in i.value for i in at.info)
@@ -60,6 +62,7 @@ def test_empty_database_gets_a_helpful_empty_state(engine: Engine, use_database)
 def test_first_start_in_demo_mode_creates_and_seeds_the_database(database: Database, use_database) -> None:
     use_database(database.url, demo_mode=True)
     at = AppTest.from_file(APP, default_timeout=120).run()
+    at.switch_page("pages/datasets.py").run()
     assert not at.exception
     assert any("Synthetic demo data" in i.value for i in at.info)
     assert all(v != "0" for v in _metrics(at)["Incidents"])

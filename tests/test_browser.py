@@ -23,9 +23,9 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     db.drop()
 
 
-def test_overview_shows_counts_and_makes_no_outside_requests(demo_server: str) -> None:
+def test_datasets_page_shows_counts_and_makes_no_outside_requests(demo_server: str) -> None:
     with browser_page() as (page, requests):
-        page.goto(demo_server)  # the default page is served at the root
+        page.goto(f"{demo_server}/datasets")
         wait_for_app(page)
         body = page.inner_text("[data-testid='stMain']")
         assert "Eastern Europe" in body and "Indo-Pacific" in body
@@ -34,6 +34,6 @@ def test_overview_shows_counts_and_makes_no_outside_requests(demo_server: str) -
         assert len(metrics) == 6 and all(m.replace(",", "").isdigit() and m != "0" for m in metrics)
         assert "Deploy" not in page.inner_text("body")
         assert "Page not found" not in page.inner_text("body")
-        page.screenshot(path=str(ARTIFACTS / "overview.png"), full_page=True)
+        page.screenshot(path=str(ARTIFACTS / "datasets.png"), full_page=True)
     assert requests.urls, "the page made no requests at all: the recorder is broken"
     assert requests.outside == []

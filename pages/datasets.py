@@ -1,4 +1,4 @@
-"""Overview: visible rows per track and layer, and the dataset versions behind them."""
+"""Datasets: visible rows per track and layer, and the dataset versions behind them."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import streamlit as st
 
 from dashboard import ui
 
-st.title("Cyber Dialogue Dashboard")
+st.title("Datasets")
 st.caption("Cyber incidents, norm adherence and partnerships for the Indo-Pacific and Eastern Europe dialogue tracks.")
 ui.synthetic_notice(viewer)
 

@@ -1,0 +1,153 @@
+"""The track briefing: headline figures with changes, movers, and norm and partnership summaries.
+
+Built once from scoped queries and reused by the briefing page (and later the PDF/HTML export), so the
+same data and as-of date always give the same numbers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import pandas as pd
+from sqlalchemy import Engine
+
+from dashboard import analytics, queries
+from dashboard.access import Viewer
+from dashboard.analytics import Delta, Period
+from dashboard.filters import ViewFilter
+from dashboard.reference import TLP_ORDER
+
+
+@dataclass(frozen=True)
+class Headline:
+    """One headline figure: label, value now, value in the previous period (None: no comparison) and help."""
+
+    label: str
+    current: int
+    previous: int | None
+    help: str
+
+    @property
+    def delta(self) -> Delta | None:
+        """The change against the previous period, when there is one."""
+        return None if self.previous is None else Delta(self.current, self.previous)
+
+
+@dataclass
+class Briefing:
+    """Everything the briefing shows, for one viewer, filter and as-of date."""
+
+    period: Period
+    as_of: dt.date
+    headlines: list[Headline]
+    by_country: pd.DataFrame
+    monthly: pd.DataFrame
+    country_movers: pd.DataFrame
+    sector_movers: pd.DataFrame
+    norm_shares: pd.DataFrame
+    norm_downgrades: pd.DataFrame
+    partnership_kinds: pd.DataFrame
+    stale_hotlines: pd.DataFrame
+    tlp: str | None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        """True when the viewer can see no data at all in these tracks."""
+        return all(h.current == 0 and not h.previous for h in self.headlines)
+
+
+def _strictest(*markings: str | None) -> str | None:
+    found = [m for m in markings if m]
+    return max(found, key=TLP_ORDER.index) if found else None
+
+
+def _frame_tlp(frame: pd.DataFrame) -> str | None:
+    return _strictest(*frame["tlp"].unique()) if not frame.empty and "tlp" in frame else None
+
+
+def build_briefing(engine: Engine, viewer: Viewer, view: ViewFilter, as_of: dt.date) -> Briefing:
+    """Compute the briefing for the viewer's chosen tracks and period, ending on as_of."""
+    period = view.window(as_of)
+    previous = period.previous
+    tracks = view.tracks(viewer)
+    now_filter = view.incident_filter(viewer, period)
+    before_filter = view.incident_filter(viewer, previous)
+    now = queries.incident_summary(engine, viewer, now_filter)
+    before = queries.incident_summary(engine, viewer, before_filter)
+
+    status_now = queries.norm_status_as_of(engine, viewer, period.end, tracks)
+    status_before = queries.norm_status_as_of(engine, viewer, previous.end, tracks)
+    partnerships = queries.partnership_rows(engine, viewer, tracks)
+    hotlines = analytics.hotline_ages(partnerships, as_of)
+
+    headlines = [
+        Headline("Incidents", now["incidents"], before["incidents"], "Incidents that started in the period."),
+        Headline(
+            "Significant incidents",
+            now["significant"],
+            before["significant"],
+            "Severity 3 (high) or above on the CISA scale.",
+        ),
+        Headline("Countries affected", now["countries"], before["countries"], "Distinct target countries."),
+        Headline(
+            "Norms implemented",
+            analytics.implemented_count(status_now),
+            analytics.implemented_count(status_before),
+            "Country x norm/CBM items whose latest assessment by the end of the period is 'implemented'.",
+        ),
+        Headline(
+            "Active partnerships",
+            analytics.active_on(partnerships, period.end),
+            analytics.active_on(partnerships, previous.end),
+            "Partnerships, projects and hotlines running at the end of the period.",
+        ),
+        Headline(
+            "Hotlines tested, 12 mo",
+            analytics.hotlines_tested_within(hotlines, as_of),
+            None,
+            "Hotlines whose last recorded test is within the 12 months before the as-of date. "
+            "Only the latest test is recorded, so there is no comparison.",
+        ),
+    ]
+    by_country = queries.incident_counts_by_country(engine, viewer, now_filter)
+    monthly = queries.incident_counts_by_month_and(engine, viewer, now_filter, "type").rename(columns={"key": "type"})
+    start = period.start if period.days < 3650 else analytics.first_month(monthly, period.end)
+    monthly = analytics.complete_months(monthly, start, period.end, key="type")
+    country_movers = analytics.movers(
+        by_country[["name", "incidents"]],
+        queries.incident_counts_by_country(engine, viewer, before_filter)[["name", "incidents"]],
+        "name",
+    )
+    sector_movers = analytics.movers(
+        queries.incident_counts_by_sector(engine, viewer, now_filter),
+        queries.incident_counts_by_sector(engine, viewer, before_filter),
+        "sector_id",
+    )
+    shares = analytics.latest_shares(queries.norm_round_shares(engine, viewer, tracks))
+    rounds = queries.norm_rounds(engine, viewer, tracks)
+    downgrades = pd.DataFrame()
+    if len(rounds) >= 2:
+        last = queries.norm_status_as_of(engine, viewer, rounds[-1], tracks)
+        prior = queries.norm_status_as_of(engine, viewer, rounds[-2], tracks)
+        changes = analytics.norm_changes(prior, last)
+        downgrades = changes[changes["direction"] == "down"]
+    active = partnerships[partnerships["status"] == "active"]
+    kinds = active.groupby("kind", as_index=False).size().rename(columns={"size": "partnerships"})
+    stale = hotlines[(hotlines["days"].isna()) | (hotlines["days"] > 365)]
+    tlp = _strictest(now["tlp"], _frame_tlp(status_now), _frame_tlp(partnerships))
+    return Briefing(
+        period=period,
+        as_of=as_of,
+        headlines=headlines,
+        by_country=by_country,
+        monthly=monthly,
+        country_movers=country_movers,
+        sector_movers=sector_movers,
+        norm_shares=shares.sort_values("share", ascending=False).reset_index(drop=True),
+        norm_downgrades=downgrades,
+        partnership_kinds=kinds.sort_values("partnerships", ascending=False).reset_index(drop=True),
+        stale_hotlines=stale.sort_values("days", ascending=False, na_position="first").reset_index(drop=True),
+        tlp=tlp,
+    )

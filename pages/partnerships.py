@@ -1,0 +1,72 @@
+"""Partnerships: map with hotlines between capitals, project timeline, counts by kind, focus and partner type."""
+
+from __future__ import annotations
+
+from dashboard.auth import Permission, require
+
+viewer = require(Permission.VIEW_PARTNERSHIPS)
+
+import streamlit as st
+
+from dashboard import analytics, charts, maps, ui
+
+view = ui.filter_bar(viewer, fields=("track", "countries"))
+tracks = view.tracks(viewer)
+rows = ui.query("queries.partnership_rows", viewer, tracks, frozenset(view.countries))
+as_of = ui.as_of(viewer)
+tlp = ui.strictest(rows)
+
+st.title("Partnerships")
+st.caption(
+    f"{ui.track_label(view)} · public-private partnerships, capacity building, hotlines, PoC networks, "
+    f"MoUs and exercises · as of {as_of:%d %b %Y}"
+)
+ui.synthetic_notice(viewer)
+ui.tlp_banner(tlp)
+if rows.empty:
+    st.info("No partnerships for these tracks and countries yet. Coordinators can upload them.")
+    st.stop()
+
+hotlines = analytics.hotline_ages(rows, as_of)
+stale = int((hotlines["days"].isna() | (hotlines["days"] > 365)).sum())
+ui.kpi_row(
+    [
+        ("Partnerships", f"{len(rows):,}", None),
+        ("Active", f"{(rows['status'] == 'active').sum():,}", None),
+        ("Hotlines", f"{len(hotlines):,}", None),
+        ("Hotlines untested > 12 months", f"{stale:,}", "Never tested, or last tested more than 365 days ago."),
+    ]
+)
+
+country_counts = ui.query("queries.partnership_counts_by_country", viewer, tracks)
+if view.countries:
+    country_counts = country_counts[country_counts["iso3"].isin(view.countries)]
+track_countries = ui.query("queries.track_countries", viewer, tracks)
+figure = maps.build_hotline_map(
+    hotlines,
+    track_countries,
+    as_of=as_of,
+    country_counts=country_counts,
+    title="Partnerships per country, and hotlines by time since last test",
+)
+ui.chart(figure, hotlines, key="pp_map", tlp=tlp, stem="hotlines", caption="Hotlines behind this map")
+
+projects = rows[rows["kind"] != "hotline"]
+figure = charts.build_timeline(projects, as_of=as_of, labels=ui.KIND_NAMES, title="Projects and partnerships over time")
+ui.chart(
+    figure,
+    projects[["name", "kind", "start_date", "end_date", "status"]],
+    key="pp_timeline",
+    tlp=tlp,
+    stem="partnership_timeline",
+)
+
+columns = st.columns(3)
+for column, (frame, category, title, names) in zip(columns, ui.partnership_breakdowns(rows)):
+    with column:
+        figure = charts.build_count_bar(frame, category, "partnerships", labels=names, title=title)
+        ui.chart(figure, frame, key=f"pp_{category}", tlp=tlp, stem=f"partnerships_by_{category}")
+
+st.subheader("All partnerships")
+ui.partnership_table(rows)
+ui.downloads(lambda: rows, stem="partnerships", tlp=tlp, title="Partnerships", key="pp_rows")
