@@ -51,3 +51,59 @@ def store_incidents(engine: Engine, track: str, rows: list[dict], *, mode: str =
         layer="incidents", track_id=track, uploaded_by=user, file_name="test.csv", sha256="0" * 64, mode=mode
     )
     return commit_version(engine, meta, pd.DataFrame(rows))
+
+
+def norm(iso3: str, item: str, when: str, status: str, *, tlp: str = "clear") -> dict:
+    """One canonical norm assessment row."""
+    return {
+        "iso3": iso3,
+        "item_id": item,
+        "assessed_on": dt.date.fromisoformat(when),
+        "round_label": when[:4],
+        "status": status,
+        "evidence_url": f"https://example.org/{iso3}/{item}",
+        "assessor": "t",
+        "tlp": tlp,
+        "owner_org": "Dialogue Secretariat",
+        "note": "",
+    }
+
+
+def partnership(
+    name: str,
+    kind: str,
+    countries: tuple[str, ...],
+    *,
+    status: str = "active",
+    tlp: str = "clear",
+    start: str | None = "2024-01-01",
+    end: str | None = None,
+    tested: str | None = None,
+    parties: tuple[tuple[str, str, str], ...] = (),
+) -> dict:
+    """One canonical partnership row."""
+    day = dt.date.fromisoformat
+    return {
+        "source_id": name,
+        "name": name,
+        "kind": kind,
+        "focus": "incident response",
+        "description": "",
+        "countries": list(countries),
+        "parties": list(parties),
+        "start_date": day(start) if start else None,
+        "end_date": day(end) if end else None,
+        "status": status,
+        "last_tested": day(tested) if tested else None,
+        "funding_usd": None,
+        "funder": "",
+        "url": "",
+        "tlp": tlp,
+        "owner_org": "Dialogue Secretariat",
+    }
+
+
+def store(engine: Engine, layer: str, track: str, rows: list[dict]) -> int:
+    """Commit rows of any layer as one dataset version."""
+    meta = VersionMeta(layer=layer, track_id=track, uploaded_by="tester", file_name="t.csv", sha256="0" * 64)
+    return commit_version(engine, meta, pd.DataFrame(rows))

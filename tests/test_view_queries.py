@@ -1,0 +1,203 @@
+"""The reads behind the pages, on small datasets with known answers (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import Engine
+
+from dashboard import queries
+from dashboard.access import Role, Viewer, local_admin
+from dashboard.briefing import build_briefing
+from dashboard.filters import ViewFilter
+from tests.factories import incident, norm, partnership, store, store_incidents
+
+ADMIN = local_admin("Dialogue Secretariat")
+GREEN_EE = Viewer(
+    name="p", role=Role.PARTNER, tracks=frozenset({"eastern-europe"}), tlp_ceiling="green", organisation="Partner"
+)
+ALL = queries.IncidentFilter()
+
+
+@pytest.fixture
+def data(engine: Engine) -> Engine:
+    store_incidents(
+        engine,
+        "eastern-europe",
+        [
+            incident(
+                "e1",
+                when="2026-09-10",
+                targets=("EST", "LVA"),
+                initiators=("RUS",),
+                severity=4,
+                sectors=("energy", "government"),
+            ),
+            incident(
+                "e2",
+                when="2026-09-20",
+                targets=("EST",),
+                initiators=("RUS",),
+                severity=1,
+                itype="espionage",
+                tlp="green",
+            ),
+            incident(
+                "e3",
+                when="2026-10-05",
+                targets=("POL",),
+                initiators=("BLR",),
+                severity=3,
+                tlp="amber",
+                sectors=("health",),
+            ),
+            incident("e4", when="2025-10-05", targets=("POL",), severity=2, tlp="red"),
+        ],
+    )
+    store_incidents(engine, "indo-pacific", [incident("i1", when="2026-10-01", targets=("SGP",), severity=5)])
+    store(
+        engine,
+        "norms",
+        "eastern-europe",
+        [
+            norm("EST", "un-norms:a", "2025-06-30", "in_progress"),
+            norm("EST", "un-norms:a", "2026-06-30", "implemented"),
+            norm("EST", "un-norms:b", "2025-06-30", "implemented"),
+            norm("EST", "un-norms:b", "2026-06-30", "in_progress"),
+            norm("LVA", "un-norms:a", "2026-06-30", "implemented", tlp="amber"),
+        ],
+    )
+    store(
+        engine,
+        "partnerships",
+        "eastern-europe",
+        [
+            partnership(
+                "EST-LVA hotline",
+                "hotline",
+                ("EST", "LVA"),
+                tested="2026-09-01",
+                parties=(("Gov EST", "government", "EST"), ("Gov LVA", "government", "LVA")),
+            ),
+            partnership(
+                "CERT project",
+                "capacity-building",
+                ("POL",),
+                status="ended",
+                end="2025-12-31",
+                parties=(("CERT PL", "cert", "POL"), ("NGO", "ngo", "")),
+            ),
+            partnership("Secret MoU", "mou", ("EST", "POL"), tlp="red"),
+        ],
+    )
+    return engine
+
+
+def test_incident_summary_and_breakdowns(data: Engine) -> None:
+    assert queries.incident_summary(data, ADMIN, ALL) == {
+        "incidents": 5,
+        "significant": 3,
+        "countries": 4,
+        "tlp": "red",
+    }
+    assert queries.incident_summary(data, GREEN_EE, ALL) == {
+        "incidents": 2,
+        "significant": 1,
+        "countries": 2,
+        "tlp": "green",
+    }
+    by_type = queries.incident_counts_by_month_and(data, ADMIN, ALL, "type")
+    assert by_type[by_type["month"] == "2026-09"][["key", "incidents"]].values.tolist() == [
+        ["disruption", 1],
+        ["espionage", 1],
+    ]
+    by_sector = queries.incident_counts_by_month_and(data, ADMIN, ALL, "sector")
+    assert by_sector[by_sector["month"] == "2026-09"]["incidents"].sum() == 3  # e1 counts once per sector
+    matrix = queries.sector_type_counts(data, GREEN_EE, ALL)
+    assert sorted(matrix.values.tolist()) == [
+        ["energy", "disruption", 1],
+        ["energy", "espionage", 1],
+        ["government", "disruption", 1],
+    ]
+    sectors = queries.incident_counts_by_sector(data, ADMIN, ALL)
+    assert dict(zip(sectors["sector_id"], sectors["incidents"])) == {"energy": 4, "government": 1, "health": 1}
+
+
+def test_dyads_and_initiated(data: Engine) -> None:
+    dyads = queries.dyad_counts(data, ADMIN, ALL)
+    assert dyads[["initiator", "target", "incidents"]].values.tolist() == [
+        ["RUS", "EST", 2],
+        ["BLR", "POL", 1],
+        ["RUS", "LVA", 1],
+    ]
+    assert queries.dyad_counts(data, GREEN_EE, ALL)[["initiator", "target", "incidents"]].values.tolist() == [
+        ["RUS", "EST", 2],
+        ["RUS", "LVA", 1],
+    ]
+    initiated = queries.incident_initiated_counts(data, ADMIN, ALL, "RUS")
+    assert dict(zip(initiated["target"], initiated["incidents"])) == {"EST": 2, "LVA": 1}
+
+
+def test_incident_rows_join_links_and_respect_scope(data: Engine) -> None:
+    rows = queries.incident_rows(data, ADMIN, ALL, limit=None)
+    assert rows["title"].tolist() == ["e3", "i1", "e2", "e1", "e4"]  # newest first
+    e1 = rows.set_index("title").loc["e1"]
+    assert (e1["targets"], e1["initiators"], e1["sectors"]) == ("EST; LVA", "RUS", "energy; government")
+    assert queries.incident_rows(data, ADMIN, ALL, limit=2)["title"].tolist() == ["e3", "i1"]
+    assert set(queries.incident_rows(data, GREEN_EE, ALL, None)["title"]) == {"e1", "e2"}
+    flt = queries.IncidentFilter(countries=frozenset({"LVA"}))
+    assert queries.incident_rows(data, ADMIN, flt, None)["title"].tolist() == ["e1"]
+    assert queries.incident_rows(data, ADMIN, ALL, None, initiated_by="BLR")["title"].tolist() == ["e3"]
+
+
+def test_norm_status_takes_the_latest_visible_assessment(data: Engine) -> None:
+    latest = queries.norm_status_as_of(data, ADMIN)
+    assert latest[["iso3", "item_id", "status"]].values.tolist() == [
+        ["EST", "un-norms:a", "implemented"],
+        ["EST", "un-norms:b", "in_progress"],
+        ["LVA", "un-norms:a", "implemented"],
+    ]
+    earlier = queries.norm_status_as_of(data, ADMIN, dt.date(2025, 12, 31))
+    assert earlier[["iso3", "item_id", "status"]].values.tolist() == [
+        ["EST", "un-norms:a", "in_progress"],
+        ["EST", "un-norms:b", "implemented"],
+    ]
+    assert set(queries.norm_status_as_of(data, GREEN_EE)["iso3"]) == {"EST"}  # LVA's row is AMBER
+    assert queries.norm_rounds(data, ADMIN) == [dt.date(2025, 6, 30), dt.date(2026, 6, 30)]
+    shares = queries.norm_round_shares(data, ADMIN, countries=frozenset({"EST"}))
+    assert shares[["assessed_on", "implemented", "assessed"]].values.tolist() == [
+        [dt.date(2025, 6, 30), 1, 2],
+        [dt.date(2026, 6, 30), 1, 2],
+    ]
+
+
+def test_partnerships_rows_counts_and_scope(data: Engine) -> None:
+    rows = queries.partnership_rows(data, ADMIN)
+    assert set(rows["name"]) == {"EST-LVA hotline", "CERT project", "Secret MoU"}
+    hotline = rows.set_index("name").loc["EST-LVA hotline"]
+    assert hotline["countries"] == "EST; LVA" and hotline["party_types"] == "government"
+    assert rows.set_index("name").loc["CERT project", "party_types"] == "cert; ngo"
+    assert set(queries.partnership_rows(data, GREEN_EE)["name"]) == {"EST-LVA hotline", "CERT project"}
+    assert list(queries.partnership_rows(data, ADMIN, countries=frozenset({"LVA"}))["name"]) == ["EST-LVA hotline"]
+    counts = queries.partnership_counts_by_country(data, GREEN_EE)
+    assert dict(zip(counts["iso3"], counts["partnerships"])) == {"EST": 1, "LVA": 1, "POL": 1}
+    assert queries.partnership_rows(data, ADMIN, tracks=frozenset({"indo-pacific"})).empty
+
+
+def test_briefing_figures(data: Engine) -> None:
+    view = ViewFilter(track="eastern-europe", period="12m")
+    brief = build_briefing(data, ADMIN, view, dt.date(2026, 10, 31))
+    figures = {h.label: (h.current, h.previous) for h in brief.headlines}
+    assert figures["Incidents"] == (3, 1)  # e4 fell in the previous 12 months
+    assert figures["Significant incidents"] == (2, 0)
+    assert figures["Countries affected"] == (3, 1)
+    assert figures["Norms implemented"] == (2, 1)  # EST a + LVA a now; EST b as of 2025-10-31
+    assert figures["Active partnerships"] == (2, 3)  # the CERT project ended 2025-12-31
+    assert figures["Hotlines tested, 12 mo"] == (1, None)
+    assert brief.tlp == "red"
+    assert brief.country_movers["name"].tolist()[:1] == ["Estonia"]
+    assert brief.norm_downgrades[["iso3", "item_id"]].values.tolist() == [["EST", "un-norms:b"]]
+    green = build_briefing(data, GREEN_EE, view, dt.date(2026, 10, 31))
+    assert {h.label: h.current for h in green.headlines}["Incidents"] == 2
+    assert green.tlp == "green"
