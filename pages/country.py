@@ -36,12 +36,12 @@ ui.kpi_row(
         ("Incidents received", f"{received['incidents']:,}", "Incidents that hit this country in the period."),
         ("Significant received", f"{received['significant']:,}", "Severity 3 or above."),
         (
-            "Incidents initiated (suspected)",
+            "Initiated (suspected)",
             f"{int(initiated['incidents'].sum()):,}",
             "Incidents in which this state is named as the suspected initiator, by target.",
         ),
         (
-            "Norm/CBM items implemented",
+            "Items implemented",
             f"{shares['share'].iloc[0]:.0%}" if not shares.empty else "–",
             "Share of assessed items implemented in the latest round.",
         ),
@@ -56,7 +56,12 @@ with left:
     start = period.start if period.days < 3650 else analytics.first_month(monthly, period.end)
     monthly = analytics.complete_months(monthly, start, period.end, key="type")
     figure = charts.build_trend_figure(
-        monthly, stack_col="type", title="Incidents received per month", labels=ui.TYPE_NAMES, height=380
+        monthly,
+        stack_col="type",
+        title="Incidents received per month",
+        labels=ui.TYPE_NAMES,
+        height=460,
+        legend_below=True,
     )
     ui.chart(figure, monthly, key="cp_trend", tlp=received["tlp"], stem=f"{iso3}_incidents_by_month")
 with right:
