@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -16,10 +17,14 @@ class Role(StrEnum):
 
 
 class Permission(StrEnum):
-    VIEW_OVERVIEW = "view_overview"
+    """One per page (so a share link's page list is a set of permissions), plus actions."""
+
+    VIEW_BRIEFING = "view_briefing"
     VIEW_INCIDENTS = "view_incidents"
     VIEW_NORMS = "view_norms"
     VIEW_PARTNERSHIPS = "view_partnerships"
+    VIEW_COUNTRY = "view_country"
+    VIEW_DATASETS = "view_datasets"
     EXPORT_BRIEFING = "export_briefing"
     UPLOAD = "upload"
     SHARE = "share"
@@ -27,17 +32,19 @@ class Permission(StrEnum):
 
 
 _READ = {
-    Permission.VIEW_OVERVIEW,
+    Permission.VIEW_BRIEFING,
     Permission.VIEW_INCIDENTS,
     Permission.VIEW_NORMS,
     Permission.VIEW_PARTNERSHIPS,
+    Permission.VIEW_COUNTRY,
+    Permission.VIEW_DATASETS,
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
     Role.OFFICIAL: frozenset(_READ | {Permission.EXPORT_BRIEFING}),
     Role.COORDINATOR: frozenset(_READ | {Permission.EXPORT_BRIEFING, Permission.UPLOAD, Permission.SHARE}),
-    Role.PARTNER: frozenset(_READ),
+    Role.PARTNER: frozenset(_READ - {Permission.VIEW_DATASETS}),
 }
 
 
@@ -56,6 +63,10 @@ class Viewer:
     tlp_ceiling: str
     organisation: str
     permissions: frozenset[Permission] = field(default=frozenset())
+    # Set for partners who came through a share link: which link, and until when it is valid.
+    share_link_id: int | None = None
+    expires_at: dt.datetime | None = None
+    user_id: int | None = None
 
     def __post_init__(self) -> None:
         if self.tlp_ceiling not in TLP_ORDER:
@@ -65,6 +76,10 @@ class Viewer:
             raise ValueError(f"unknown tracks {sorted(unknown)}")
         if not self.permissions:
             object.__setattr__(self, "permissions", ROLE_PERMISSIONS[self.role])
+        elif not self.permissions <= ROLE_PERMISSIONS[self.role]:
+            raise ValueError(f"a {self.role} cannot hold {sorted(self.permissions - ROLE_PERMISSIONS[self.role])}")
+        if self.share_link_id is not None and self.tlp_ceiling not in {"clear", "green", "amber"}:
+            raise ValueError("a share link never reaches beyond TLP:AMBER")
 
     def can(self, permission: Permission) -> bool:
         """True when the viewer holds the permission."""

@@ -321,3 +321,58 @@ class PartnershipCountry(Base):
 
 for _table in (Incident, NormAssessment, Partnership):
     Index(f"ix_{_table.__tablename__}_scope", _table.track_id, _table.tlp)
+
+
+# ---------------------------------------------------------------- accounts and share links
+
+
+class User(Base):
+    """A local (or single-sign-on) account: role, tracks, TLP ceiling and organisation decide what it sees."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint("role IN ('admin', 'official', 'coordinator', 'partner')", name="role"),
+        CheckConstraint("auth_source IN ('local', 'oidc')", name="auth_source"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(120), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[str] = mapped_column(String(20))
+    organisation: Mapped[str] = mapped_column(String(120), default="")
+    tlp_ceiling: Mapped[str] = mapped_column(ForeignKey("tlp_levels.id"))
+    pages: Mapped[str] = mapped_column(String(400), default="")  # ";"-joined page keys; empty: all of the role
+    password_hash: Mapped[str | None] = mapped_column(String(255))  # argon2id; None for single-sign-on accounts
+    auth_source: Mapped[str] = mapped_column(String(10), default="local")
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_sign_in_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class UserTrack(Base):
+    __tablename__ = "user_tracks"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    track_id: Mapped[str] = mapped_column(ForeignKey("tracks.id"), primary_key=True)
+
+
+class ShareLink(Base):
+    """A read-only link for a partner organisation. Only an HMAC of the token is stored."""
+
+    __tablename__ = "share_links"
+    __table_args__ = (CheckConstraint("tlp_ceiling IN ('clear', 'green', 'amber')", name="tlp_ceiling"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    organisation: Mapped[str] = mapped_column(String(120))
+    tracks: Mapped[str] = mapped_column(String(200))  # ";"-joined track ids
+    pages: Mapped[str] = mapped_column(String(400))  # ";"-joined page keys
+    tlp_ceiling: Mapped[str] = mapped_column(String(20))
+    created_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_by: Mapped[str] = mapped_column(String(120), default="")
+    use_count: Mapped[int] = mapped_column(Integer, default=0)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    note: Mapped[str] = mapped_column(Text, default="")

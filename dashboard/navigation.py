@@ -27,12 +27,12 @@ class PageSpec:
 
 
 PAGES: tuple[PageSpec, ...] = (
-    PageSpec("briefing", "Track briefing", "", "pages/briefing.py", "briefing", Permission.VIEW_OVERVIEW, default=True),
+    PageSpec("briefing", "Track briefing", "", "pages/briefing.py", "briefing", Permission.VIEW_BRIEFING, default=True),
     PageSpec("incidents", "Incidents", "", "pages/incidents.py", "incidents", Permission.VIEW_INCIDENTS),
     PageSpec("norms", "Norms and CBMs", "", "pages/norms.py", "norms", Permission.VIEW_NORMS),
     PageSpec("partnerships", "Partnerships", "", "pages/partnerships.py", "partnerships", Permission.VIEW_PARTNERSHIPS),
-    PageSpec("country", "Country profile", "", "pages/country.py", "country", Permission.VIEW_OVERVIEW),
-    PageSpec("datasets", "Datasets", "", "pages/datasets.py", "datasets", Permission.VIEW_OVERVIEW),
+    PageSpec("country", "Country profile", "", "pages/country.py", "country", Permission.VIEW_COUNTRY),
+    PageSpec("datasets", "Datasets", "", "pages/datasets.py", "datasets", Permission.VIEW_DATASETS),
 )
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from dashboard import PROJECT_ROOT
 
 DEFAULT_SQLITE_PATH = PROJECT_ROOT / "data" / "dashboard.sqlite"
+DEFAULT_SECRET = "insecure-demo-secret-change-me"
 
 
 class SettingsError(ValueError):
@@ -57,6 +58,22 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("DASHBOARD_CACHE_TTL_SECONDS", int, 600, "How long page data is cached before it is read again."),
     Setting("DASHBOARD_LOG_LEVEL", str, "INFO", "Python log level of the dashboard (DEBUG, INFO, WARNING, ERROR)."),
+    Setting(
+        "DASHBOARD_SECRET_KEY",
+        str,
+        DEFAULT_SECRET,
+        "Secret key for share-link tokens (an HMAC of each token is stored). The app refuses to start outside "
+        "demo mode while this is the default; changing it invalidates every share link.",
+    ),
+    Setting("DASHBOARD_SESSION_IDLE_MINUTES", int, 30, "Sign a session out after this many minutes without use."),
+    Setting("DASHBOARD_MAX_FAILED_SIGN_INS", int, 5, "Failed sign-ins in a row before an account is locked."),
+    Setting("DASHBOARD_LOCKOUT_MINUTES", int, 15, "How long a locked account stays locked."),
+    Setting(
+        "DASHBOARD_PUBLIC_URL",
+        str,
+        "http://localhost:8501",
+        "Address users reach the dashboard at; share links printed by the CLI start with it.",
+    ),
 )
 
 _BY_KEY = {s.key: s for s in SETTINGS}
@@ -73,6 +90,24 @@ class Settings:
     organisation: str
     cache_ttl_seconds: int
     log_level: str
+    secret_key: str
+    session_idle_minutes: int
+    max_failed_sign_ins: int
+    lockout_minutes: int
+    public_url: str
+
+    @property
+    def uses_default_secret(self) -> bool:
+        """True while the secret key is the published default."""
+        return self.secret_key == DEFAULT_SECRET
+
+    def check_secret(self) -> None:
+        """Refuse to run outside demo mode with the default secret key."""
+        if not self.demo_mode and self.uses_default_secret:
+            raise SettingsError(
+                "DASHBOARD_SECRET_KEY is the published default: set a long random value "
+                "(for example `python -c 'import secrets; print(secrets.token_urlsafe(48))'`) or turn demo mode on"
+            )
 
     @property
     def resolved_database_url(self) -> str:
@@ -121,8 +156,9 @@ def load_settings(environ: dict[str, str] | None = None, secrets_path: Path | No
             values[setting.key] = _coerce(setting, secrets[setting.key])
         else:
             values[setting.key] = setting.default
-    if values["demo_incidents"] < 0:
-        raise SettingsError("DASHBOARD_DEMO_INCIDENTS must not be negative")
+    for key in ("demo_incidents", "session_idle_minutes", "max_failed_sign_ins", "lockout_minutes"):
+        if values[key] < 0 or (values[key] == 0 and key != "demo_incidents"):
+            raise SettingsError(f"{_BY_KEY[key].name} must be a positive number")
     return Settings(**values)
 
 

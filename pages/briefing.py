@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dashboard.auth import Permission, require
 
-viewer = require(Permission.VIEW_OVERVIEW)
+viewer = require(Permission.VIEW_BRIEFING)
 
 import streamlit as st
 

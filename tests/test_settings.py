@@ -32,7 +32,8 @@ def test_environment_overrides_secrets_which_override_defaults(tmp_path: Path) -
     [
         ("DASHBOARD_DEMO_MODE", "maybe", "not true or false"),
         ("DASHBOARD_DEMO_SEED", "forty", "not a whole number"),
-        ("DASHBOARD_DEMO_INCIDENTS", "-5", "must not be negative"),
+        ("DASHBOARD_DEMO_INCIDENTS", "-5", "must be a positive number"),
+        ("DASHBOARD_SESSION_IDLE_MINUTES", "0", "must be a positive number"),
     ],
 )
 def test_bad_values_are_refused_with_the_setting_named(tmp_path: Path, name: str, value: str, message: str) -> None:
