@@ -345,3 +345,9 @@ def list_users(engine: Engine) -> list[dict[str, object]]:
             }
             for u in users
         ]
+
+
+def is_active(engine: Engine, user_id: int) -> bool:
+    """True while the account exists and is not disabled (checked on every page run)."""
+    with engine.connect() as conn:
+        return bool(conn.scalar(select(User.is_active).where(User.id == user_id)))
