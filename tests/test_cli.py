@@ -13,16 +13,22 @@ from dashboard import PROJECT_ROOT
 from tests.conftest import Database
 
 
-def run(*args: str, url: str | None = None, **env: str) -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str, url: str | None = None, input_text: str | None = None, **env: str
+) -> subprocess.CompletedProcess[str]:
     full_env = {**os.environ, **env}
     full_env.pop("DASHBOARD_DATABASE_URL", None)
     cmd = [sys.executable, "-m", "dashboard"]
     if url:
         cmd += ["--database-url", url]
-    return subprocess.run([*cmd, *args], capture_output=True, text=True, cwd=PROJECT_ROOT, env=full_env, timeout=120)
+    return subprocess.run(
+        [*cmd, *args], capture_output=True, text=True, cwd=PROJECT_ROOT, env=full_env, timeout=120, input=input_text
+    )
 
 
-@pytest.mark.parametrize("command", [[], ["init"], ["demo"], ["stats"]])
+@pytest.mark.parametrize(
+    "command", [[], ["init"], ["demo"], ["stats"], ["user"], ["user", "add"], ["share"], ["share", "create"]]
+)
 def test_every_command_has_help(command: list[str]) -> None:
     result = run(*command, "--help")
     assert result.returncode == 0
