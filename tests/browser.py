@@ -134,3 +134,34 @@ def wait_for_app(page, timeout_ms: int = 30_000) -> None:
     page.wait_for_selector("[data-testid='stMain'] [data-testid='stHeading']", timeout=timeout_ms)
     page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout_ms)
     page.wait_for_timeout(500)
+
+
+def wait_until_drawn(page, *, map_shapes: int = 0, timeout_ms: int = 60_000) -> None:
+    """After `wait_for_app` (or a rerun that has visibly started): wait until the run has finished, no placeholder
+    is left and every Plotly chart has been drawn; with `map_shapes`, until geo maps show that many country shapes.
+
+    `wait_for_app` returns as soon as the title is on screen; charts further down may still be skeletons then.
+    """
+    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=timeout_ms)
+    page.wait_for_function(
+        """([shapes]) => !document.querySelector("[data-testid='stSkeleton']")
+            && document.querySelectorAll(".js-plotly-plot").length
+               === document.querySelectorAll("[data-testid='stPlotlyChart']").length
+            && document.querySelectorAll("path.choroplethlocation").length >= shapes""",
+        arg=[map_shapes],
+        timeout=timeout_ms,
+    )
+
+
+def metric_values(page) -> dict[str, str]:
+    """Metric label -> displayed value of every st.metric on the page (the first one of each label)."""
+    return page.evaluate(
+        """() => {
+            const out = {};
+            for (const m of document.querySelectorAll("[data-testid='stMetric']")) {
+                const label = m.querySelector("[data-testid='stMetricLabel']").innerText.trim();
+                if (!(label in out)) out[label] = m.querySelector("[data-testid='stMetricValue']").innerText.trim();
+            }
+            return out;
+        }"""
+    )
