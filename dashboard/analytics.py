@@ -139,15 +139,18 @@ def trajectory(shares: pd.DataFrame) -> pd.DataFrame:
 
 def hotline_ages(partnerships: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
     """Hotlines with their two states and days since last tested: name, iso3_a, iso3_b, status, last_tested, days."""
+    columns = ["name", "iso3_a", "iso3_b", "status", "last_tested", "days", "tlp"]
     hot = partnerships[partnerships["kind"] == "hotline"].copy()
-    pairs = hot["countries"].str.split("; ")
+    if hot.empty:
+        return pd.DataFrame(columns=columns)
+    pairs = hot["countries"].astype(str).str.split("; ")
     hot = hot[pairs.map(len) == 2].copy()
-    pairs = hot["countries"].str.split("; ")
+    pairs = hot["countries"].astype(str).str.split("; ")
     hot["iso3_a"] = pairs.str[0]
     hot["iso3_b"] = pairs.str[1]
     tested = pd.to_datetime(hot["last_tested"])
     hot["days"] = (pd.Timestamp(as_of) - tested).dt.days
-    return hot[["name", "iso3_a", "iso3_b", "status", "last_tested", "days", "tlp"]].reset_index(drop=True)
+    return hot[columns].reset_index(drop=True)
 
 
 def active_on(partnerships: pd.DataFrame, day: dt.date) -> int:

@@ -414,14 +414,19 @@ def incident_rows(
         "description",
     ]
     rows = _frame(engine, stmt, cols)
-    rows["source_urls"] = rows["source_urls"].map(lambda v: "; ".join(v or []))
+    rows["source_urls"] = _text([("; ".join(v or [])) for v in rows["source_urls"]], rows.index)
     for name, model, column in (
         ("targets", IncidentTarget, IncidentTarget.iso3),
         ("initiators", IncidentInitiator, IncidentInitiator.iso3),
         ("sectors", IncidentSector, IncidentSector.sector_id),
     ):
-        rows[name] = _links(engine, model, column, rows["id"].tolist())
+        rows[name] = _text(_links(engine, model, column, rows["id"].tolist()), rows.index)
     return rows[INCIDENT_COLUMNS]
+
+
+def _text(values: list[str], index: pd.Index) -> pd.Series:
+    """A text column that stays text when empty (an empty list would become float64)."""
+    return pd.Series(values, index=index, dtype=object)
 
 
 def _links(engine: Engine, model: type, column: ColumnElement, ids: list[int]) -> list[str]:
@@ -664,9 +669,9 @@ def partnership_rows(
                 .order_by(PartnershipParty.id)
             ):
                 parties.setdefault(pid, []).append((name, ptype))
-    rows["countries"] = ["; ".join(links.get(i, [])) for i in ids]
-    rows["parties"] = ["; ".join(n for n, _ in parties.get(i, [])) for i in ids]
-    rows["party_types"] = ["; ".join(sorted({t for _, t in parties.get(i, [])})) for i in ids]
+    rows["countries"] = _text(["; ".join(links.get(i, [])) for i in ids], rows.index)
+    rows["parties"] = _text(["; ".join(n for n, _ in parties.get(i, [])) for i in ids], rows.index)
+    rows["party_types"] = _text(["; ".join(sorted({t for _, t in parties.get(i, [])})) for i in ids], rows.index)
     return rows[PARTNERSHIP_COLUMNS]
 
 

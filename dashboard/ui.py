@@ -98,13 +98,16 @@ def kpi_row(items: list[tuple[str, Any, str | None]]) -> None:
 
 
 def table(frame: pd.DataFrame, **kwargs: Any) -> None:
-    """A read-only table without the index."""
+    """A read-only table without the index; a short table is not padded to the requested height."""
+    if "height" in kwargs:
+        kwargs["height"] = min(kwargs["height"], 38 + 35 * max(len(frame), 1))
     st.dataframe(frame, hide_index=True, width="stretch", **kwargs)
 
 
 TRACK_NAMES = labels("tracks.csv")
 TYPE_NAMES = labels("incident_types.csv")
 SECTOR_NAMES = labels("sectors.csv")
+FRAMEWORK_NAMES = labels("frameworks.csv", label="short_name")
 
 
 def as_of(viewer: Viewer) -> dt.date:
@@ -181,15 +184,8 @@ def filter_bar(viewer: Viewer, *, fields: Sequence[str] = ("track", "period")) -
                 key="f_severity",
                 format_func=lambda v: f"{v} {SEVERITY_NAMES[v]}",
             )
-    chosen_filter = ViewFilter(
-        **{
-            **{
-                k: getattr(current, k)
-                for k in ("track", "period", "start", "end", "countries", "sectors", "types", "min_severity")
-            },
-            **values,
-        }
-    )
+    # Only the filters this page offers apply: a link's other parameters must not narrow the figures unseen.
+    chosen_filter = ViewFilter(**values)
     params = chosen_filter.to_query_params()
     kept = {k: v for k, v in st.query_params.to_dict().items() if k not in FILTER_PARAMS}
     if {**kept, **params} != st.query_params.to_dict():
@@ -282,8 +278,14 @@ def norm_summary(brief: Any) -> None:
         st.write("No state moved back on any item since the previous round.")
     else:
         st.markdown(f"**{len(downgrades)} items moved back** since the previous round:")
+        statuses = labels("norm_statuses.csv")
+        shown = downgrades.assign(
+            before=downgrades["before"].map(statuses),
+            after=downgrades["after"].map(statuses),
+            framework_id=downgrades["framework_id"].map(FRAMEWORK_NAMES),
+        )
         table(
-            downgrades[["country", "code", "framework_id", "before", "after"]],
+            shown[["country", "code", "framework_id", "before", "after"]],
             column_config={
                 "code": "Item",
                 "framework_id": "Framework",
@@ -301,10 +303,13 @@ def partnership_summary(brief: Any) -> None:
     if kinds.empty:
         st.write("No active partnerships in these tracks.")
     else:
-        names = labels("partnership_kinds.csv")
+        names = KIND_PLURALS
         st.markdown(
             "Active now: "
-            + ", ".join(f"**{r.partnerships}** {names[r.kind].lower()}" for r in kinds.itertuples())
+            + ", ".join(
+                f"**{r.partnerships}** {names[r.kind] if r.partnerships != 1 else KIND_NAMES[r.kind].lower()}"
+                for r in kinds.itertuples()
+            )
             + "."
         )
     stale = brief.stale_hotlines
@@ -416,6 +421,7 @@ def norm_changes_table(changes: pd.DataFrame) -> None:
         return
     statuses = labels("norm_statuses.csv")
     shown = changes.assign(
+        framework_id=changes["framework_id"].map(FRAMEWORK_NAMES),
         before=changes["before"].map(statuses),
         after=changes["after"].map(statuses),
         direction=changes["direction"].map({"up": "▲ forward", "down": "▼ back", "other": "changed"}),
@@ -438,7 +444,11 @@ def norm_changes_table(changes: pd.DataFrame) -> None:
 def evidence_table(status: pd.DataFrame) -> None:
     """Latest status of each state and item with its evidence link."""
     statuses = labels("norm_statuses.csv")
-    shown = status.assign(status=status["status"].map(statuses), tlp=status["tlp"].map(TLP_LABELS))
+    shown = status.assign(
+        status=status["status"].map(statuses),
+        tlp=status["tlp"].map(TLP_LABELS),
+        framework_id=status["framework_id"].map(FRAMEWORK_NAMES),
+    )
     table(
         shown[["country", "framework_id", "code", "status", "assessed_on", "round_label", "evidence_url", "tlp"]],
         column_config={
@@ -456,6 +466,14 @@ def evidence_table(status: pd.DataFrame) -> None:
 
 
 KIND_NAMES = labels("partnership_kinds.csv")
+KIND_PLURALS = {
+    "ppp": "public-private partnerships",
+    "capacity-building": "capacity-building projects",
+    "hotline": "hotlines",
+    "poc-network": "point-of-contact networks",
+    "mou": "memoranda of understanding",
+    "exercise": "exercises",
+}
 PARTY_TYPE_NAMES = labels("party_types.csv")
 
 

@@ -30,6 +30,9 @@ st.title(name)
 st.caption(f"Member of: {member_of} · {period.start:%d %b %Y} – {period.end:%d %b %Y}")
 ui.synthetic_notice(viewer)
 ui.tlp_banner(ui.strictest_of(received["tlp"], ui.strictest(status), ui.strictest(partnerships)))
+if received["incidents"] == 0 and status.empty and partnerships.empty and initiated.empty:
+    st.info(f"Nothing recorded for {name} in these tracks and this period. Try a longer period or another track.")
+    st.stop()
 shares = analytics.latest_shares(ui.query("queries.norm_round_shares", viewer, tracks, frozenset({iso3})))
 ui.kpi_row(
     [
@@ -65,10 +68,14 @@ with left:
     )
     ui.chart(figure, monthly, key="cp_trend", tlp=received["tlp"], stem=f"{iso3}_incidents_by_month")
 with right:
-    figure = charts.build_count_bar(
-        initiated.head(15), "target_name", "incidents", title="Suspected as initiator: targets"
-    )
-    ui.chart(figure, initiated, key="cp_initiated", stem=f"{iso3}_initiated")
+    if initiated.empty:
+        st.markdown("**Suspected as initiator**")
+        st.write(f"{name} is not named as the suspected initiator of any visible incident in this period.")
+    else:
+        figure = charts.build_count_bar(
+            initiated.head(15), "target_name", "incidents", title="Suspected as initiator: targets"
+        )
+        ui.chart(figure, initiated, key="cp_initiated", stem=f"{iso3}_initiated")
 
 st.subheader("Norms and CBMs")
 if status.empty:

@@ -95,7 +95,9 @@ ui.chart(charts.build_dyad_bar(dyads, top=15), dyads, key="inc_dyads", tlp=summa
 st.subheader("Incident details")
 rows = ui.query("queries.incident_rows", viewer, flt, 500)
 st.caption(
-    f"The {len(rows):,} most recent of {summary['incidents']:,} matching incidents; the downloads contain all of them."
+    f"All {len(rows):,} matching incidents."
+    if len(rows) == summary["incidents"]
+    else f"The {len(rows):,} most recent of {summary['incidents']:,} matching incidents; downloads hold them all."
 )
 ui.incident_table(rows)
 ui.downloads(

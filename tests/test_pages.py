@@ -277,25 +277,8 @@ def test_choosing_a_country_in_the_sidebar_updates_the_link(demo: Engine) -> Non
 
 # ---------------------------------------------------------------- empty database
 
-_NO_INFO_ON_COUNTRY = pytest.mark.xfail(
-    strict=True,
-    reason="app bug: pages/country.py has no st.info empty state; with no data it shows zero KPIs and empty charts",
-)
-_BRIEFING_CRASHES = pytest.mark.xfail(
-    strict=True,
-    reason="app bug: briefing raises AttributeError in analytics.hotline_ages when no partnerships are visible",
-)
 
-
-@pytest.mark.parametrize(
-    "page",
-    [
-        pytest.param(p, marks=[_BRIEFING_CRASHES] if p.key == "briefing" else [_NO_INFO_ON_COUNTRY], id=p.key)
-        if p.key in {"briefing", "country"}
-        else pytest.param(p, id=p.key)
-        for p in PAGES
-    ],
-)
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.key)
 def test_page_with_an_empty_database_shows_a_helpful_empty_state(page: PageSpec, empty: Engine) -> None:
     at = open_page(page.key)
     assert_rendered(at, _title(page))
@@ -445,11 +428,6 @@ def test_every_filtered_page_warns_about_an_unknown_track(page: PageSpec, demo: 
     assert "track" not in at.query_params and "severity" not in at.query_params
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="app bug: ui.filter_bar applies URL filters (countries, sectors, types, severity) that the page's "
-    "filter bar does not show, so the briefing silently counts a subset",
-)
 def test_briefing_ignores_link_filters_it_does_not_offer(demo: Engine) -> None:
     at = open_page("briefing", {"countries": "UKR", "severity": "3"})
     assert number(metrics(at)["Incidents"]) == expected_summary(demo, {})["incidents"]
