@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, func, select
 
-from dashboard import demo
+from dashboard import accounts, demo
 from dashboard.db import upgrade_schema
 from dashboard.models import DatasetVersion
 from dashboard.reference import sync_reference
@@ -21,6 +21,8 @@ class InitReport:
     reference_added: dict[str, int] = field(default_factory=dict)
     demo_versions: list[int] = field(default_factory=list)
     demo_skipped_reason: str = ""
+    demo_accounts_created: list[str] = field(default_factory=list)
+    demo_accounts_removed: int = 0
 
     @property
     def changed(self) -> bool:
@@ -34,8 +36,18 @@ def has_data(engine: Engine) -> bool:
         return bool(conn.scalar(select(func.count()).select_from(DatasetVersion)))
 
 
-def initialise(engine: Engine, *, seed_demo: bool = False, seed: int = 42, incidents: int = 2000) -> InitReport:
-    """Create or upgrade the schema, load reference data and optionally seed demo data; idempotent."""
+def initialise(
+    engine: Engine,
+    *,
+    seed_demo: bool = False,
+    seed: int = 42,
+    incidents: int = 2000,
+    demo_accounts: bool | None = None,
+) -> InitReport:
+    """Create or upgrade the schema, load reference data and optionally seed demo data; idempotent.
+
+    demo_accounts: True creates the demo accounts, False removes them, None leaves accounts alone.
+    """
     before, after = upgrade_schema(engine)
     report = InitReport(schema_before=before, schema_after=after, reference_added=sync_reference(engine))
     if seed_demo:
@@ -43,4 +55,8 @@ def initialise(engine: Engine, *, seed_demo: bool = False, seed: int = 42, incid
             report.demo_skipped_reason = "the database already holds data"
         else:
             report.demo_versions = demo.seed_database(engine, seed=seed, incidents=incidents)
+    if demo_accounts is True:
+        report.demo_accounts_created = accounts.ensure_demo_accounts(engine)
+    elif demo_accounts is False:
+        report.demo_accounts_removed = accounts.remove_demo_accounts(engine)
     return report

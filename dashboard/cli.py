@@ -165,6 +165,7 @@ def cmd_init(args: argparse.Namespace, settings: Settings) -> int:
         seed_demo=args.demo,
         seed=settings.demo_seed if args.seed is None else args.seed,
         incidents=settings.demo_incidents if args.incidents is None else args.incidents,
+        demo_accounts=True if args.demo else (False if not settings.demo_mode else None),
     )
     if report.schema_before != report.schema_after:
         print(f"schema: {report.schema_before or 'empty'} -> {report.schema_after}")
@@ -172,6 +173,10 @@ def cmd_init(args: argparse.Namespace, settings: Settings) -> int:
         print(f"schema: up to date ({report.schema_after})")
     added = {k: v for k, v in report.reference_added.items() if v}
     print("reference data: " + (", ".join(f"{k} +{v}" for k, v in added.items()) if added else "up to date"))
+    if report.demo_accounts_created:
+        print(f"demo accounts: created {', '.join(report.demo_accounts_created)} (passwords on the sign-in page)")
+    if report.demo_accounts_removed:
+        print(f"demo accounts: removed {report.demo_accounts_removed} (demo mode is off)")
     if args.demo:
         if report.demo_versions:
             print(f"demo data: seeded as dataset versions {', '.join(map(str, report.demo_versions))} (synthetic)")

@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from dashboard import briefing, exports, queries
 from dashboard.access import Viewer
 from dashboard.bootstrap import initialise
-from dashboard.db import get_engine, schema_is_current
+from dashboard.db import get_engine
 from dashboard.filters import PERIOD_LABELS, PERIODS, TRACK_BOTH, ViewFilter, parse_query_params
 from dashboard.reference import TLP_LABELS, labels, load
 from dashboard.settings import Settings, SettingsError, load_settings
@@ -35,11 +35,15 @@ def settings() -> Settings:
 
 @st.cache_resource(show_spinner="Preparing the database…")
 def engine() -> Engine:
-    """The shared engine; on first use the schema is created or upgraded and, in demo mode, demo data seeded."""
+    """The shared engine; on first use the schema is created or upgraded and, in demo mode, demo data seeded.
+
+    Demo accounts exist only while demo mode is on: turning it off removes them at the next start.
+    """
     cfg = settings()
     eng = get_engine(cfg.resolved_database_url)
-    if not schema_is_current(eng) or cfg.demo_mode:
-        initialise(eng, seed_demo=cfg.demo_mode, seed=cfg.demo_seed, incidents=cfg.demo_incidents)
+    initialise(
+        eng, seed_demo=cfg.demo_mode, seed=cfg.demo_seed, incidents=cfg.demo_incidents, demo_accounts=cfg.demo_mode
+    )
     return eng
 
 

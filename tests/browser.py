@@ -45,9 +45,37 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+BROWSER_USER = "browser-admin"
+BROWSER_PASSWORD = "browser-admin-password"
+
+
+def ensure_browser_admin(database_url: str) -> None:
+    """An administrator account the browser tests sign in with (created once per database)."""
+    from dashboard import accounts
+    from dashboard.db import get_engine
+    from dashboard.reference import TRACK_IDS
+
+    engine = get_engine(database_url)
+    if BROWSER_USER not in {u["username"] for u in accounts.list_users(engine)}:
+        accounts.create_user(
+            engine,
+            BROWSER_USER,
+            role="admin",
+            tracks=TRACK_IDS,
+            organisation="Dialogue Secretariat",
+            tlp_ceiling="red",
+            password=BROWSER_PASSWORD,
+            actor="tests",
+        )
+
+
 @contextmanager
 def streamlit_server(database_url: str, **env: str) -> Iterator[str]:
     """Serve app.py on a free localhost port against the given database; yields the base URL."""
+    from tests.conftest import TEST_SECRET
+
+    ensure_browser_admin(database_url)
+    env = {"DASHBOARD_SECRET_KEY": TEST_SECRET, **env}
     port = _free_port()
     log = (ARTIFACTS / f"streamlit-{port}.log").open("w") if ARTIFACTS.mkdir(exist_ok=True) is None else None
     full_env = {**os.environ, "DASHBOARD_DATABASE_URL": database_url, "DASHBOARD_DEMO_MODE": "false", **env}
@@ -165,3 +193,19 @@ def metric_values(page) -> dict[str, str]:
             return out;
         }"""
     )
+
+
+def sign_in(page, username: str = BROWSER_USER, password: str = BROWSER_PASSWORD) -> None:
+    """Fill the sign-in form shown on any page and wait for the page itself to appear."""
+    page.get_by_label("Username", exact=True).wait_for(timeout=30_000)
+    page.get_by_label("Username", exact=True).fill(username)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_text("Signed in as").wait_for(timeout=30_000)
+    wait_for_app(page)
+
+
+def open_signed_in(page, url: str, username: str = BROWSER_USER, password: str = BROWSER_PASSWORD) -> None:
+    """Open a URL in a new session (a page load is a new Streamlit session) and sign in on the form it shows."""
+    page.goto(url)
+    sign_in(page, username, password)

@@ -89,3 +89,21 @@ def demo_engine(backend: str, demo_databases: dict[str, Database], tmp_path_fact
         initialise(db.engine, seed_demo=True, seed=42, incidents=2000)
         demo_databases[backend] = db
     return demo_databases[backend].engine
+
+
+TEST_SECRET = "test-secret-key-not-the-default-0123456789"
+HOST_ORG = "Dialogue Secretariat"
+
+
+@pytest.fixture(autouse=True)
+def _secret_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Outside demo mode the app refuses the default secret key; tests use their own unless they say otherwise."""
+    monkeypatch.setenv("DASHBOARD_SECRET_KEY", TEST_SECRET)
+
+
+def sign_in(at, viewer=None):
+    """Start an AppTest session already signed in (as the local administrator unless a viewer is given)."""
+    from dashboard.access import local_admin
+
+    at.session_state["viewer"] = viewer or local_admin(HOST_ORG)
+    return at

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard import PROJECT_ROOT, queries
 from dashboard.access import local_admin
 from dashboard.navigation import PAGES
-from tests.conftest import Database
+from tests.conftest import Database, sign_in
 
 APP = str(PROJECT_ROOT / "app.py")
 
@@ -39,7 +39,7 @@ def _metrics(at: AppTest) -> dict[str, list[str]]:
 
 def test_datasets_page_shows_the_demo_counts(demo_engine: Engine, use_database) -> None:
     use_database(str(demo_engine.url.render_as_string(hide_password=False)))
-    at = AppTest.from_file(APP, default_timeout=60).run()
+    at = sign_in(AppTest.from_file(APP, default_timeout=60)).run()
     at.switch_page("pages/datasets.py").run()
     assert not at.exception
     counts = queries.layer_counts(demo_engine, local_admin("Dialogue Secretariat"))
@@ -51,7 +51,7 @@ def test_datasets_page_shows_the_demo_counts(demo_engine: Engine, use_database) 
 
 def test_empty_database_gets_a_helpful_empty_state(engine: Engine, use_database) -> None:
     use_database(str(engine.url.render_as_string(hide_password=False)))
-    at = AppTest.from_file(APP, default_timeout=60).run()
+    at = sign_in(AppTest.from_file(APP, default_timeout=60)).run()
     at.switch_page("pages/datasets.py").run()
     assert not at.exception
     assert any("No data yet" in i.value for i in at.info)
@@ -61,7 +61,7 @@ def test_empty_database_gets_a_helpful_empty_state(engine: Engine, use_database)
 
 def test_first_start_in_demo_mode_creates_and_seeds_the_database(database: Database, use_database) -> None:
     use_database(database.url, demo_mode=True)
-    at = AppTest.from_file(APP, default_timeout=120).run()
+    at = sign_in(AppTest.from_file(APP, default_timeout=120)).run()
     at.switch_page("pages/datasets.py").run()
     assert not at.exception
     assert any("Synthetic demo data" in i.value for i in at.info)
@@ -72,6 +72,6 @@ def test_first_start_in_demo_mode_creates_and_seeds_the_database(database: Datab
 def test_every_page_renders_when_opened_directly(page, demo_engine: Engine, use_database) -> None:
     """A deep link runs the page script without app.py: it must still guard itself and render."""
     use_database(str(demo_engine.url.render_as_string(hide_password=False)))
-    at = AppTest.from_file(str(page.path), default_timeout=60).run()
+    at = sign_in(AppTest.from_file(str(page.path), default_timeout=60)).run()
     assert not at.exception
     assert at.title or at.header

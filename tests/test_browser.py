@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from dashboard.bootstrap import initialise
-from tests.browser import ARTIFACTS, browser_page, require_chromium, streamlit_server, wait_for_app
+from tests.browser import ARTIFACTS, browser_page, open_signed_in, require_chromium, streamlit_server, wait_for_app
 from tests.conftest import Database
 
 pytestmark = pytest.mark.browser
@@ -25,7 +25,7 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 def test_datasets_page_shows_counts_and_makes_no_outside_requests(demo_server: str) -> None:
     with browser_page() as (page, requests):
-        page.goto(f"{demo_server}/datasets")
+        open_signed_in(page, f"{demo_server}/datasets")
         wait_for_app(page)
         body = page.inner_text("[data-testid='stMain']")
         assert "Eastern Europe" in body and "Indo-Pacific" in body

@@ -27,6 +27,7 @@ from tests.browser import (
     LOCAL_HOSTS,
     browser_page,
     metric_values,
+    open_signed_in,
     require_chromium,
     streamlit_server,
     wait_for_app,
@@ -83,7 +84,7 @@ def test_page_draws_maps_offline_without_errors(spec: PageSpec, server: Server) 
     with browser_page(1440, 900) as (page, requests):
         responses: list[tuple[str, int]] = []
         page.on("response", lambda r: responses.append((r.url, r.status)))
-        page.goto(server.url(spec))
+        open_signed_in(page, server.url(spec))
         wait_for_app(page)
         wait_until_drawn(page, map_shapes=MIN_SHAPES if has_map else 0)
 
@@ -126,7 +127,7 @@ def test_page_draws_maps_offline_without_errors(spec: PageSpec, server: Server) 
 def test_incidents_csv_download_has_as_many_rows_as_the_metric(server: Server) -> None:
     incidents = next(p for p in PAGES if p.key == "incidents")
     with browser_page() as (page, requests):
-        page.goto(server.url(incidents))
+        open_signed_in(page, server.url(incidents))
         wait_for_app(page)
         wait_until_drawn(page, map_shapes=MIN_SHAPES)
         shown = number(metric_values(page)["Incidents"])
@@ -145,7 +146,7 @@ def test_incidents_csv_download_has_as_many_rows_as_the_metric(server: Server) -
 def test_a_shared_link_reproduces_the_view_set_with_the_widgets(server: Server) -> None:
     incidents = next(p for p in PAGES if p.key == "incidents")
     with browser_page() as (page, requests):
-        page.goto(server.url(incidents))
+        open_signed_in(page, server.url(incidents))
         wait_for_app(page)
         wait_until_drawn(page)
         page.get_by_role("combobox", name="Track").click()
@@ -163,7 +164,7 @@ def test_a_shared_link_reproduces_the_view_set_with_the_widgets(server: Server) 
 
         fresh = page.context.new_page()  # a new tab is a new Streamlit session: only the link carries the view
         fresh.on("request", lambda request: requests.urls.append(request.url))
-        fresh.goto(server.url(incidents, "track=eastern-europe&severity=3"))
+        open_signed_in(fresh, server.url(incidents, "track=eastern-europe&severity=3"))
         wait_for_app(fresh)
         wait_until_drawn(fresh)
         via_link = metric_values(fresh)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from dashboard import accounts, sharing
+from dashboard.settings import DEFAULT_SECRET
 from tests.conftest import Database
 from tests.test_cli import run
 
@@ -83,5 +84,6 @@ def test_share_refuses_the_default_secret_outside_demo_mode(database: Database) 
         "green",
         url=database.url,
         DASHBOARD_DEMO_MODE="false",
+        DASHBOARD_SECRET_KEY=DEFAULT_SECRET,
     )
     assert result.returncode == 1 and "DASHBOARD_SECRET_KEY" in result.stderr

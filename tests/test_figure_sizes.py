@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard import PROJECT_ROOT
 from dashboard.bootstrap import initialise
 from dashboard.navigation import PAGES
-from tests.conftest import Database
+from tests.conftest import Database, sign_in
 
 MAX_POINTS = 5_000
 MAX_JSON_BYTES = 1_000_000
@@ -47,7 +47,7 @@ def test_no_figure_carries_more_than_a_few_thousand_points(
     monkeypatch.setenv("DASHBOARD_DEMO_MODE", "false")
     st.cache_resource.clear()
     st.cache_data.clear()
-    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=120)
+    at = sign_in(AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=120))
     at.query_params["period"] = "all"
     at.run()
     at.switch_page(page.script).run()

@@ -26,6 +26,7 @@ from dashboard.briefing import build_briefing
 from dashboard.filters import ViewFilter
 from dashboard.navigation import PAGES, PageSpec
 from dashboard.reference import TLP_LABELS
+from tests.conftest import sign_in
 from tests.factories import incident, store_incidents
 
 APP = str(PROJECT_ROOT / "app.py")
@@ -90,7 +91,7 @@ def empty(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Engine:
 
 def open_page(key: str, params: dict[str, str | list[str]] | None = None) -> AppTest:
     """Run app.py on the page with this key and these URL query parameters, like a deep link."""
-    at = AppTest.from_file(APP, default_timeout=60)
+    at = sign_in(AppTest.from_file(APP, default_timeout=60))
     at.switch_page(PAGE_BY_KEY[key].script)
     at.query_params.update(params or {})
     return at.run()
@@ -518,7 +519,7 @@ def test_report_warm_page_times(demo: Engine, backend: str) -> None:
     open_page("datasets")  # the engine and imports are ready, as in a running server
     for page in PAGES:
         st.cache_data.clear()
-        at = AppTest.from_file(APP, default_timeout=60)
+        at = sign_in(AppTest.from_file(APP, default_timeout=60))
         at.switch_page(page.script)
         start = time.perf_counter()
         at.run()
