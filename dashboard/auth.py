@@ -138,19 +138,25 @@ def route() -> None:
     refusal = _open_share_link(str(token)) if token else None
     st.session_state[_REFUSAL] = refusal
     viewer = None if refusal else current_viewer()
-    specs = pages_for(viewer) if viewer else list(PAGES)
-    if not specs:
+    allowed = pages_for(viewer) if viewer else []
+    if viewer is not None and not allowed:
         st.error("Your account has no pages. Ask an administrator for access.")
         st.stop()
-    navigation = st.navigation(
-        [
-            st.Page(s.path, title=s.title, icon=s.icon or None, url_path=s.url_path, default=s is specs[0])
-            for s in specs
-        ],
-        position="sidebar" if viewer else "hidden",
-    )
+    # Every page stays routable, so a link to a page this viewer may not open gets the guard's refusal (not
+    # Streamlit's "page not found"); the menu lists only the allowed pages.
+    default = allowed[0] if allowed else PAGES[0]
+    pages = {
+        spec.key: st.Page(
+            spec.path, title=spec.title, icon=spec.icon or None, url_path=spec.url_path, default=spec is default
+        )
+        for spec in PAGES
+    }
+    navigation = st.navigation(list(pages.values()), position="hidden")
     if viewer is not None:
         with st.sidebar:
+            for spec in allowed:
+                st.page_link(pages[spec.key], label=spec.title)
+            st.divider()
             st.caption(f"Signed in as **{viewer.name}** ({viewer.role.value}) · {TLP_LABELS[viewer.tlp_ceiling]}")
             label = "Close shared view" if viewer.share_link_id is not None else "Sign out"
             if st.button(label, key="sign_out"):
