@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 
+import pandas as pd
 import streamlit as st
 
 from dashboard import accounts, sharing
@@ -98,10 +99,10 @@ def _sign_in_page() -> None:
             "Demo mode is on: these accounts exist so you can try every view. They see synthetic data. "
             "Turn demo mode off for a real deployment (see README)."
         )
-        st.dataframe(
-            [{"Username": a.username, "Password": a.password, "Can": a.description} for a in accounts.DEMO_ACCOUNTS],
-            hide_index=True,
-            width="stretch",
+        st.table(  # a plain HTML table: readable by screen readers and copyable
+            pd.DataFrame(
+                [{"Username": a.username, "Password": a.password, "Can": a.description} for a in accounts.DEMO_ACCOUNTS]
+            ).set_index("Username")
         )
 
 

@@ -129,11 +129,11 @@ def filter_bar(viewer: Viewer, *, fields: Sequence[str] = ("track", "period")) -
     values: dict[str, Any] = {}
     with st.sidebar:
         st.subheader("Filters")
-        tracks = [TRACK_BOTH, *sorted(viewer.tracks)]
+        tracks = [TRACK_BOTH, *sorted(viewer.tracks)] if len(viewer.tracks) > 1 else sorted(viewer.tracks)
         values["track"] = st.selectbox(
             "Track",
             tracks,
-            index=tracks.index(current.track),
+            index=tracks.index(current.track) if current.track in tracks else 0,
             key="f_track",
             format_func=lambda t: "Both tracks" if t == TRACK_BOTH else TRACK_NAMES[t],
         )
