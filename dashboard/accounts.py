@@ -351,3 +351,50 @@ def is_active(engine: Engine, user_id: int) -> bool:
     """True while the account exists and is not disabled (checked on every page run)."""
     with engine.connect() as conn:
         return bool(conn.scalar(select(User.is_active).where(User.id == user_id)))
+
+
+def _claim_list(value: object) -> list[str]:
+    if isinstance(value, list | tuple):
+        return [str(v) for v in value]
+    return [v for v in str(value or "").replace(";", " ").replace(",", " ").split() if v]
+
+
+def sso_sign_in(engine: Engine, claims: dict[str, object], *, now: dt.datetime | None = None) -> SignIn:
+    """Map a single-sign-on identity to a viewer: an `--sso` account of the same name (the mapping table) first,
+    else the claims `dashboard_role`, `dashboard_tracks`, `dashboard_tlp` and `dashboard_org` from the provider."""
+    identity = str(claims.get("email") or claims.get("sub") or "").strip()
+    if not identity:
+        return SignIn(None, "The identity provider did not say who you are (no email or subject claim).")
+    with transaction(engine) as session:
+        user = session.scalar(select(User).where(User.username == identity, User.auth_source == "oidc"))
+        if user is not None:
+            if not user.is_active:
+                audit.record(session, identity, "auth.failure", "user", str(user.id), reason="disabled", source="oidc")
+                return SignIn(None, "Your account has been disabled. Ask an administrator.")
+            user.last_sign_in_at = now or utcnow()
+            tracks = list(session.scalars(select(UserTrack.track_id).where(UserTrack.user_id == user.id)))
+            audit.record(session, identity, "auth.sign_in", "user", str(user.id), source="oidc")
+            return SignIn(viewer_for(user, tracks), "")
+        role = str(claims.get("dashboard_role") or "")
+        if not role:
+            audit.record(
+                session, identity, "auth.failure", "user", "", reason="no account or role claim", source="oidc"
+            )
+            return SignIn(
+                None,
+                f"{identity} has no access to this dashboard yet. Ask an administrator to add the "
+                "account for single sign-on.",
+            )
+        tracks = _claim_list(claims.get("dashboard_tracks")) or list(TRACK_IDS)
+        tlp = str(claims.get("dashboard_tlp") or "green")
+        organisation = str(claims.get("dashboard_org") or "")
+        try:
+            _validate(role, tracks, tlp, ())
+        except AccountError as exc:
+            audit.record(session, identity, "auth.failure", "user", "", reason=f"bad claims: {exc}", source="oidc")
+            return SignIn(None, f"The identity provider's access claims are not valid: {exc}.")
+        audit.record(session, identity, "auth.sign_in", "user", "", source="oidc", role=role, tracks=tracks, tlp=tlp)
+        viewer = Viewer(
+            name=identity, role=Role(role), tracks=frozenset(tracks), tlp_ceiling=tlp, organisation=organisation
+        )
+        return SignIn(viewer, "")

@@ -9,6 +9,7 @@ import time
 
 import pandas as pd
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 from dashboard import accounts, sharing
 from dashboard.access import Permission, Viewer
@@ -25,13 +26,15 @@ _NOTICE = "_auth_notice"
 _TOKEN = "_share_token"
 _ROUTING = "_routing"
 _REFUSAL = "_share_refusal"
+_SSO = "_sso"
+_SSO_REFUSAL = "_sso_refusal"
 
 
 def _sign_out(reason: str, notice: str | None = None) -> None:
     viewer = st.session_state.get(_VIEWER)
     if viewer is not None:
         accounts.record_sign_out(engine(), viewer, reason)
-    for key in (_VIEWER, _LAST_SEEN, _TOKEN):
+    for key in (_VIEWER, _LAST_SEEN, _TOKEN, _SSO):
         st.session_state.pop(key, None)
     if notice:
         st.session_state[_NOTICE] = notice
@@ -46,7 +49,10 @@ def current_viewer() -> Viewer | None:
     idle = settings().session_idle_minutes
     last = st.session_state.get(_LAST_SEEN, now)
     if now - last > idle * 60:
+        was_sso = st.session_state.get(_SSO)
         _sign_out("idle", f"You were signed out after {idle} minutes without activity.")
+        if was_sso:
+            st.logout()  # the identity cookie would otherwise sign the session straight back in
         return None
     if viewer.share_link_id is not None and not sharing.is_still_valid(engine(), viewer):
         _sign_out("link no longer valid", "This share link has expired or been revoked.")
@@ -72,6 +78,27 @@ def _open_share_link(token: str) -> str | None:
     return None
 
 
+def sso_configured() -> bool:
+    """True when `[auth]` is configured in secrets.toml: then `st.login` with that OIDC provider is offered."""
+    try:
+        return "auth" in st.secrets
+    except (FileNotFoundError, KeyError, StreamlitAPIException):
+        return False
+
+
+def _sso_viewer() -> tuple[Viewer | None, str | None]:
+    """The viewer of a single-sign-on session (or a refusal), mapped once per session and audited."""
+    if not sso_configured() or not st.user.is_logged_in:
+        return None, None
+    result = accounts.sso_sign_in(engine(), dict(st.user.to_dict()))
+    if result.viewer is None:
+        return None, result.message
+    st.session_state[_VIEWER] = result.viewer
+    st.session_state[_LAST_SEEN] = time.time()
+    st.session_state[_SSO] = True
+    return result.viewer, None
+
+
 def _sign_in_page() -> None:
     st.title("Cyber Dialogue Dashboard")
     st.caption("Cyber incidents, norm adherence and partnerships for the Indo-Pacific and Eastern Europe tracks.")
@@ -79,6 +106,14 @@ def _sign_in_page() -> None:
     if notice:
         st.info(notice)
     cfg = settings()
+    if sso_configured():
+        refusal = st.session_state.get(_SSO_REFUSAL)
+        if refusal:
+            st.error(refusal)
+            st.button("Sign out of single sign-on", on_click=st.logout, key="sso_logout")
+        else:
+            st.button("Sign in with single sign-on", on_click=st.login, type="primary", key="sso_login")
+        st.caption("Or sign in with a local account:")
     with st.form("sign_in", clear_on_submit=False, width=420):
         username = st.text_input("Username", key="sign_in_user")
         password = st.text_input("Password", type="password", key="sign_in_password")
@@ -139,6 +174,9 @@ def route() -> None:
     refusal = _open_share_link(str(token)) if token else None
     st.session_state[_REFUSAL] = refusal
     viewer = None if refusal else current_viewer()
+    st.session_state[_SSO_REFUSAL] = None
+    if viewer is None and not refusal:
+        viewer, st.session_state[_SSO_REFUSAL] = _sso_viewer()
     allowed = pages_for(viewer) if viewer else []
     if viewer is not None and not allowed:
         st.error("Your account has no pages. Ask an administrator for access.")
@@ -161,9 +199,12 @@ def route() -> None:
             st.caption(f"Signed in as **{viewer.name}** ({viewer.role.value}) · {TLP_LABELS[viewer.tlp_ceiling]}")
             label = "Close shared view" if viewer.share_link_id is not None else "Sign out"
             if st.button(label, key="sign_out"):
+                was_sso = st.session_state.get(_SSO)
                 _sign_out("user")
                 if token:
                     st.query_params.clear()
+                if was_sso:
+                    st.logout()  # also clears the identity cookie, then reruns
                 st.rerun()
         _partner_banner(viewer)
     st.session_state[_ROUTING] = True

@@ -69,14 +69,21 @@ def ensure_browser_admin(database_url: str) -> None:
         )
 
 
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    return _free_port()
+
+
 @contextmanager
-def streamlit_server(database_url: str, **env: str) -> Iterator[str]:
+def streamlit_server(
+    database_url: str, *, port: int | None = None, extra_args: tuple[str, ...] = (), **env: str
+) -> Iterator[str]:
     """Serve app.py on a free localhost port against the given database; yields the base URL."""
     from tests.conftest import TEST_SECRET
 
     ensure_browser_admin(database_url)
     env = {"DASHBOARD_SECRET_KEY": TEST_SECRET, **env}
-    port = _free_port()
+    port = port or _free_port()
     log = (ARTIFACTS / f"streamlit-{port}.log").open("w") if ARTIFACTS.mkdir(exist_ok=True) is None else None
     full_env = {**os.environ, "DASHBOARD_DATABASE_URL": database_url, "DASHBOARD_DEMO_MODE": "false", **env}
     proc = subprocess.Popen(
@@ -90,6 +97,7 @@ def streamlit_server(database_url: str, **env: str) -> Iterator[str]:
             str(port),
             "--server.address",
             "127.0.0.1",
+            *extra_args,
         ],
         cwd=PROJECT_ROOT,
         env=full_env,

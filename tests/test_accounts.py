@@ -100,3 +100,39 @@ def test_password_change_and_demo_accounts(engine: Engine) -> None:
         assert viewer is not None and viewer.role is demo.role
     assert accounts.remove_demo_accounts(engine) == len(accounts.DEMO_ACCOUNTS)
     assert [u["username"] for u in accounts.list_users(engine)] == ["alice"]
+
+
+def test_single_sign_on_maps_accounts_first_then_claims(engine: Engine) -> None:
+    create_user(
+        engine,
+        "olga@example.org",
+        role="official",
+        tracks=["indo-pacific"],
+        organisation="Secretariat",
+        tlp_ceiling="amber",
+        password=None,
+        actor="test",
+        auth_source="oidc",
+    )
+    mapped = accounts.sso_sign_in(engine, {"sub": "x1", "email": "olga@example.org", "dashboard_role": "admin"})
+    assert mapped.viewer.role is Role.OFFICIAL and mapped.viewer.tracks == frozenset({"indo-pacific"})
+    claimed = accounts.sso_sign_in(
+        engine,
+        {
+            "email": "pat@isac.example",
+            "dashboard_role": "partner",
+            "dashboard_tracks": ["eastern-europe"],
+            "dashboard_tlp": "green",
+            "dashboard_org": "ISAC",
+        },
+    )
+    assert claimed.viewer.role is Role.PARTNER and claimed.viewer.organisation == "ISAC"
+    too_high = accounts.sso_sign_in(
+        engine, {"email": "p2@isac.example", "dashboard_role": "partner", "dashboard_tlp": "red"}
+    )
+    assert too_high.viewer is None and "not valid" in too_high.message
+    stranger = accounts.sso_sign_in(engine, {"email": "who@example.org"})
+    assert stranger.viewer is None and "no access" in stranger.message
+    accounts.set_active(engine, "olga@example.org", False, actor="test")
+    assert accounts.sso_sign_in(engine, {"email": "olga@example.org"}).viewer is None
+    assert len(_events(engine, "auth.failure")) == 3
