@@ -67,6 +67,8 @@ class Viewer:
     share_link_id: int | None = None
     expires_at: dt.datetime | None = None
     user_id: int | None = None
+    # Only for the upload comparison (queries.current_rows_for_diff): AMBER+STRICT rows of every organisation.
+    all_organisations: bool = False
 
     def __post_init__(self) -> None:
         if self.tlp_ceiling not in TLP_ORDER:

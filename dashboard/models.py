@@ -180,6 +180,29 @@ class DatasetVersion(Base):
     rows_skipped: Mapped[int] = mapped_column(Integer, default=0)
     synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
     note: Mapped[str] = mapped_column(Text, default="")
+    # Ids of the versions of this layer and track that were active right after this commit: rolling back to this
+    # version re-activates exactly these.
+    active_set: Mapped[list[int]] = mapped_column(JSON, default=list)
+    rows_new: Mapped[int] = mapped_column(Integer, default=0)
+    rows_changed: Mapped[int] = mapped_column(Integer, default=0)
+    rows_unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    rows_removed: Mapped[int] = mapped_column(Integer, default=0)
+    preset: Mapped[str] = mapped_column(String(20), default="")
+
+
+class RowReplacement(Base):
+    """A row hidden by a later version that carries its new content (append mode, changed rows).
+
+    The old row stays stored; it is hidden only while the replacing version is active, so a rollback shows it again.
+    """
+
+    __tablename__ = "row_replacements"
+    version_id: Mapped[int] = mapped_column(ForeignKey("dataset_versions.id"), primary_key=True)
+    layer: Mapped[str] = mapped_column(String(20), primary_key=True)
+    row_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+Index("ix_row_replacements_layer_row", RowReplacement.layer, RowReplacement.row_id)
 
 
 Index("ix_dataset_versions_layer_track_status", DatasetVersion.layer, DatasetVersion.track_id, DatasetVersion.status)

@@ -14,7 +14,7 @@ import pandas as pd
 from sqlalchemy import ColumnElement, Engine, Select, and_, case, distinct, func, literal, or_, select, union_all
 from sqlalchemy.orm import aliased
 
-from dashboard.access import Viewer
+from dashboard.access import Permission, Role, Viewer
 from dashboard.models import (
     Country,
     DatasetVersion,
@@ -27,6 +27,7 @@ from dashboard.models import (
     Partnership,
     PartnershipCountry,
     PartnershipParty,
+    RowReplacement,
     Track,
     TrackMember,
 )
@@ -50,15 +51,21 @@ class IncidentFilter:
 
 def scope_clause(model: type, viewer: Viewer) -> ColumnElement[bool]:
     """The rows of one layer this viewer may see: their tracks, within their TLP ceiling, from active versions."""
-    plain = [t for t in viewer.visible_tlp if t != "amber+strict"]
+    plain = [t for t in viewer.visible_tlp if t != "amber+strict" or viewer.all_organisations]
     tlp_ok = model.tlp.in_(plain)
-    if "amber+strict" in viewer.visible_tlp:
+    if "amber+strict" in viewer.visible_tlp and not viewer.all_organisations:
         tlp_ok = or_(tlp_ok, and_(model.tlp == "amber+strict", model.owner_org == viewer.organisation))
     active = select(DatasetVersion.id).where(DatasetVersion.status == "active")
+    replaced = (
+        select(RowReplacement.row_id)
+        .join(DatasetVersion, DatasetVersion.id == RowReplacement.version_id)
+        .where(RowReplacement.layer == model.__tablename__, DatasetVersion.status == "active")
+    )
     return and_(
         model.track_id.in_(sorted(viewer.tracks)),
         tlp_ok,
         model.dataset_version_id.in_(active),
+        model.id.not_in(replaced),
     )
 
 
@@ -697,3 +704,64 @@ def latest_incident_date(engine: Engine, viewer: Viewer) -> dt.date | None:
     """Start date of the newest visible incident (the natural 'as of' date of a briefing)."""
     with engine.connect() as conn:
         return conn.scalar(select(func.max(Incident.start_date)).where(scope_clause(Incident, viewer)))
+
+
+def current_rows_for_diff(engine: Engine, viewer: Viewer, layer: str, track: str) -> pd.DataFrame:
+    """The current rows of one layer and track with the fields an upload is compared on (id first).
+
+    The one read not limited by the uploader's TLP ceiling: an upload must be compared with every active row of
+    the track, or re-uploading a file would duplicate the rows the uploader cannot see. It is open only to those
+    who may upload to the track, and its result is used for matching keys, never shown.
+    """
+    if not viewer.can(Permission.UPLOAD) or (viewer.role != Role.ADMIN and track not in viewer.tracks):
+        raise PermissionError("only coordinators of the track and administrators compare uploads")
+    tracks = frozenset({track})
+    viewer = Viewer(
+        name=viewer.name,
+        role=Role.ADMIN,
+        tracks=tracks,
+        tlp_ceiling="red",
+        organisation=viewer.organisation,
+        all_organisations=True,
+    )
+    if layer == "incidents":
+        rows = incident_rows(engine, viewer, IncidentFilter(tracks=tracks), None)
+        return rows.rename(columns={"type": "incident_type", "targets": "target_countries"})[
+            [
+                "id",
+                "source_id",
+                "title",
+                "start_date",
+                "end_date",
+                "incident_type",
+                "severity",
+                "target_countries",
+                "tlp",
+            ]
+        ]
+    if layer == "norms":
+        stmt = select(
+            NormAssessment.id,
+            NormAssessment.iso3,
+            NormAssessment.item_id,
+            NormAssessment.assessed_on,
+            NormAssessment.status,
+            NormAssessment.evidence_url,
+            NormAssessment.tlp,
+        ).where(*_norm_conditions(viewer, tracks, None))
+        return _frame(engine, stmt, ["id", "iso3", "item_id", "assessed_on", "status", "evidence_url", "tlp"])
+    rows = partnership_rows(engine, viewer, tracks)
+    return rows[["id", "name", "kind", "status", "start_date", "end_date", "last_tested", "countries", "tlp"]].assign(
+        source_id=_partnership_source_ids(engine, rows["id"].tolist())
+    )
+
+
+def _partnership_source_ids(engine: Engine, ids: list[int]) -> list[str]:
+    found: dict[int, str] = {}
+    with engine.connect() as conn:
+        for start in range(0, len(ids), 5000):
+            chunk = ids[start : start + 5000]
+            found.update(
+                conn.execute(select(Partnership.id, Partnership.source_id).where(Partnership.id.in_(chunk))).all()
+            )
+    return [found.get(i, "") for i in ids]

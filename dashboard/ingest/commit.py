@@ -26,6 +26,7 @@ from dashboard.models import (
     Partnership,
     PartnershipCountry,
     PartnershipParty,
+    RowReplacement,
     utcnow,
 )
 
@@ -47,6 +48,11 @@ class VersionMeta:
     rows_skipped: int = 0
     synthetic: bool = False
     note: str = ""
+    preset: str = ""
+    rows_new: int = 0
+    rows_changed: int = 0
+    rows_unchanged: int = 0
+    rows_removed: int = 0
 
 
 def _allocate_ids(session: Session, model: type, n: int) -> list[int]:
@@ -181,8 +187,12 @@ def _write_partnerships(session: Session, frame: pd.DataFrame, meta: VersionMeta
 WRITERS = {"incidents": _write_incidents, "norms": _write_norms, "partnerships": _write_partnerships}
 
 
-def commit_version(engine: Engine, meta: VersionMeta, frame: pd.DataFrame) -> int:
-    """Store the rows as a new active dataset version (replace mode deactivates the earlier ones); returns its id."""
+def commit_version(engine: Engine, meta: VersionMeta, frame: pd.DataFrame, *, replaces: list[int] | None = None) -> int:
+    """Store the rows as a new active dataset version, in one transaction; returns its id.
+
+    Replace mode deactivates the earlier versions of the layer and track; `replaces` lists ids of existing rows
+    that this version's rows supersede (append mode, changed rows), which are then hidden while it is active.
+    """
     if meta.layer not in WRITERS:
         raise ValueError(f"unknown layer {meta.layer!r}")
     with transaction(engine) as session:
@@ -220,10 +230,32 @@ def commit_version(engine: Engine, meta: VersionMeta, frame: pd.DataFrame) -> in
                 rows_skipped=meta.rows_skipped,
                 synthetic=meta.synthetic,
                 note=meta.note,
+                preset=meta.preset,
+                rows_new=meta.rows_new,
+                rows_changed=meta.rows_changed,
+                rows_unchanged=meta.rows_unchanged,
+                rows_removed=meta.rows_removed,
+                active_set=[],
             )
             .returning(DatasetVersion.id)
         )
         WRITERS[meta.layer](session, frame, meta, version_id)
+        if replaces:
+            _bulk(
+                session,
+                RowReplacement,
+                [{"version_id": version_id, "layer": meta.layer, "row_id": r} for r in dict.fromkeys(replaces)],
+            )
+        active = sorted(
+            session.scalars(
+                select(DatasetVersion.id).where(
+                    DatasetVersion.layer == meta.layer,
+                    DatasetVersion.track_id == meta.track_id,
+                    DatasetVersion.status == "active",
+                )
+            )
+        )
+        session.execute(update(DatasetVersion).where(DatasetVersion.id == version_id).values(active_set=active))
         audit.record(
             session,
             meta.uploaded_by,

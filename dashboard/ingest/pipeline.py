@@ -1,0 +1,308 @@
+"""The upload path shared by the page and the CLI: prepare (read, map, validate, diff) then commit.
+
+`prepare` writes nothing: it returns a report of every row. `commit` stores the valid rows as one numbered dataset
+version in one transaction, or refuses and changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from dataclasses import dataclass, field
+from pathlib import PurePath
+
+import pandas as pd
+from sqlalchemy import Engine
+
+from dashboard import queries
+from dashboard.access import Permission, Role, Viewer
+from dashboard.ingest import presets
+from dashboard.ingest.commit import VersionMeta, commit_version
+from dashboard.ingest.readers import RawTable, ReadError, read_upload
+from dashboard.ingest.validate import Issue, Validated, validate
+from dashboard.ingest.versions import version_number
+from dashboard.reference import TLP_ORDER, TRACK_IDS
+
+LAYERS = ("incidents", "norms", "partnerships")
+MODES = ("append", "replace")
+
+
+class UploadRefused(ValueError):
+    """The upload cannot go ahead; the message says why. Nothing was written."""
+
+
+@dataclass
+class Prepared:
+    """A checked upload, ready to review and commit."""
+
+    layer: str
+    track: str
+    file_name: str
+    sha256: str
+    table: RawTable
+    preset: presets.Preset
+    mapping: dict[str, tuple[str, ...]]
+    checked: Validated
+    keys: list[str] = field(default_factory=list)  # per canonical row
+    status: list[str] = field(default_factory=list)  # new | changed | unchanged | error
+    replaces: dict[int, int] = field(default_factory=dict)  # canonical row index -> existing row id
+    removed_in_replace: int = 0
+    existing_rows: int = 0
+
+    @property
+    def issues(self) -> list[Issue]:
+        """Every problem found, in file order."""
+        return sorted(self.checked.issues, key=lambda i: (i.row, i.level != "error", i.column))
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Rows by outcome: total, errors, warnings, and against current data new, changed, unchanged."""
+        return {
+            "total": self.checked.rows_total,
+            "errors": len(self.checked.error_rows),
+            "warnings": len(self.checked.warning_rows),
+            "valid": self.checked.rows_total - len(self.checked.error_rows),
+            "new": self.status.count("new"),
+            "changed": self.status.count("changed"),
+            "unchanged": self.status.count("unchanged"),
+            "removed_in_replace": self.removed_in_replace,
+        }
+
+    def report_frame(self) -> pd.DataFrame:
+        """The validation report: one line per issue (row, column, value, level, message)."""
+        return pd.DataFrame(
+            [
+                {"row": i.row, "column": i.column, "value": i.value, "level": i.level, "message": i.message}
+                for i in self.issues
+            ],
+            columns=["row", "column", "value", "level", "message"],
+        )
+
+    def preview(self) -> pd.DataFrame:
+        """Each file row with its outcome against the current data."""
+        frame = self.checked.rows.copy()
+        frame.insert(0, "outcome", self.status)
+        return frame.drop(columns=[c for c in ("original",) if c in frame.columns])
+
+
+def safe_file_name(name: str) -> str:
+    """The file's own name without any directory part (never a path from the upload)."""
+    base = PurePath(name.replace("\\", "/")).name.strip() or "upload"
+    return "".join(ch for ch in base if ch.isprintable())[:200]
+
+
+def _fingerprint(values: list[object]) -> str:
+    return hashlib.sha256(json.dumps([str(v) for v in values], ensure_ascii=False).encode()).hexdigest()
+
+
+def _keys_and_prints(layer: str, rows: pd.DataFrame) -> tuple[list[str], list[str]]:
+    keys, prints = [], []
+    for r in rows.to_dict("records"):
+        if layer == "incidents":
+            targets = r["target_countries"]
+            targets = sorted(targets.split("; ") if isinstance(targets, str) else targets or [])
+            key = r["source_id"] or f"{str(r['title']).lower()}|{r['start_date']}|{targets[0] if targets else ''}"
+            values = [
+                r["title"],
+                r["start_date"],
+                r["end_date"],
+                r["incident_type"],
+                None if pd.isna(r["severity"]) else int(r["severity"]),
+                r["tlp"],
+                targets,
+            ]
+        elif layer == "norms":
+            key = f"{r['iso3']}|{r['item_id']}|{r['assessed_on']}"
+            values = [r["status"], r["evidence_url"] or "", r["tlp"]]
+        else:
+            countries = r["countries"]
+            countries = sorted(countries.split("; ") if isinstance(countries, str) else countries or [])
+            key = r["source_id"] or str(r["name"]).lower()
+            values = [
+                r["name"],
+                r["kind"],
+                r["status"],
+                r["start_date"],
+                r["end_date"],
+                r["last_tested"],
+                r["tlp"],
+                countries,
+            ]
+        keys.append(str(key))
+        prints.append(_fingerprint([None if (isinstance(v, float) and pd.isna(v)) else v for v in values]))
+    return keys, prints
+
+
+def prepare(
+    engine: Engine,
+    viewer: Viewer,
+    *,
+    layer: str,
+    track: str,
+    file_name: str,
+    data: bytes,
+    preset: str = "auto",
+    mapping: dict[str, str | list[str]] | None = None,
+    sheet: str | None = None,
+    default_tlp: str = "amber",
+    max_bytes: int,
+) -> Prepared:
+    """Read, map, validate and compare an upload with the current data. Writes nothing."""
+    if not viewer.can(Permission.UPLOAD):
+        raise UploadRefused("Only coordinators and administrators can upload.")
+    if layer not in LAYERS:
+        raise UploadRefused(f"Unknown layer '{layer}': choose incidents, norms or partnerships.")
+    if track not in TRACK_IDS:
+        raise UploadRefused(f"Unknown track '{track}'.")
+    if viewer.role != Role.ADMIN and track not in viewer.tracks:
+        raise UploadRefused(f"You can upload only to your own tracks; {track} is not one of them.")
+    if default_tlp not in TLP_ORDER:
+        raise UploadRefused(f"Unknown default TLP '{default_tlp}'.")
+    try:
+        table = read_upload(file_name, data, sheet=sheet, max_bytes=max_bytes)
+    except ReadError as exc:
+        raise UploadRefused(str(exc)) from None
+    columns = list(table.frame.columns)
+    if preset == "auto":
+        chosen, problem = presets.detect(columns, layer)
+        if chosen is None and not mapping:
+            raise UploadRefused(problem)
+        chosen = chosen or presets.template(layer)
+    elif preset == "template":
+        chosen = presets.template(layer)
+    elif preset in presets.PRESETS:
+        chosen = presets.PRESETS[preset]
+        if chosen.layer != layer:
+            raise UploadRefused(f"The {chosen.label} holds {chosen.layer}, not {layer}.")
+    else:
+        raise UploadRefused(f"Unknown preset '{preset}': use auto, template, eurepoc or cfr.")
+    used = dict(chosen.mapping)
+    for fld, source in (mapping or {}).items():
+        sources = (source,) if isinstance(source, str) else tuple(source)
+        missing = [s for s in sources if s and s not in columns]
+        if missing:
+            raise UploadRefused(f"The mapping names columns the file does not have: {', '.join(missing)}.")
+        used[fld] = tuple(s for s in sources if s)
+    required = {c.name for c in presets.TEMPLATES[layer] if c.required}
+    unmapped = sorted(f for f in required if not any(c in columns for c in used.get(f, ())))
+    if unmapped:
+        raise UploadRefused(f"No column of the file is mapped to the required field(s) {', '.join(unmapped)}.")
+    checked = validate(
+        layer, table.frame, chosen, used, track=track, default_tlp=default_tlp, organisation=viewer.organisation
+    )
+    prepared = Prepared(
+        layer, track, safe_file_name(file_name), hashlib.sha256(data).hexdigest(), table, chosen, used, checked
+    )
+    _compare(engine, viewer, prepared)
+    return prepared
+
+
+def _compare(engine: Engine, viewer: Viewer, prepared: Prepared) -> None:
+    rows = prepared.checked.rows
+    errors = prepared.checked.error_rows
+    keys, prints = _keys_and_prints(prepared.layer, rows) if not rows.empty else ([], [])
+    current = queries.current_rows_for_diff(engine, viewer, prepared.layer, prepared.track)
+    current_keys, current_prints = _keys_and_prints(prepared.layer, current) if not current.empty else ([], [])
+    existing = {k: (rid, p) for k, rid, p in zip(current_keys, current["id"].tolist(), current_prints)}
+    prepared.existing_rows = len(current)
+    seen: dict[str, int] = {}
+    status = []
+    for index, (number, key, fp) in enumerate(zip(rows["row"].tolist() if not rows.empty else [], keys, prints)):
+        if key in seen:
+            prepared.checked.issues.append(
+                Issue(
+                    number,
+                    "",
+                    key,
+                    f"duplicate of row {seen[key]} (same source id, or same title, date and "
+                    "first country); only the first is kept",
+                    "error",
+                )
+            )
+            status.append("error")
+            continue
+        seen[key] = number
+        if number in errors:
+            status.append("error")
+        elif key not in existing:
+            status.append("new")
+        elif existing[key][1] == fp:
+            status.append("unchanged")
+        else:
+            status.append("changed")
+            prepared.replaces[index] = existing[key][0]
+    prepared.status = status
+    prepared.keys = keys
+    prepared.removed_in_replace = len(set(existing) - set(seen))
+
+
+@dataclass(frozen=True)
+class Committed:
+    """A stored upload: its version id and number, and what it holds."""
+
+    version_id: int
+    number: int
+    stored: int
+    counts: dict[str, int]
+
+
+def commit(
+    engine: Engine, prepared: Prepared, viewer: Viewer, *, mode: str = "append", skip_invalid: bool = False
+) -> Committed:
+    """Store the valid rows as a new dataset version in one transaction, or refuse and write nothing."""
+    if mode not in MODES:
+        raise UploadRefused(f"Unknown mode '{mode}': use append or replace.")
+    counts = prepared.counts
+    errors = {i for i, s in enumerate(prepared.status) if s == "error"}
+    if errors and not skip_invalid:
+        raise UploadRefused(
+            f"{len(errors)} of {counts['total']} rows have errors. Fix the file, or choose to store the "
+            f"{counts['total'] - len(errors)} valid rows and skip the rest."
+        )
+    if mode == "append":
+        keep = [i for i, s in enumerate(prepared.status) if s in {"new", "changed"}]
+    else:
+        keep = [i for i, s in enumerate(prepared.status) if s != "error"]
+    if not keep and mode == "append":
+        raise UploadRefused("Nothing to store: every valid row is already in the current data, unchanged.")
+    if not keep:
+        raise UploadRefused("Nothing to store: no row is valid.")
+    rows = prepared.checked.rows.iloc[keep].drop(columns=["row"]).reset_index(drop=True)
+    replaces = [prepared.replaces[i] for i in keep if i in prepared.replaces] if mode == "append" else []
+    meta = VersionMeta(
+        layer=prepared.layer,
+        track_id=prepared.track,
+        uploaded_by=viewer.name,
+        file_name=prepared.file_name,
+        sha256=prepared.sha256,
+        mode=mode,
+        rows_total=counts["total"],
+        rows_warning=counts["warnings"],
+        rows_skipped=counts["total"] - len(rows),
+        preset=prepared.preset.name,
+        rows_new=counts["new"],
+        rows_changed=counts["changed"],
+        rows_unchanged=counts["unchanged"],
+        rows_removed=counts["removed_in_replace"] if mode == "replace" else 0,
+    )
+    version_id = commit_version(engine, meta, rows, replaces=replaces)
+    return Committed(version_id, version_number(engine, version_id), len(rows), counts)
+
+
+def report_csv(prepared: Prepared) -> bytes:
+    """The validation report as CSV (formulas neutralised), for the coordinator to download."""
+    from dashboard.exports import to_csv_bytes
+
+    return to_csv_bytes(prepared.report_frame())
+
+
+def read_mapping_file(text: str) -> dict[str, str | list[str]]:
+    """A saved column mapping (JSON object: our field -> the file's column or columns)."""
+    try:
+        payload = json.load(io.StringIO(text))
+    except json.JSONDecodeError as exc:
+        raise UploadRefused(f"The mapping file is not valid JSON: {exc.msg}.") from None
+    if not isinstance(payload, dict) or not all(isinstance(v, str | list) for v in payload.values()):
+        raise UploadRefused('A mapping is a JSON object such as {"title": "Headline", "start_date": "Date"}.')
+    return payload

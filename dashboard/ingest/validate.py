@@ -1,0 +1,492 @@
+"""Turn mapped source rows into canonical rows, with a row-by-row report of what is wrong.
+
+Every problem is an Issue with the spreadsheet row number (the header is row 1), the column, the value and a
+message a coordinator can act on. Errors keep a row out; warnings are stored with the row.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from dashboard.ingest.normalise import (
+    SECTOR_KEYWORDS,
+    TYPE_KEYWORDS,
+    _country_index,
+    _fold,
+    is_missing,
+    map_keyword,
+    neutral_text,
+    parse_date,
+    resolve_country,
+    split_list,
+    vocabulary_ids,
+)
+from dashboard.ingest.presets import Preset
+from dashboard.reference import TLP_ORDER, labels, load, track_members
+
+TITLE_LIMIT, TEXT_LIMIT, URL_LIMIT = 500, 20_000, 2_000
+CONFIDENCE = {"low", "medium", "high", "unknown"}
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One problem in one cell."""
+
+    row: int
+    column: str
+    value: str
+    message: str
+    level: str  # "error" | "warning"
+
+
+@dataclass
+class Validated:
+    """Canonical rows that can be stored (with their file row numbers) and every issue found."""
+
+    rows: pd.DataFrame
+    issues: list[Issue] = field(default_factory=list)
+    rows_total: int = 0
+
+    @property
+    def error_rows(self) -> set[int]:
+        """File row numbers that cannot be stored."""
+        return {i.row for i in self.issues if i.level == "error"}
+
+    @property
+    def warning_rows(self) -> set[int]:
+        """File row numbers stored with a warning."""
+        return {i.row for i in self.issues if i.level == "warning"} - self.error_rows
+
+
+class _Row:
+    """Collects the issues of one row while its fields are checked."""
+
+    def __init__(self, number: int, source: dict[str, str], mapping: dict[str, tuple[str, ...]]) -> None:
+        self.number, self.source, self.mapping = number, source, mapping
+        self.issues: list[Issue] = []
+
+    def column(self, fld: str) -> str:
+        return " + ".join(self.mapping.get(fld, (fld,)))
+
+    def raw(self, fld: str) -> str:
+        parts = [self.source.get(c, "") for c in self.mapping.get(fld, ())]
+        parts = [p for p in parts if p is not None and str(p).strip() != ""]
+        return "; ".join(str(p) for p in parts) if len(parts) > 1 else (str(parts[0]) if parts else "")
+
+    def error(self, fld: str, value: object, message: str) -> None:
+        self.issues.append(Issue(self.number, self.column(fld), _short(value), message, "error"))
+
+    def warn(self, fld: str, value: object, message: str) -> None:
+        self.issues.append(Issue(self.number, self.column(fld), _short(value), message, "warning"))
+
+    def text(self, fld: str, limit: int, *, required: bool = False) -> str:
+        raw = self.raw(fld)
+        value, problem = neutral_text(raw, limit)
+        if problem:
+            self.error(fld, raw, f"{fld} {problem}")
+        if required and not value:
+            self.error(fld, raw, f"{fld} is required and is empty")
+        return value
+
+    def date(self, fld: str, style: str, *, required: bool = False, future: bool = False):  # noqa: ANN201
+        raw = self.raw(fld)
+        result = parse_date(raw, style=style, allow_future=future)
+        if result.problem:
+            self.error(fld, raw, f"{fld} {result.problem}")
+        elif required and result.value is None:
+            self.error(fld, raw, f"{fld} is required and is empty")
+        return result.value
+
+
+def _short(value: object) -> str:
+    text = "" if value is None else str(value)
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def _apply_mapping(frame: pd.DataFrame, mapping: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+    return {fld: tuple(c for c in cols if c in frame.columns) for fld, cols in mapping.items()}
+
+
+def _countries(row: _Row, fld: str, *, required: bool, free_text: bool, track_set: set[str] | None) -> list[str]:
+    raw = row.raw(fld)
+    names = _find_countries(raw) if free_text else split_list(raw, separators=(";", ","))
+    found: list[str] = []
+    regions: list[str] = []
+    unknown: list[str] = []
+    for name in names:
+        if free_text:
+            found.append(name)
+            continue
+        match = resolve_country(name)
+        if match.iso3:
+            found.append(match.iso3)
+        elif match.region:
+            regions.append(match.region)
+        else:
+            unknown.append(name)
+    found = list(dict.fromkeys(found))
+    if regions:
+        row.warn(fld, raw, f"{', '.join(regions)}: a region or organisation, not a country; it is not stored as one")
+    if unknown:
+        message = f"unknown country {', '.join(repr(u) for u in unknown)}"
+        if found or not required:
+            row.warn(fld, raw, message + "; the other countries are stored")
+        else:
+            row.error(fld, raw, message + ": use an ISO3 code or a country name")
+    if required and not found and not unknown:
+        if regions:
+            row.error(fld, raw, "names only regions, no country: at least one target country is needed")
+        else:
+            row.error(fld, raw, "no target country: at least one is needed")
+    if track_set is not None and found and not set(found) & track_set:
+        row.warn(fld, raw, "none of these countries is a member of the chosen track")
+    return found
+
+
+@functools.lru_cache(maxsize=1)
+def _country_pattern() -> tuple[re.Pattern[str], dict[str, str]]:
+    index = {k: v for k, v in _country_index().items() if len(k) > 3}
+    names = sorted(index, key=len, reverse=True)
+    return re.compile(r"\b(" + "|".join(re.escape(n) for n in names) + r")\b"), index
+
+
+def _find_countries(text: str) -> list[str]:
+    """Countries named anywhere in free text (CFR's Victims column)."""
+    if is_missing(text):
+        return []
+    pattern, index = _country_pattern()
+    folded = _fold(text)
+    found = [index[m.group(1)] for m in pattern.finditer(folded)]
+    for token in re.findall(r"\b[A-Z]{3}\b", text):  # ISO3 codes written as such
+        if resolve_country(token).iso3:
+            found.append(resolve_country(token).iso3)
+    return list(dict.fromkeys(found))
+
+
+def _vocab(
+    row: _Row,
+    fld: str,
+    ids: set[str],
+    names: dict[str, str],
+    *,
+    keywords=None,
+    required: bool,
+    default: str | None = None,
+) -> str | None:
+    raw = row.raw(fld).strip()
+    if raw in ids:
+        return raw
+    if is_missing(raw):
+        if required and default is None:
+            row.error(fld, raw, f"{fld} is required and is empty")
+        return default
+    if raw in ids:
+        return raw
+    by_name = {_fold(v): k for k, v in names.items()}
+    if _fold(raw) in by_name:
+        return by_name[_fold(raw)]
+    if keywords:
+        mapped = map_keyword(raw, keywords)
+        if mapped:
+            return mapped
+        row.warn(fld, raw, f"'{raw}' is not a known {fld}; stored as 'other'")
+        return "other"
+    row.error(fld, raw, f"'{raw}' is not a known {fld}: use one of {', '.join(sorted(ids))}")
+    return None
+
+
+def _tlp(row: _Row, default_tlp: str) -> str:
+    raw = row.raw("tlp").strip()
+    if is_missing(raw):
+        return default_tlp
+    value = _fold(raw).removeprefix("tlp:").replace(" ", "").replace("white", "clear")
+    if value in TLP_ORDER:
+        return value
+    row.error("tlp", raw, f"TLP '{raw}' is not one of {', '.join('TLP:' + t.upper() for t in TLP_ORDER)}")
+    return default_tlp
+
+
+def _urls(row: _Row, fld: str) -> list[str]:
+    raw = row.raw(fld)
+    urls = []
+    for item in split_list(raw, separators=(";", " ")):
+        if re.match(r"https?://\S+$", item) and len(item) <= URL_LIMIT:
+            urls.append(item)
+        elif item:
+            row.warn(fld, item, "not a web address (http:// or https://); left out")
+    return list(dict.fromkeys(urls))
+
+
+def _severity(row: _Row, preset: Preset) -> int | None:
+    raw = row.raw("severity").strip()
+    if is_missing(raw):
+        return None
+    try:
+        number = float(raw)
+    except ValueError:
+        row.error("severity", raw, f"severity '{raw}' is not a number from 0 to 5")
+        return None
+    if math.isnan(number):
+        return None
+    if preset.name == "eurepoc":  # weighted cyber intensity: roughly 0-10; halved onto the 0-5 scale
+        return int(min(5, max(0, round(number / 2))))
+    if number != int(number) or not 0 <= number <= 5:
+        row.error("severity", raw, f"severity {raw} is outside the scale 0 (baseline) to 5 (emergency)")
+        return None
+    return int(number)
+
+
+def _derived_norms(itype: str | None, sectors: list[str], category: str) -> list[str]:
+    critical = {s["id"] for s in load("sectors.csv") if s["critical_infrastructure"]}
+    out = []
+    if any(s in critical for s in sectors):
+        out += ["un-norms:f", "un-norms:g"]
+    if itype == "supply-chain":
+        out.append("un-norms:i")
+    if "non-state" in category.lower() or "criminal" in category.lower():
+        out.append("un-norms:c")
+    return out
+
+
+def validate_incidents(
+    frame: pd.DataFrame,
+    preset: Preset,
+    mapping: dict[str, tuple[str, ...]],
+    *,
+    track: str,
+    default_tlp: str,
+    organisation: str,
+) -> Validated:
+    """Check and normalise incident rows."""
+    mapping = _apply_mapping(frame, mapping)
+    types, sectors_ids, items = (
+        vocabulary_ids("incident_types.csv"),
+        vocabulary_ids("sectors.csv"),
+        vocabulary_ids("framework_items.csv"),
+    )
+    type_names, sector_names = labels("incident_types.csv"), labels("sectors.csv")
+    members = set(track_members().get(track, []))
+    free_text_targets = preset.name == "cfr"
+    out, issues = [], []
+    for index, source in enumerate(frame.to_dict("records")):
+        row = _Row(index + 2, source, mapping)
+        title = row.text("title", TITLE_LIMIT, required=True)
+        start = row.date("start_date", preset.date_style, required=True)
+        end = row.date("end_date", preset.date_style)
+        if start and end and end < start:
+            row.warn("end_date", row.raw("end_date"), "end_date is before start_date; end date left out")
+            end = None
+        itype = _vocab(
+            row,
+            "incident_type",
+            types,
+            type_names,
+            keywords=TYPE_KEYWORDS if preset.name != "template" else None,
+            required=True,
+            default="other" if preset.name != "template" else None,
+        )
+        targets = _countries(row, "target_countries", required=True, free_text=free_text_targets, track_set=members)
+        initiators = _countries(row, "initiator_countries", required=False, free_text=False, track_set=None)
+        sector_list = []
+        for label in split_list(row.raw("sectors"), separators=(";",)):
+            if label in sectors_ids:
+                sector_list.append(label)
+                continue
+            mapped = map_keyword(label, SECTOR_KEYWORDS) or {_fold(v): k for k, v in sector_names.items()}.get(
+                _fold(label)
+            )
+            if mapped:
+                sector_list.append(mapped)
+            elif preset.name == "template":
+                row.error("sectors", label, f"'{label}' is not a sector id from data/reference/sectors.csv")
+            else:
+                row.warn("sectors", label, f"sector '{label}' has no match in our sector list; left out")
+        sector_list = list(dict.fromkeys(sector_list))
+        category = row.text("initiator_category", 200)
+        norms = [n for n in split_list(row.raw("norms")) if n]
+        bad_norms = [n for n in norms if n not in items]
+        if bad_norms:
+            row.error("norms", ", ".join(bad_norms), "unknown norm item ids (use ids such as un-norms:f)")
+        if not norms:
+            norms = _derived_norms(itype, sector_list, category)
+        confidence = row.raw("confidence").strip().lower() or "unknown"
+        if confidence not in CONFIDENCE:
+            row.warn("confidence", confidence, "confidence must be low, medium, high or unknown; stored as unknown")
+            confidence = "unknown"
+        record = {
+            "row": row.number,
+            "source_id": row.text("source_id", 120),
+            "title": title,
+            "description": row.text("description", TEXT_LIMIT),
+            "start_date": start,
+            "end_date": end,
+            "incident_type": itype,
+            "severity": _severity(row, preset),
+            "target_countries": targets,
+            "initiator_countries": initiators,
+            "initiator_name": row.text("initiator_name", 200),
+            "initiator_category": category,
+            "sectors": sector_list,
+            "norms": [n for n in norms if n in items],
+            "attribution_basis": row.text("attribution_basis", TEXT_LIMIT),
+            "confidence": confidence,
+            "source_urls": _urls(row, "source_urls"),
+            "tlp": _tlp(row, default_tlp),
+            "owner_org": row.text("owner_org", 120) or organisation,
+            "original": {k: v for k, v in source.items() if v not in ("", None)} if preset.name != "template" else {},
+        }
+        out.append(record)
+        issues += row.issues
+    return Validated(pd.DataFrame(out), issues, len(frame))
+
+
+def validate_norms(
+    frame: pd.DataFrame,
+    preset: Preset,
+    mapping: dict[str, tuple[str, ...]],
+    *,
+    track: str,
+    default_tlp: str,
+    organisation: str,
+) -> Validated:
+    """Check and normalise norm-assessment rows."""
+    mapping = _apply_mapping(frame, mapping)
+    items = {r["id"]: r for r in load("framework_items.csv")}
+    frameworks = {f["id"]: f["tracks"].split(";") for f in load("frameworks.csv")}
+    statuses = vocabulary_ids("norm_statuses.csv")
+    status_names = labels("norm_statuses.csv")
+    members = set(track_members().get(track, []))
+    out, issues = [], []
+    for index, source in enumerate(frame.to_dict("records")):
+        row = _Row(index + 2, source, mapping)
+        raw_country = row.raw("iso3")
+        match = resolve_country(raw_country) if not is_missing(raw_country) else None
+        if match is None:
+            row.error("iso3", raw_country, "iso3 is required and is empty")
+        elif match.iso3 is None:
+            row.error("iso3", raw_country, f"unknown country '{raw_country}': use an ISO3 code")
+        elif match.iso3 not in members:
+            row.warn("iso3", raw_country, f"{match.iso3} is not a member of the chosen track")
+        item = row.raw("item_id").strip()
+        if item not in items:
+            row.error(
+                "item_id", item, "unknown framework item: use ids such as un-norms:c, osce-cbms:8, arf-measures:poc"
+            )
+        elif track not in frameworks[items[item]["framework_id"]]:
+            row.warn("item_id", item, f"{items[item]['framework_id']} does not apply to the chosen track")
+        status = _vocab(row, "status", statuses, status_names, required=True)
+        out.append(
+            {
+                "row": row.number,
+                "iso3": match.iso3 if match else None,
+                "item_id": item,
+                "assessed_on": row.date("assessed_on", preset.date_style, required=True),
+                "round_label": row.text("round_label", 40),
+                "status": status,
+                "evidence_url": (_urls(row, "evidence_url") or [""])[0],
+                "assessor": row.text("assessor", 200),
+                "tlp": _tlp(row, default_tlp),
+                "owner_org": row.text("owner_org", 120) or organisation,
+                "note": row.text("note", TEXT_LIMIT),
+            }
+        )
+        issues += row.issues
+    return Validated(pd.DataFrame(out), issues, len(frame))
+
+
+def validate_partnerships(
+    frame: pd.DataFrame,
+    preset: Preset,
+    mapping: dict[str, tuple[str, ...]],
+    *,
+    track: str,
+    default_tlp: str,
+    organisation: str,
+) -> Validated:
+    """Check and normalise partnership rows."""
+    mapping = _apply_mapping(frame, mapping)
+    kinds, kind_names = vocabulary_ids("partnership_kinds.csv"), labels("partnership_kinds.csv")
+    states, state_names = vocabulary_ids("partnership_statuses.csv"), labels("partnership_statuses.csv")
+    party_types, party_names = vocabulary_ids("party_types.csv"), labels("party_types.csv")
+    members = set(track_members().get(track, []))
+    out, issues = [], []
+    for index, source in enumerate(frame.to_dict("records")):
+        row = _Row(index + 2, source, mapping)
+        kind = _vocab(row, "kind", kinds, kind_names, required=True)
+        countries = _countries(row, "countries", required=True, free_text=False, track_set=members)
+        if kind == "hotline" and len(countries) != 2:
+            row.error("countries", row.raw("countries"), "a hotline links exactly two countries")
+        parties = []
+        for item in split_list(row.raw("parties")):
+            name, _, rest = item.partition("|")
+            ptype, _, iso3 = rest.partition("|")
+            ptype = ptype.strip() or "government"
+            if ptype not in party_types:
+                ptype = {_fold(v): k for k, v in party_names.items()}.get(_fold(ptype), "")
+                if not ptype:
+                    row.warn(
+                        "parties",
+                        item,
+                        "party type not known (government, company, cert, ngo, academia, "
+                        "international-organisation); stored as government",
+                    )
+                    ptype = "government"
+            country = resolve_country(iso3).iso3 if iso3.strip() else None
+            parties.append((name.strip()[:200], ptype, country))
+        start = row.date("start_date", preset.date_style, future=True)
+        end = row.date("end_date", preset.date_style, future=True)
+        if start and end and end < start:
+            row.error("end_date", row.raw("end_date"), "end_date is before start_date")
+        funding_raw = row.raw("funding_usd").replace(",", "").strip()
+        funding = None
+        if funding_raw and not is_missing(funding_raw):
+            try:
+                funding = float(funding_raw)
+                if funding < 0 or math.isnan(funding):
+                    raise ValueError
+            except ValueError:
+                row.error("funding_usd", funding_raw, "funding_usd must be a positive number of US dollars")
+        out.append(
+            {
+                "row": row.number,
+                "source_id": row.text("source_id", 120),
+                "name": row.text("name", TITLE_LIMIT, required=True),
+                "kind": kind,
+                "focus": row.text("focus", 200),
+                "description": row.text("description", TEXT_LIMIT),
+                "countries": countries,
+                "parties": parties,
+                "start_date": start,
+                "end_date": end,
+                "status": _vocab(row, "status", states, state_names, required=True),
+                "last_tested": row.date("last_tested", preset.date_style),
+                "funding_usd": funding,
+                "funder": row.text("funder", 200),
+                "url": (_urls(row, "url") or [""])[0],
+                "tlp": _tlp(row, default_tlp),
+                "owner_org": row.text("owner_org", 120) or organisation,
+            }
+        )
+        issues += row.issues
+    return Validated(pd.DataFrame(out), issues, len(frame))
+
+
+VALIDATORS: dict[str, Callable[..., Validated]] = {
+    "incidents": validate_incidents,
+    "norms": validate_norms,
+    "partnerships": validate_partnerships,
+}
+
+
+def validate(
+    layer: str, frame: pd.DataFrame, preset: Preset, mapping: dict[str, tuple[str, ...]], **kwargs: Any
+) -> Validated:
+    """Validate rows of a layer."""
+    return VALIDATORS[layer](frame, preset, mapping, **kwargs)

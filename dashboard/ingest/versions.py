@@ -1,0 +1,96 @@
+"""Dataset versions: the list per layer and track, and rollback (re-activate an earlier state; nothing is deleted)."""
+
+from __future__ import annotations
+
+import pandas as pd
+from sqlalchemy import Engine, select, update
+
+from dashboard import audit
+from dashboard.access import Permission, Role, Viewer
+from dashboard.db import transaction
+from dashboard.models import DatasetVersion
+
+VERSION_COLUMNS = [
+    "id",
+    "layer",
+    "track_id",
+    "number",
+    "status",
+    "mode",
+    "uploaded_by",
+    "uploaded_at",
+    "file_name",
+    "sha256",
+    "preset",
+    "rows_total",
+    "rows_stored",
+    "rows_warning",
+    "rows_skipped",
+    "rows_new",
+    "rows_changed",
+    "rows_unchanged",
+    "rows_removed",
+    "synthetic",
+    "note",
+]
+
+
+class VersionError(ValueError):
+    """A version operation was refused; the message says why."""
+
+
+def list_versions(engine: Engine, viewer: Viewer, layer: str | None = None, track: str | None = None) -> pd.DataFrame:
+    """Versions of the viewer's tracks, newest first (for coordinators and administrators)."""
+    if not viewer.can(Permission.UPLOAD):
+        raise VersionError("only coordinators and administrators see dataset versions")
+    stmt = select(*(getattr(DatasetVersion, c) for c in VERSION_COLUMNS)).where(
+        DatasetVersion.track_id.in_(sorted(viewer.tracks))
+    )
+    if layer:
+        stmt = stmt.where(DatasetVersion.layer == layer)
+    if track:
+        stmt = stmt.where(DatasetVersion.track_id == track)
+    with engine.connect() as conn:
+        rows = conn.execute(stmt.order_by(DatasetVersion.id.desc())).all()
+    return pd.DataFrame(rows, columns=VERSION_COLUMNS)
+
+
+def rollback(engine: Engine, version_id: int, actor: Viewer) -> list[int]:
+    """Make the layer and track look exactly as right after `version_id` was committed; returns the active ids."""
+    with transaction(engine) as session:
+        target = session.get(DatasetVersion, version_id, with_for_update=True)
+        if target is None:
+            raise VersionError(f"there is no dataset version {version_id}")
+        if not actor.can(Permission.UPLOAD):
+            raise VersionError("only coordinators and administrators can roll back")
+        if actor.role != Role.ADMIN and target.track_id not in actor.tracks:
+            raise VersionError(f"version {version_id} belongs to {target.track_id}, which is not one of your tracks")
+        wanted = set(target.active_set or [target.id])
+        siblings = select(DatasetVersion.id).where(
+            DatasetVersion.layer == target.layer, DatasetVersion.track_id == target.track_id
+        )
+        before = sorted(session.scalars(siblings.where(DatasetVersion.status == "active")))
+        session.execute(
+            update(DatasetVersion)
+            .where(DatasetVersion.layer == target.layer, DatasetVersion.track_id == target.track_id)
+            .values(status="inactive")
+        )
+        session.execute(update(DatasetVersion).where(DatasetVersion.id.in_(sorted(wanted))).values(status="active"))
+        audit.record(
+            session,
+            actor.name,
+            "dataset.rollback",
+            "dataset_version",
+            str(version_id),
+            layer=target.layer,
+            track=target.track_id,
+            active_before=before,
+            active_after=sorted(wanted),
+        )
+        return sorted(wanted)
+
+
+def version_number(engine: Engine, version_id: int) -> int:
+    """The number of a version within its layer and track."""
+    with engine.connect() as conn:
+        return int(conn.scalar(select(DatasetVersion.number).where(DatasetVersion.id == version_id)) or 0)
