@@ -12,7 +12,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import Engine, delete, select
 
 from dashboard import audit
-from dashboard.access import Permission, Role, Viewer
+from dashboard.access import ROLE_PERMISSIONS, Permission, Role, Viewer
 from dashboard.db import transaction
 from dashboard.models import User, UserTrack, utcnow
 from dashboard.navigation import PAGES
@@ -207,7 +207,8 @@ def viewer_for(user: User, tracks: Iterable[str]) -> Viewer:
     permissions: frozenset[Permission] = frozenset()
     if user.pages:
         keys = set(user.pages.split(";"))
-        permissions = frozenset(p.permission for p in PAGES if p.key in keys)
+        allowed = ROLE_PERMISSIONS[Role(user.role)]
+        permissions = frozenset(p.permission for p in PAGES if p.key in keys and p.permission in allowed)
     return Viewer(
         name=user.username,
         role=Role(user.role),

@@ -10,13 +10,17 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+import pandas as pd
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from dashboard import __version__, accounts, demo, sharing
+from dashboard import backup as backup_module
 from dashboard.access import Role, Viewer, local_admin
 from dashboard.bootstrap import initialise
 from dashboard.db import DatabaseUrlError, get_engine, schema_is_current
+from dashboard.ingest import pipeline, versions
+from dashboard.ingest.pipeline import LAYERS, MODES
 from dashboard.navigation import PAGES
 from dashboard.queries import active_versions, layer_counts
 from dashboard.reference import TLP_ORDER, TRACK_IDS
@@ -144,6 +148,58 @@ def build_parser() -> argparse.ArgumentParser:
     share.add_parser("list", help="list links", description="List share links (never tokens).")
     q = share.add_parser("revoke", help="revoke a link", description="Revoke a share link at once.")
     q.add_argument("id", type=_positive, help="link id (from `share list`)")
+
+    p = sub.add_parser(
+        "ingest",
+        help="validate an upload file and store it as a new dataset version",
+        description="Read, map, validate and compare a file with the current data, then store the "
+        "valid rows as one numbered dataset version (or, with --dry-run, only report). "
+        "Exit 0: committed; 1: refused, nothing written.",
+    )
+    p.add_argument("layer", choices=list(LAYERS), help="which data the file holds")
+    p.add_argument("file", type=Path, help="CSV, XLSX, Parquet or JSON file")
+    p.add_argument("--track", required=True, choices=list(TRACK_IDS), help="track the rows belong to")
+    p.add_argument(
+        "--preset",
+        default="auto",
+        choices=["auto", "template", "eurepoc", "cfr"],
+        help="column preset (default: recognise from the headers)",
+    )
+    p.add_argument("--mapping", type=Path, help="JSON file mapping our fields to the file's columns")
+    p.add_argument("--mode", default="append", choices=list(MODES), help="append (default) or replace the track's data")
+    p.add_argument("--sheet", help="XLSX sheet to read (default: the first)")
+    p.add_argument("--default-tlp", default="amber", choices=list(TLP_ORDER), help="marking of unmarked rows")
+    p.add_argument("--skip-invalid", action="store_true", help="store the valid rows and skip rows with errors")
+    p.add_argument("--dry-run", action="store_true", help="validate and compare only; write nothing")
+    p.add_argument("--report", type=Path, help="write the validation report (CSV) here")
+    p.add_argument("--user", default="local-admin", help="account the upload is made as (default: local administrator)")
+
+    p = sub.add_parser("versions", help="list dataset versions", description="List dataset versions, newest first.")
+    p.add_argument("layer", nargs="?", choices=list(LAYERS), help="only this layer")
+    p.add_argument("--track", choices=list(TRACK_IDS), help="only this track")
+
+    p = sub.add_parser(
+        "rollback",
+        help="re-activate an earlier dataset version",
+        description="Make a layer and track look exactly as right after the given version was "
+        "committed. Nothing is deleted; a later rollback can undo it.",
+    )
+    p.add_argument("version_id", type=_positive, help="version id (from `versions`)")
+    p.add_argument("--user", default="local-admin", help="account doing the rollback")
+
+    p = sub.add_parser(
+        "backup",
+        help="write the whole database to a file",
+        description="Write every table to a ZIP of JSON lines (portable between SQLite and PostgreSQL).",
+    )
+    p.add_argument("out", type=Path, help="backup file to write")
+    p = sub.add_parser(
+        "restore",
+        help="replace the whole database with a backup",
+        description="Replace every row with the backup's, in one transaction. The database must be at "
+        "the same schema revision as the backup (run init first).",
+    )
+    p.add_argument("source", type=Path, help="backup file to read")
 
     p = sub.add_parser(
         "stats",
@@ -338,7 +394,124 @@ def cmd_share(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"init": cmd_init, "demo": cmd_demo, "stats": cmd_stats, "user": cmd_user, "share": cmd_share}
+def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    engine = _ready(args, settings)
+    actor = _actor(engine, args.user, settings)
+    try:
+        data = args.file.read_bytes()
+    except OSError as exc:
+        raise Refused(f"cannot read {args.file}: {exc.strerror or exc}") from None
+    try:
+        mapping = pipeline.read_mapping_file(args.mapping.read_text(encoding="utf-8")) if args.mapping else None
+        prepared = pipeline.prepare(
+            engine,
+            actor,
+            layer=args.layer,
+            track=args.track,
+            file_name=args.file.name,
+            data=data,
+            preset=args.preset,
+            mapping=mapping,
+            sheet=args.sheet,
+            default_tlp=args.default_tlp,
+            max_bytes=settings.max_upload_mb * 1024 * 1024,
+        )
+    except (pipeline.UploadRefused, OSError) as exc:
+        raise Refused(str(exc)) from None
+    counts = prepared.counts
+    summary = ", ".join(f"{k} {v}" for k, v in counts.items())
+    print(f"{args.file.name}: {prepared.preset.label}; {summary}")
+    for note in prepared.table.notes:
+        print(f"note: {note}")
+    for issue in prepared.issues[:20]:
+        print(f"row {issue.row}: {issue.level}: {issue.message}")
+    if len(prepared.issues) > 20:
+        print(f"... and {len(prepared.issues) - 20} more issues (use --report FILE.csv for all)")
+    if args.report:
+        args.report.write_bytes(pipeline.report_csv(prepared))
+        print(f"report written to {args.report}")
+    if args.dry_run:
+        print("dry run: nothing written")
+        return EXIT_OK
+    try:
+        done = pipeline.commit(engine, prepared, actor, mode=args.mode, skip_invalid=args.skip_invalid)
+    except pipeline.UploadRefused as exc:
+        raise Refused(f"{exc} Nothing was written.") from None
+    print(
+        f"committed as dataset version {done.version_id} ({args.layer}, {args.track}, number {done.number}): "
+        f"{done.stored} rows stored, mode {args.mode}"
+    )
+    return EXIT_OK
+
+
+def cmd_versions(args: argparse.Namespace, settings: Settings) -> int:
+    engine = _ready(args, settings)
+    frame = versions.list_versions(engine, local_admin(settings.organisation), args.layer, args.track)
+    if frame.empty:
+        print("no dataset versions")
+        return EXIT_OK
+    shown = frame[
+        [
+            "id",
+            "layer",
+            "track_id",
+            "number",
+            "status",
+            "mode",
+            "rows_stored",
+            "rows_skipped",
+            "uploaded_by",
+            "uploaded_at",
+            "file_name",
+        ]
+    ].copy()
+    shown["uploaded_at"] = pd.to_datetime(shown["uploaded_at"]).dt.strftime("%Y-%m-%d %H:%M")
+    print(shown.to_string(index=False))
+    return EXIT_OK
+
+
+def cmd_rollback(args: argparse.Namespace, settings: Settings) -> int:
+    engine = _ready(args, settings)
+    try:
+        active = versions.rollback(engine, args.version_id, _actor(engine, args.user, settings))
+    except versions.VersionError as exc:
+        raise Refused(str(exc)) from None
+    print(f"rolled back: active versions now {', '.join(map(str, active))}")
+    return EXIT_OK
+
+
+def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
+    engine = _ready(args, settings)
+    try:
+        counts = backup_module.backup(engine, args.out)
+    except (backup_module.BackupError, OSError) as exc:
+        raise Refused(str(exc)) from None
+    print(f"backup written to {args.out}: {sum(counts.values()):,} rows in {len(counts)} tables")
+    return EXIT_OK
+
+
+def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
+    engine = _ready(args, settings)
+    try:
+        counts = backup_module.restore(engine, args.source)
+    except backup_module.BackupError as exc:
+        raise Refused(str(exc)) from None
+    print(f"restored {sum(counts.values()):,} rows in {len(counts)} tables from {args.source}")
+    return EXIT_OK
+
+
+COMMANDS = {
+    "init": cmd_init,
+    "demo": cmd_demo,
+    "stats": cmd_stats,
+    "user": cmd_user,
+    "share": cmd_share,
+    "ingest": cmd_ingest,
+    "versions": cmd_versions,
+    "rollback": cmd_rollback,
+    "backup": cmd_backup,
+    "restore": cmd_restore,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -355,6 +528,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Refused as exc:
         print(f"refused: {exc}", file=sys.stderr)
         return EXIT_REFUSED
+    except BrokenPipeError:  # output piped into `head` and closed early
+        return EXIT_OK
     except (OperationalError, DBAPIError) as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc).splitlines()[0]
         print(f"error: cannot use the database: {reason}", file=sys.stderr)

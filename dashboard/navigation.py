@@ -33,6 +33,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("partnerships", "Partnerships", "", "pages/partnerships.py", "partnerships", Permission.VIEW_PARTNERSHIPS),
     PageSpec("country", "Country profile", "", "pages/country.py", "country", Permission.VIEW_COUNTRY),
     PageSpec("datasets", "Datasets", "", "pages/datasets.py", "datasets", Permission.VIEW_DATASETS),
+    PageSpec("upload", "Upload data", "", "pages/upload.py", "upload", Permission.UPLOAD),
 )
 
 

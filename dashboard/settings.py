@@ -68,6 +68,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("DASHBOARD_SESSION_IDLE_MINUTES", int, 30, "Sign a session out after this many minutes without use."),
     Setting("DASHBOARD_MAX_FAILED_SIGN_INS", int, 5, "Failed sign-ins in a row before an account is locked."),
     Setting("DASHBOARD_LOCKOUT_MINUTES", int, 15, "How long a locked account stays locked."),
+    Setting("DASHBOARD_MAX_UPLOAD_MB", int, 50, "Largest upload accepted, in megabytes (page and CLI)."),
     Setting(
         "DASHBOARD_PUBLIC_URL",
         str,
@@ -94,6 +95,7 @@ class Settings:
     session_idle_minutes: int
     max_failed_sign_ins: int
     lockout_minutes: int
+    max_upload_mb: int
     public_url: str
 
     @property
@@ -156,7 +158,7 @@ def load_settings(environ: dict[str, str] | None = None, secrets_path: Path | No
             values[setting.key] = _coerce(setting, secrets[setting.key])
         else:
             values[setting.key] = setting.default
-    for key in ("demo_incidents", "session_idle_minutes", "max_failed_sign_ins", "lockout_minutes"):
+    for key in ("demo_incidents", "session_idle_minutes", "max_failed_sign_ins", "lockout_minutes", "max_upload_mb"):
         if values[key] < 0 or (values[key] == 0 and key != "demo_incidents"):
             raise SettingsError(f"{_BY_KEY[key].name} must be a positive number")
     return Settings(**values)

@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, select, update
 
 from dashboard import audit
-from dashboard.access import Permission, Role, Viewer, tlp_rank
+from dashboard.access import ROLE_PERMISSIONS, Permission, Role, Viewer, tlp_rank
 from dashboard.db import session_factory, transaction
 from dashboard.models import ShareLink, utcnow
 from dashboard.navigation import PAGES
 
 SHAREABLE_TLP = ("clear", "green", "amber")
-SHAREABLE_PAGES = tuple(p.key for p in PAGES if p.key != "datasets")
+SHAREABLE_PAGES = tuple(p.key for p in PAGES if p.permission in ROLE_PERMISSIONS[Role.PARTNER])
 MAX_DAYS = 365
 
 

@@ -95,7 +95,7 @@ class _Row:
             self.error(fld, raw, f"{fld} is required and is empty")
         return value
 
-    def date(self, fld: str, style: str, *, required: bool = False, future: bool = False):  # noqa: ANN201
+    def date(self, fld: str, style: str, *, required: bool = False, future: bool = False):
         raw = self.raw(fld)
         result = parse_date(raw, style=style, allow_future=future)
         if result.problem:

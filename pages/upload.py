@@ -1,0 +1,88 @@
+"""Upload data: choose layer and track, check a file row by row, review the change, commit; versions and rollback."""
+
+from __future__ import annotations
+
+from dashboard.auth import Permission, require
+
+viewer = require(Permission.UPLOAD)
+
+import streamlit as st
+
+from dashboard import ui
+from dashboard.ingest import pipeline
+
+st.title("Upload data")
+st.caption(
+    "Incidents, norm assessments and partnerships for your tracks: CSV, XLSX, Parquet or JSON; our templates, "
+    "EuRepoC and CFR Cyber Operations Tracker exports are recognised from their headers."
+)
+
+left, middle, right = st.columns(3)
+layer = left.selectbox("Layer", pipeline.LAYERS, key="up_layer", format_func=str.capitalize)
+track = middle.selectbox("Track", sorted(viewer.tracks), key="up_track", format_func=ui.TRACK_NAMES.get)
+default_tlp = right.selectbox(
+    "Marking of unmarked rows", ui.TLP_CHOICES, index=2, key="up_tlp", format_func=ui.TLP_LABELS.get
+)
+ui.template_downloads(layer)
+
+upload = st.file_uploader("File", type=["csv", "tsv", "txt", "xlsx", "parquet", "json"], key="up_file")
+if upload is None:
+    ui.versions_panel(viewer, layer, track)
+    st.stop()
+
+data = upload.getvalue()
+preset, sheet, mapping = ui.mapping_controls(layer, key="up")
+try:
+    with st.spinner("Checking every row…"):
+        prepared = ui.prepare_upload(
+            viewer,
+            layer=layer,
+            track=track,
+            name=upload.name,
+            data=data,
+            preset=preset,
+            sheet=sheet,
+            mapping=mapping,
+            default_tlp=default_tlp,
+        )
+except pipeline.UploadRefused as exc:
+    st.error(str(exc))
+    ui.versions_panel(viewer, layer, track)
+    st.stop()
+
+ui.upload_report(prepared)
+mode = st.radio(
+    "How to store it",
+    pipeline.MODES,
+    horizontal=True,
+    key="up_mode",
+    format_func={
+        "append": "Append: add new rows, update changed ones",
+        "replace": "Replace: this file becomes the track's whole layer",
+    }.get,
+)
+counts = prepared.counts
+skip = False
+if counts["errors"]:
+    skip = st.checkbox(
+        f"Store the {counts["valid"]:,} valid rows and skip the {counts["errors"]:,} with errors", key="up_skip"
+    )
+if mode == "replace" and counts["removed_in_replace"]:
+    st.warning(
+        f"Replace mode: {counts['removed_in_replace']:,} current rows that are not in this file will no "
+        "longer be shown (they stay stored; a rollback brings them back)."
+    )
+if st.button("Commit as a new version", type="primary", key="up_commit", disabled=bool(counts["errors"]) and not skip):
+    progress = st.progress(0.1, text="Storing rows in one transaction…")
+    try:
+        done = pipeline.commit(ui.engine(), prepared, viewer, mode=mode, skip_invalid=skip)
+    except pipeline.UploadRefused as exc:
+        progress.empty()
+        st.error(f"{exc} Nothing was written.")
+    else:
+        progress.progress(1.0, text="Done")
+        st.success(
+            f"Stored {done.stored:,} rows as version {done.number} of {layer} for "
+            f"{ui.TRACK_NAMES[track]} (id {done.version_id}). Every page now shows it."
+        )
+ui.versions_panel(viewer, layer, track)
