@@ -65,7 +65,7 @@ counts = prepared.counts
 skip = False
 if counts["errors"]:
     skip = st.checkbox(
-        f"Store the {counts["valid"]:,} valid rows and skip the {counts["errors"]:,} with errors", key="up_skip"
+        f"Store the {counts['valid']:,} valid rows and skip the {counts['errors']:,} with errors", key="up_skip"
     )
 if mode == "replace" and counts["removed_in_replace"]:
     st.warning(
