@@ -68,3 +68,21 @@ def test_sqlite_uses_wal_and_foreign_keys(engine: Engine) -> None:
     with engine.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+
+
+def test_downgrade_and_upgrade_keep_the_data(database: Database) -> None:
+    """A migration round trip (head -> 0002 -> head) keeps every incident and version."""
+    from alembic import command
+
+    from dashboard.db import _alembic_config
+
+    initialise(database.engine, seed_demo=True, seed=9, incidents=40)
+    with database.engine.connect() as conn:
+        incidents = conn.scalar(text("SELECT count(*) FROM incidents"))
+        versions = conn.scalar(text("SELECT count(*) FROM dataset_versions"))
+    command.downgrade(_alembic_config(database.engine), "0002")
+    initialise(database.engine)
+    with database.engine.connect() as conn:
+        assert conn.scalar(text("SELECT count(*) FROM incidents")) == incidents
+        assert conn.scalar(text("SELECT count(*) FROM dataset_versions")) == versions
+        assert conn.scalar(text("SELECT count(*) FROM dataset_versions WHERE status = 'active'")) == versions

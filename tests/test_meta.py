@@ -107,3 +107,8 @@ def test_readme_gives_the_two_commands_that_ci_uses() -> None:
     assert "make run" in readme and "make test" in readme
     ci = (PROJECT_ROOT / ".ci" / "run").read_text()
     assert "make test" in ci
+
+
+def test_the_all_organisations_viewer_is_used_only_for_upload_comparison() -> None:
+    users = [p for p in (PROJECT_ROOT / "dashboard").rglob("*.py") if "all_organisations=True" in p.read_text()]
+    assert [p.name for p in users] == ["queries.py"]

@@ -23,6 +23,30 @@ def run_migrations_online() -> None:
 
 
 def _run(connection) -> None:
+    sqlite = connection.dialect.name == "sqlite"
+    level = connection.get_isolation_level()
+    if sqlite:
+        # SQLite batch migrations copy and drop tables; with foreign keys enforced the drop would fail. They are
+        # switched off for the migration (a PRAGMA that only works outside a transaction) and checked afterwards.
+        connection.commit()
+        connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("PRAGMA foreign_keys=OFF")
+        connection.commit()
+        connection.execution_options(isolation_level=level)
+    try:
+        _migrate(connection)
+    finally:
+        if sqlite:
+            connection.commit()
+            connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
+            connection.execution_options(isolation_level=level)
+    if sqlite:
+        broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise RuntimeError(f"migration left broken foreign keys: {broken[:5]}")
+
+
+def _migrate(connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
