@@ -22,6 +22,7 @@ from dashboard.models import (
     FrameworkItem,
     Incident,
     IncidentInitiator,
+    IncidentNorm,
     IncidentSector,
     IncidentTarget,
     NormAssessment,
@@ -764,3 +765,42 @@ def _partnership_source_ids(engine: Engine, ids: list[int]) -> list[str]:
                 conn.execute(select(Partnership.id, Partnership.source_id).where(Partnership.id.in_(chunk))).all()
             )
     return [found.get(i, "") for i in ids]
+
+
+def window_counts(  # noqa: PLR0917 - positional, so ui.query can cache it
+    engine: Engine,
+    viewer: Viewer,
+    tracks: frozenset[str],
+    by: str,
+    baseline_start: dt.date,
+    recent_start: dt.date,
+    end: dt.date,
+) -> pd.DataFrame:
+    """Visible incidents per key in the baseline window [baseline_start, recent_start) and the recent window
+    [recent_start, end]: key, baseline, recent. `by` is country, sector, dyad or norm."""
+    flt = IncidentFilter(tracks=tracks, start=baseline_start, end=end)
+    recent = func.sum(case((Incident.start_date >= recent_start, 1), else_=0)).label("recent")
+    baseline = func.sum(case((Incident.start_date < recent_start, 1), else_=0)).label("baseline")
+    conds = _incident_conditions(viewer, flt)
+    if by == "country":
+        key = IncidentTarget.iso3
+        stmt = select(key, baseline, recent).join(Incident, Incident.id == IncidentTarget.incident_id)
+    elif by == "sector":
+        key = IncidentSector.sector_id
+        stmt = select(key, baseline, recent).join(Incident, Incident.id == IncidentSector.incident_id)
+    elif by == "norm":
+        key = IncidentNorm.item_id
+        stmt = select(key, baseline, recent).join(Incident, Incident.id == IncidentNorm.incident_id)
+    elif by == "dyad":
+        key = (IncidentInitiator.iso3 + literal(">") + IncidentTarget.iso3).label("key")
+        stmt = (
+            select(key, baseline, recent)
+            .select_from(IncidentInitiator)
+            .join(Incident, Incident.id == IncidentInitiator.incident_id)
+            .join(IncidentTarget, IncidentTarget.incident_id == Incident.id)
+        )
+    else:
+        raise ValueError(f"cannot count by {by!r}")
+    stmt = stmt.where(*conds).group_by(key)
+    out = _frame(engine, stmt, ["key", "baseline", "recent"])
+    return out.astype({"baseline": int, "recent": int})
