@@ -25,6 +25,7 @@ class Permission(StrEnum):
     VIEW_PARTNERSHIPS = "view_partnerships"
     VIEW_COUNTRY = "view_country"
     VIEW_DATASETS = "view_datasets"
+    VIEW_WATCHLIST = "view_watchlist"
     EXPORT_BRIEFING = "export_briefing"
     UPLOAD = "upload"
     SHARE = "share"
@@ -38,6 +39,7 @@ _READ = {
     Permission.VIEW_PARTNERSHIPS,
     Permission.VIEW_COUNTRY,
     Permission.VIEW_DATASETS,
+    Permission.VIEW_WATCHLIST,
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {

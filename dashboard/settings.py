@@ -68,6 +68,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("DASHBOARD_SESSION_IDLE_MINUTES", int, 30, "Sign a session out after this many minutes without use."),
     Setting("DASHBOARD_MAX_FAILED_SIGN_INS", int, 5, "Failed sign-ins in a row before an account is locked."),
     Setting("DASHBOARD_LOCKOUT_MINUTES", int, 15, "How long a locked account stays locked."),
+    Setting("DASHBOARD_SURGE_WINDOW_DAYS", int, 90, "Watchlist: the recent window a surge is measured in, in days."),
+    Setting("DASHBOARD_SURGE_BASELINE_DAYS", int, 730, "Watchlist: the baseline window before it, in days."),
+    Setting("DASHBOARD_SURGE_MIN_COUNT", int, 5, "Watchlist: fewest incidents in the recent window for a surge."),
+    Setting("DASHBOARD_SURGE_MAX_P", float, 0.01, "Watchlist: largest Poisson p-value that counts as a surge."),
+    Setting(
+        "DASHBOARD_HOTLINE_GAP_MIN_INCIDENTS",
+        int,
+        3,
+        "Watchlist: incidents in 12 months between two states without a hotline that make a gap.",
+    ),
     Setting("DASHBOARD_MAX_UPLOAD_MB", int, 50, "Largest upload accepted, in megabytes (page and CLI)."),
     Setting(
         "DASHBOARD_PUBLIC_URL",
@@ -95,8 +105,25 @@ class Settings:
     session_idle_minutes: int
     max_failed_sign_ins: int
     lockout_minutes: int
+    surge_window_days: int
+    surge_baseline_days: int
+    surge_min_count: int
+    surge_max_p: float
+    hotline_gap_min_incidents: int
     max_upload_mb: int
     public_url: str
+
+    def watchlist_thresholds(self):
+        """The watchlist thresholds from these settings."""
+        from dashboard.watchlist import Thresholds
+
+        return Thresholds(
+            recent_days=self.surge_window_days,
+            baseline_days=self.surge_baseline_days,
+            min_count=self.surge_min_count,
+            max_p_value=self.surge_max_p,
+            dyad_min_incidents=self.hotline_gap_min_incidents,
+        )
 
     @property
     def uses_default_secret(self) -> bool:
@@ -132,6 +159,11 @@ def _coerce(setting: Setting, raw: Any) -> Any:
             return int(str(raw).strip())
         except ValueError:
             raise SettingsError(f"{setting.name}={raw!r} is not a whole number") from None
+    if setting.type is float:
+        try:
+            return float(str(raw).strip())
+        except ValueError:
+            raise SettingsError(f"{setting.name}={raw!r} is not a number") from None
     return str(raw).strip()
 
 
@@ -158,9 +190,21 @@ def load_settings(environ: dict[str, str] | None = None, secrets_path: Path | No
             values[setting.key] = _coerce(setting, secrets[setting.key])
         else:
             values[setting.key] = setting.default
-    for key in ("demo_incidents", "session_idle_minutes", "max_failed_sign_ins", "lockout_minutes", "max_upload_mb"):
+    for key in (
+        "demo_incidents",
+        "session_idle_minutes",
+        "max_failed_sign_ins",
+        "lockout_minutes",
+        "max_upload_mb",
+        "surge_window_days",
+        "surge_baseline_days",
+        "surge_min_count",
+        "hotline_gap_min_incidents",
+    ):
         if values[key] < 0 or (values[key] == 0 and key != "demo_incidents"):
             raise SettingsError(f"{_BY_KEY[key].name} must be a positive number")
+    if not 0 < values["surge_max_p"] < 1:
+        raise SettingsError("DASHBOARD_SURGE_MAX_P must be between 0 and 1")
     return Settings(**values)
 
 

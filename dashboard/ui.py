@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 
-from dashboard import briefing, exports, queries
+from dashboard import briefing, exports, queries, watchlist
 from dashboard.access import Viewer
 from dashboard.bootstrap import initialise
 from dashboard.db import get_engine
@@ -63,7 +63,7 @@ def _cached_query(name: str, stamp: str, viewer: Viewer, args: tuple[Any, ...]) 
     return getattr(_SOURCES[module or "queries"], function)(engine(), viewer, *args)
 
 
-_SOURCES = {"queries": queries, "briefing": briefing}
+_SOURCES = {"queries": queries, "briefing": briefing, "watchlist": watchlist}
 
 
 def query(name: str, viewer: Viewer, *args: Any) -> Any:
@@ -767,3 +767,44 @@ def versions_panel(viewer: Viewer, layer: str, track: str) -> None:
                 f"(active versions {', '.join(map(str, active))}). Every page now shows it."
             )
             st.rerun()
+
+
+SIGNAL_KINDS = {
+    "surge": "Surge",
+    "norm-strain": "Norm under strain",
+    "norm-downgrade": "Moved back on norms",
+    "hotline-gap": "Hotline gap",
+    "stale-hotline": "Untested hotline",
+    "partnership-lapse": "Partnership lapse",
+}
+
+
+def watchlist_signals(viewer: Viewer, tracks: frozenset[str], as_of: dt.date) -> list[Any]:
+    """The viewer's watchlist (cached with the data)."""
+    return query("watchlist.build_watchlist", viewer, tracks, as_of, settings().watchlist_thresholds())
+
+
+def signal_list(signals: Sequence[Any], *, limit: int | None = None) -> None:
+    """Signals, strongest first: what, why (with the figures) and a link to the view behind it."""
+    if not signals:
+        st.write("No signals: nothing in these tracks stands out against its own history.")
+        return
+    for s in signals[:limit]:
+        with st.container(border=True):
+            st.markdown(f"**{SIGNAL_KINDS.get(s.kind, s.kind)}: {s.subject}**")
+            st.text(s.explanation)  # plain text: subjects come from data
+            if s.link:
+                link(s.link, "Open the view behind this signal")
+
+
+def link(target: str, label: str) -> None:
+    """A link to another page of the app that keeps the session (a plain link would reload and sign out)."""
+    from urllib.parse import parse_qsl, urlsplit
+
+    from dashboard.navigation import PAGES
+
+    parts = urlsplit(target)
+    spec = next((p for p in PAGES if p.url_path == parts.path.strip("/")), None)
+    if spec is None:
+        return
+    st.page_link(str(spec.path), label=label, query_params=dict(parse_qsl(parts.query)) or None)

@@ -62,6 +62,10 @@ with right:
     figure = charts.build_movers_bar(movers, "sector", "change", "Sectors: largest change")
     ui.chart(figure, movers, key="brief_sector_movers", tlp=brief.tlp, stem="sector_movers")
 
+st.subheader("Watchlist")
+ui.signal_list(ui.watchlist_signals(viewer, view.tracks(viewer), as_of), limit=5)
+ui.link("/watchlist", "All signals on the watchlist page")
+
 left, right = st.columns(2)
 with left:
     st.subheader("Norm adherence")
