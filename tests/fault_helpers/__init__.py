@@ -1,0 +1,1 @@
+"""Scripts the fault tests run in separate processes (crashed commits)."""

@@ -1,0 +1,62 @@
+"""Fault helper: prepare an upload, start committing it, and stop inside the open transaction until killed.
+
+Usage: python -m tests.fault_helpers.crash_commit DATABASE_URL FILE READY_FILE
+
+`dashboard.ingest.commit._bulk` is wrapped so that, once the first batch of incident rows has been inserted (the
+version row is already written, nothing is committed yet), the script writes READY_FILE and sleeps. The test then
+kills it with SIGKILL, so the kill always lands in the middle of the commit transaction.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from dashboard.access import local_admin
+from dashboard.db import get_engine
+from dashboard.ingest import commit as commit_module
+from dashboard.ingest import pipeline
+from dashboard.models import Incident
+
+HOST_ORG = "Dialogue Secretariat"
+TRACK = "eastern-europe"
+
+
+def main(url: str, file: Path, ready: Path) -> int:
+    """Prepare and commit `file`, halting inside the transaction after the first batch of incidents."""
+    engine = get_engine(url)
+    viewer = local_admin(HOST_ORG)
+    prepared = pipeline.prepare(
+        engine,
+        viewer,
+        layer="incidents",
+        track=TRACK,
+        file_name=file.name,
+        data=file.read_bytes(),
+        max_bytes=1 << 30,
+    )
+    original = commit_module._bulk
+
+    def halting_bulk(session: Session, model: type, rows: list[dict[str, Any]]) -> None:
+        if model is not Incident:
+            original(session, model, rows)
+            return
+        original(session, model, rows[: commit_module.BATCH])
+        partial = ready.with_suffix(".tmp")
+        partial.write_text(f"{os.getpid()} {len(rows)}\n")
+        partial.replace(ready)  # atomic: the test never reads a half-written file
+        time.sleep(3600)  # the test kills us long before this ends
+        raise SystemExit("not killed")
+
+    commit_module._bulk = halting_bulk
+    pipeline.commit(engine, prepared, viewer)
+    return 3  # the halt was never reached: the test fails on this exit code
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])))
