@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -95,6 +96,20 @@ def transaction(engine: Engine) -> Iterator[Session]:
     """A session whose work is committed on success and rolled back on any error."""
     with session_factory(engine)() as session, session.begin():
         yield session
+
+
+def lock_for_write(session: Session, name: str) -> None:
+    """Serialise writers of one kind (e.g. uploads to one layer and track). Call it first in the transaction.
+
+    SQLite: BEGIN IMMEDIATE takes the database write lock before anything is read, so a writer never works from a
+    stale snapshot (other writers wait up to busy_timeout). PostgreSQL: a transaction-scoped advisory lock on the name.
+    """
+    if session.bind.dialect.name == "sqlite":
+        connection = session.connection()
+        if not connection.connection.dbapi_connection.in_transaction:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        return
+    session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": zlib.crc32(name.encode())})
 
 
 def _alembic_config(engine: Engine) -> Config:

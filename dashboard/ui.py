@@ -762,7 +762,7 @@ def versions_panel(viewer: Viewer, layer: str, track: str) -> None:
         except versions.VersionError as exc:
             st.error(str(exc))
         else:
-            st.success(
+            st.session_state["_rollback_flash"] = (
                 f"Rolled back: {labels_by_id[int(target)].split(' (')[0]} is current again "
                 f"(active versions {', '.join(map(str, active))}). Every page now shows it."
             )

@@ -37,10 +37,6 @@ pytestmark = pytest.mark.browser
 
 SHOTS = ARTIFACTS / "upload"
 TRACK = "eastern-europe"
-FLASH_REASON = (
-    "app bug: dashboard/ui.py versions_panel shows st.success('Rolled back: ...') and then calls st.rerun(), which "
-    "discards it; the '_rollback_flash' it pops on the next run is never set, so a rollback is never confirmed"
-)
 
 
 @dataclass(frozen=True)
@@ -247,7 +243,6 @@ def _version_id(server: Server, number_: int) -> int:
         )
 
 
-@pytest.mark.xfail(strict=True, reason=FLASH_REASON)
 def test_a_rollback_is_confirmed_on_the_page(server: Server) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     with browser_page() as (page, _):

@@ -14,7 +14,7 @@ from sqlalchemy import Engine, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from dashboard import audit
-from dashboard.db import transaction
+from dashboard.db import lock_for_write, transaction
 from dashboard.models import (
     DatasetVersion,
     Incident,
@@ -196,6 +196,7 @@ def commit_version(engine: Engine, meta: VersionMeta, frame: pd.DataFrame, *, re
     if meta.layer not in WRITERS:
         raise ValueError(f"unknown layer {meta.layer!r}")
     with transaction(engine) as session:
+        lock_for_write(session, f"dataset:{meta.layer}:{meta.track_id}")
         number = (
             session.scalar(
                 select(func.max(DatasetVersion.number)).where(

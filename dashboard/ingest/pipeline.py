@@ -14,6 +14,7 @@ from pathlib import PurePath
 
 import pandas as pd
 from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from dashboard import queries
 from dashboard.access import Permission, Role, Viewer
@@ -286,7 +287,13 @@ def commit(
         rows_unchanged=counts["unchanged"],
         rows_removed=counts["removed_in_replace"] if mode == "replace" else 0,
     )
-    version_id = commit_version(engine, meta, rows, replaces=replaces)
+    try:
+        version_id = commit_version(engine, meta, rows, replaces=replaces)
+    except (OperationalError, IntegrityError) as exc:
+        raise UploadRefused(
+            "The database could not store the upload right now (another upload may be running, or the database is "
+            f"busy): {str(exc.orig or exc).splitlines()[0]}. Nothing was written; try again."
+        ) from None
     return Committed(version_id, version_number(engine, version_id), len(rows), counts)
 
 

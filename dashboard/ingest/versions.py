@@ -7,7 +7,7 @@ from sqlalchemy import Engine, select, update
 
 from dashboard import audit
 from dashboard.access import Permission, Role, Viewer
-from dashboard.db import transaction
+from dashboard.db import lock_for_write, transaction
 from dashboard.models import DatasetVersion
 
 VERSION_COLUMNS = [
@@ -58,7 +58,14 @@ def list_versions(engine: Engine, viewer: Viewer, layer: str | None = None, trac
 def rollback(engine: Engine, version_id: int, actor: Viewer) -> list[int]:
     """Make the layer and track look exactly as right after `version_id` was committed; returns the active ids."""
     with transaction(engine) as session:
-        target = session.get(DatasetVersion, version_id, with_for_update=True)
+        with engine.connect() as probe:
+            row = probe.execute(
+                select(DatasetVersion.layer, DatasetVersion.track_id).where(DatasetVersion.id == version_id)
+            ).one_or_none()
+        if row is None:
+            raise VersionError(f"there is no dataset version {version_id}")
+        lock_for_write(session, f"dataset:{row.layer}:{row.track_id}")
+        target = session.get(DatasetVersion, version_id)
         if target is None:
             raise VersionError(f"there is no dataset version {version_id}")
         if not actor.can(Permission.UPLOAD):
