@@ -15,10 +15,12 @@ import datetime as dt
 import html
 import io
 import json
+import logging
 import math
+import queue
 import threading
 from collections import Counter
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,11 +34,12 @@ from plotly.offline import get_plotlyjs
 from sqlalchemy import Engine
 
 from dashboard import __version__, charts, maps, queries
-from dashboard.access import Viewer, tlp_rank
+from dashboard.access import Permission, Viewer, tlp_rank
 from dashboard.briefing import Briefing, Headline, build_briefing
 from dashboard.filters import TRACK_BOTH, ViewFilter
 from dashboard.queries import IncidentFilter
 from dashboard.reference import TLP_LABELS, TLP_ORDER, TRACK_IDS, labels, load
+from dashboard.settings import SettingsError, load_settings
 from dashboard.watchlist import Signal, Thresholds, build_watchlist
 
 MAX_PAGES = 4
@@ -195,6 +198,14 @@ def _sources(engine: Engine, viewer: Viewer, view: ViewFilter, brief: Briefing) 
     return sorted(hosts.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
+def _setting_thresholds() -> Thresholds:
+    """The watchlist thresholds from the settings, so an export lists the same signals as the watchlist page."""
+    try:
+        return load_settings().watchlist_thresholds()
+    except SettingsError as exc:
+        raise ExportError(str(exc)) from None
+
+
 def collect(
     engine: Engine,
     viewer: Viewer,
@@ -205,9 +216,12 @@ def collect(
     thresholds: Thresholds | None = None,
     generated_at: dt.datetime | None = None,
 ) -> BriefingContent:
-    """Compute the briefing, watchlist, marking and provenance for one export (every read scoped to the viewer)."""
+    """Compute the briefing, watchlist, marking and provenance for one export (every read scoped to the viewer).
+
+    thresholds: the watchlist's (default: from the settings, as on the watchlist page).
+    """
     track = _check(viewer, track, period_days)
-    th = thresholds or Thresholds()
+    th = thresholds or _setting_thresholds()
     view = ViewFilter(track=track, period="custom", start=as_of - dt.timedelta(days=period_days - 1), end=as_of)
     tracks = view.tracks(viewer)
     brief = build_briefing(engine, viewer, view, as_of)
@@ -261,6 +275,11 @@ def collect(
 
 
 # ---------------------------------------------------------------- text shared by both formats
+
+
+def plural(count: int, word: str, words: str | None = None) -> str:
+    """'1 hotline', '3 hotlines'."""
+    return f"{count:,} {word if count == 1 else words or word + 's'}"
 
 
 def _date(day: dt.date) -> str:
@@ -320,6 +339,9 @@ def signal_figures(s: Signal) -> str:
     """The figures behind a signal, short."""
     parts = []
     for key, value in s.figures.items():
+        if key == "days_since_test" and value is None:
+            parts.append("never tested")
+            continue
         if key in {"baseline", "codes"} or value in (None, ""):
             continue
         parts.append(f"{FIGURE_NAMES.get(key, key.replace('_', ' '))} {value}")
@@ -361,6 +383,25 @@ def downgrade_rows(c: BriefingContent) -> list[tuple[str, str, str]]:
     return rows
 
 
+def downgrade_intro(c: BriefingContent) -> str:
+    """How many items moved back, in how many states."""
+    states = c.brief.norm_downgrades["country"].nunique()
+    return (
+        f"{plural(len(c.brief.norm_downgrades), 'item')} moved back since the previous round, "
+        f"in {plural(states, 'state')}:"
+    )
+
+
+def stale_intro(c: BriefingContent) -> str:
+    """How many hotlines are stale."""
+    return f"{plural(len(c.brief.stale_hotlines), 'hotline')} not tested in the last 12 months or never tested:"
+
+
+def more_line(total: int, shown: int, word: str, where: str = "in the dashboard") -> str:
+    """'… and 3 more states in the dashboard.' (empty when nothing was left out)."""
+    return f"… and {plural(total - shown, 'more ' + word, 'more ' + word + 's')} {where}." if total > shown else ""
+
+
 def partnership_line(c: BriefingContent) -> str:
     """Active partnerships by kind, in one sentence."""
     kinds = c.brief.partnership_kinds
@@ -387,8 +428,6 @@ def stale_rows(c: BriefingContent) -> list[tuple[str, str, str, str]]:
 
 def version_rows(c: BriefingContent) -> tuple[list[str], list[tuple[str, ...]]]:
     """Active dataset versions behind the export; file names and uploaders only for those who may see datasets."""
-    from dashboard.access import Permission
-
     full = c.viewer.can(Permission.VIEW_DATASETS)
     header = ["Layer", "Track", "Version", "Uploaded (UTC)", "SHA-256 (start)", "Synthetic"]
     if full:
@@ -447,8 +486,8 @@ def method_notes(c: BriefingContent) -> list[str]:
         f"{th.min_rate_ratio:g}x or more the rate of the {th.baseline_days} days before (one-sided Poisson test, "
         f"p ≤ {th.max_p_value:g}); a hotline gap is {th.dyad_min_incidents}+ incidents in 12 months between two "
         "states with no active hotline or point-of-contact link; hotlines are stale after "
-        f"{th.hotline_stale_days} days without a test. {len(c.signals)} signals in all; the strongest "
-        f"{min(len(c.signals), WATCHLIST_ROWS)} are shown.",
+        f"{th.hotline_stale_days} days without a test. {plural(len(c.signals), 'signal')} in all; "
+        f"{min(len(c.signals), WATCHLIST_ROWS):,} shown here.",
     ]
 
 
@@ -459,24 +498,6 @@ def file_name(c: BriefingContent, suffix: str) -> str:
 
 
 # ---------------------------------------------------------------- static chart images (kaleido)
-
-
-def _run(coro_factory: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
-    """Run a coroutine to completion in a thread of its own (safe whether or not the caller runs an event loop)."""
-    result: dict[str, Any] = {}
-
-    def target() -> None:
-        try:
-            result["value"] = asyncio.run(coro_factory())
-        except BaseException as exc:  # handed back to the caller's thread
-            result["error"] = exc
-
-    thread = threading.Thread(target=target, name="briefing-export-charts")
-    thread.start()
-    thread.join()
-    if "error" in result:
-        raise result["error"]
-    return result["value"]
 
 
 # Debian's chromium launcher turns background networking on (extension updates, search-engine preconnects), and
@@ -504,37 +525,80 @@ def _offline_chromium() -> type:
     return OfflineChromium
 
 
-def render_images(figures: dict[str, tuple[go.Figure, dict[str, Any]]]) -> dict[str, bytes]:
-    """PNG images of the figures, all in one kaleido (Chromium) session, with no request leaving the machine.
+class ChartSession:
+    """One kaleido (Chromium) session for the static charts of an export, started at once in a thread of its own.
 
-    MathJax is off (kaleido would fetch it from a CDN otherwise), plotly.js comes from the plotly package and
-    the world topology from the vendored folder.
+    Chromium takes seconds to start, so it starts while the data is still being read; `render` then draws every
+    figure in the same session. MathJax is off (kaleido would fetch it from a CDN otherwise), plotly.js comes from
+    the plotly package, the world topology from the vendored folder, and the browser runs with
+    OFFLINE_CHROMIUM_FLAGS, so no request leaves the machine. Always `close()` it (or use `with`).
     """
-    try:
-        import kaleido
-        from choreographer.errors import ChromeNotFoundError
-    except ImportError as exc:  # pragma: no cover - a broken install
-        raise ExportError(f"static charts need the kaleido package: {exc}") from None
-    topojson = maps.configure_static_export()
 
-    async def draw() -> dict[str, bytes]:
+    def __init__(self) -> None:
+        for name in ("kaleido", "choreographer"):  # their INFO lines (tabs, temp folders) are noise in a CLI or app log
+            logging.getLogger(name).setLevel(logging.WARNING)
+        self._jobs: queue.Queue[dict[str, tuple[go.Figure, dict[str, Any]]] | None] = queue.Queue()
+        self._done: queue.Queue[dict[str, bytes] | BaseException] = queue.Queue()
+        self._closed = False
+        self._topojson = maps.configure_static_export()
+        self._thread = threading.Thread(target=self._serve, name="briefing-export-charts", daemon=True)
+        self._thread.start()
+
+    def __enter__(self) -> ChartSession:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def _serve(self) -> None:
+        try:
+            asyncio.run(self._main())
+        except BaseException as exc:  # handed to the caller's thread by render()
+            self._done.put(exc)
+
+    async def _main(self) -> None:
+        import kaleido
+
+        loop = asyncio.get_running_loop()
         browser = _offline_chromium()
         async with kaleido.Kaleido(n=1, mathjax=False, timeout=60, browser_cls=browser, enable_extensions=False) as k:
-            return {
-                name: await k.calc_fig(fig, {"format": "png", **opts}, topojson=topojson)
-                for name, (fig, opts) in figures.items()
-            }
+            figures = await loop.run_in_executor(None, self._jobs.get)
+            if figures is None:
+                return
+            images = {}
+            for name, (fig, opts) in figures.items():
+                images[name] = await k.calc_fig(fig, {"format": "png", **opts}, topojson=self._topojson)
+            self._done.put(images)
 
-    try:
-        return _run(draw)
-    except ChromeNotFoundError:
-        raise ExportError("static charts need Chromium (install Debian's chromium package)") from None
-    except ExportError:
-        raise
-    except Exception as exc:
-        raise ExportError(
-            f"chart rendering failed: {str(exc).strip().splitlines()[0] if str(exc) else exc!r}"
-        ) from None
+    def render(self, figures: dict[str, tuple[go.Figure, dict[str, Any]]]) -> dict[str, bytes]:
+        """PNG bytes of each figure (name -> (figure, kaleido options: width, height, scale))."""
+        from choreographer.errors import ChromeNotFoundError
+
+        if self._closed:
+            raise ExportError("the chart session is closed")
+        self._closed = True
+        self._jobs.put(figures)
+        result = self._done.get()
+        self._thread.join()
+        if isinstance(result, ChromeNotFoundError):
+            raise ExportError("static charts need Chromium (install Debian's chromium package)")
+        if isinstance(result, BaseException):
+            reason = str(result).strip().splitlines()[0] if str(result).strip() else repr(result)
+            raise ExportError(f"chart rendering failed: {reason}")
+        return result
+
+    def close(self) -> None:
+        """Stop the browser if nothing was rendered."""
+        if not self._closed:
+            self._closed = True
+            self._jobs.put(None)
+            self._thread.join(timeout=30)
+
+
+def render_images(figures: dict[str, tuple[go.Figure, dict[str, Any]]]) -> dict[str, bytes]:
+    """PNG images of the figures, all in one offline kaleido session (see ChartSession)."""
+    with ChartSession() as session:
+        return session.render(figures)
 
 
 # ---------------------------------------------------------------- PDF
@@ -691,8 +755,9 @@ def _render_pdf(c: BriefingContent, images: dict[str, bytes], limits: _Limits) -
         scale = min(usable / w, max_height / h)
         return Image(io.BytesIO(data), width=w * scale, height=h * scale, hAlign="CENTER")
 
-    def more(total: int, shown: int, what: str) -> list[Paragraph]:
-        return [Paragraph(t(f"… and {total - shown} more {what} in the dashboard."), small)] if total > shown else []
+    def more(total: int, shown: int, what: str, where: str = "in the dashboard") -> list[Paragraph]:
+        line = more_line(total, shown, what, where)
+        return [Paragraph(t(line), small)] if line else []
 
     b = c.brief
     story: list[Any] = [
@@ -718,7 +783,7 @@ def _render_pdf(c: BriefingContent, images: dict[str, bytes], limits: _Limits) -
         Spacer(1, 3),
         *[Paragraph(t(line), small) for line in mover_lines(c)],
         Paragraph(t(headline_help(b.headlines)), small),
-        KeepTogether([Paragraph(t("Incidents by target country"), h2), image("map", 285)]),
+        KeepTogether([Paragraph(t("Incidents by target country"), h2), image("map", 300)]),
         KeepTogether([Paragraph(t("Incidents per month by type"), h2), image("trend", 230)]),
     ]
     shown = c.signals[: limits.signals]
@@ -734,7 +799,7 @@ def _render_pdf(c: BriefingContent, images: dict[str, bytes], limits: _Limits) -
                 [0.04, 0.12, 0.17, 0.47, 0.2],
             )
         )
-        watch += more(len(c.signals), len(shown), "signals on the Watchlist page")
+        watch += more(len(c.signals), len(shown), "signal", "on the Watchlist page")
     else:
         watch.append(Paragraph(t("No signals: nothing stands out in these tracks as of this date."), base))
     story += [CondPageBreak(120), *watch]
@@ -744,11 +809,7 @@ def _render_pdf(c: BriefingContent, images: dict[str, bytes], limits: _Limits) -
     downs = downgrade_rows(c)
     if downs:
         norms.append(Spacer(1, 3))
-        norms.append(
-            Paragraph(
-                t(f"{len(b.norm_downgrades)} items moved back since the previous round, in {len(downs)} states:"), base
-            )
-        )
+        norms.append(Paragraph(t(downgrade_intro(c)), base))
         norms.append(
             table(
                 ["State", "Items moved back (before → now)", "Items"],
@@ -757,7 +818,7 @@ def _render_pdf(c: BriefingContent, images: dict[str, bytes], limits: _Limits) -
                 numeric=(2,),
             )
         )
-        norms += more(len(downs), min(len(downs), limits.downgrades), "states")
+        norms += more(len(downs), min(len(downs), limits.downgrades), "state")
     elif not b.norm_shares.empty:
         norms.append(Paragraph(t("No state moved back on any item since the previous round."), base))
     story += [CondPageBreak(110), *norms]
@@ -766,7 +827,7 @@ def _render_pdf(c: BriefingContent, images: dict[str, bytes], limits: _Limits) -
     stale = stale_rows(c)
     if stale:
         partners.append(Spacer(1, 3))
-        partners.append(Paragraph(t(f"{len(stale)} hotlines not tested in the last 12 months or never tested:"), base))
+        partners.append(Paragraph(t(stale_intro(c)), base))
         partners.append(
             table(
                 ["Hotline", "Status", "Last tested", "Days since"],
@@ -775,7 +836,7 @@ def _render_pdf(c: BriefingContent, images: dict[str, bytes], limits: _Limits) -
                 numeric=(3,),
             )
         )
-        partners += more(len(stale), min(len(stale), limits.stale), "hotlines")
+        partners += more(len(stale), min(len(stale), limits.stale), "hotline")
     else:
         partners.append(Paragraph(t("Every hotline was tested in the last 12 months."), base))
     story += [CondPageBreak(100), *partners]
@@ -786,7 +847,7 @@ def _render_pdf(c: BriefingContent, images: dict[str, bytes], limits: _Limits) -
     prov.append(Paragraph(t(f"Active dataset versions behind this briefing ({len(versions)}):"), base))
     if versions:
         prov.append(table(header, versions[: limits.versions], widths, compact=True))
-        prov += more(len(versions), min(len(versions), limits.versions), "versions")
+        prov += more(len(versions), min(len(versions), limits.versions), "version")
         prov.append(Spacer(1, 4))
     sources = c.sources[: limits.sources]
     if sources:
@@ -863,18 +924,18 @@ def _render_pdf(c: BriefingContent, images: dict[str, bytes], limits: _Limits) -
     return out.getvalue(), pages_seen[-1]
 
 
-def _pdf_images(c: BriefingContent) -> dict[str, bytes]:
+def _pdf_figures(c: BriefingContent) -> dict[str, tuple[go.Figure, dict[str, Any]]]:
     figures = {}
-    for name, fig, h in (("map", c.figures["map"], 430), ("trend", c.figures["trend"], 360)):
+    for name, fig, h in (("map", c.figures["map"], 520), ("trend", c.figures["trend"], 360)):
         figure = go.Figure(fig)
         figure.update_layout(title=None, margin={"t": 16})
         figures[name] = (figure, {"width": 900, "height": h, "scale": 2})
-    return render_images(figures)
+    return figures
 
 
-def pdf_from_content(c: BriefingContent) -> tuple[bytes, int]:
+def pdf_from_content(c: BriefingContent, charts: ChartSession | None = None) -> tuple[bytes, int]:
     """The PDF bytes and page count; tables are shortened until it fits on MAX_PAGES A4 pages."""
-    images = _pdf_images(c)
+    images = charts.render(_pdf_figures(c)) if charts else render_images(_pdf_figures(c))
     limits: _Limits | None = _Limits()
     while limits is not None:
         data, pages = _render_pdf(c, images, limits)
@@ -882,6 +943,14 @@ def pdf_from_content(c: BriefingContent) -> tuple[bytes, int]:
             return data, pages
         limits = limits.smaller()
     return data, pages
+
+
+def _pdf(engine: Engine, viewer: Viewer, **kwargs: Any) -> tuple[BriefingContent, bytes, int]:
+    _check(viewer, kwargs["track"], kwargs["period_days"])  # refuse before starting a browser
+    with ChartSession() as charts:  # Chromium starts while the data is read
+        content = collect(engine, viewer, **kwargs)
+        data, pages = pdf_from_content(content, charts)
+    return content, data, pages
 
 
 def render_pdf(
@@ -895,7 +964,7 @@ def render_pdf(
     generated_at: dt.datetime | None = None,
 ) -> bytes:
     """The briefing as an A4 PDF of at most four pages, marked with its TLP at the top and bottom of every page."""
-    content = collect(
+    _content, data, _pages = _pdf(
         engine,
         viewer,
         track=track,
@@ -904,7 +973,7 @@ def render_pdf(
         thresholds=thresholds,
         generated_at=generated_at,
     )
-    return pdf_from_content(content)[0]
+    return data
 
 
 # ---------------------------------------------------------------- HTML
@@ -1003,7 +1072,7 @@ def html_from_content(c: BriefingContent) -> bytes:
         parts.append(_html_table(["#", "Signal", "Subject", "Why", "Figures"], rows, (0,)))
         if len(c.signals) > len(shown):
             parts.append(
-                f'<p class="small">… and {len(c.signals) - len(shown)} more signals on the Watchlist page.</p>'
+                f'<p class="small">{_h(more_line(len(c.signals), len(shown), "signal", "on the Watchlist page"))}</p>'
             )
     else:
         parts.append("<p>No signals: nothing stands out in these tracks as of this date.</p>")
@@ -1012,9 +1081,7 @@ def html_from_content(c: BriefingContent) -> bytes:
     parts += [f"<p>{_h(line)}</p>" for line in norm_lines(c)]
     downs = downgrade_rows(c)
     if downs:
-        parts.append(
-            f"<p>{len(b.norm_downgrades)} items moved back since the previous round, in {len(downs)} states:</p>"
-        )
+        parts.append(f"<p>{_h(downgrade_intro(c))}</p>")
         parts.append(_html_table(["State", "Items moved back (before → now)", "Items"], downs, (2,)))
     elif not b.norm_shares.empty:
         parts.append("<p>No state moved back on any item since the previous round.</p>")
@@ -1023,7 +1090,7 @@ def html_from_content(c: BriefingContent) -> bytes:
     parts.append(f"<p>{_h(partnership_line(c))}</p>")
     stale = stale_rows(c)
     if stale:
-        parts.append(f"<p>{len(stale)} hotlines not tested in the last 12 months or never tested:</p>")
+        parts.append(f"<p>{_h(stale_intro(c))}</p>")
         parts.append(_html_table(["Hotline", "Status", "Last tested", "Days since"], stale, (3,)))
     else:
         parts.append("<p>Every hotline was tested in the last 12 months.</p>")
@@ -1097,16 +1164,15 @@ def export_briefing(
     """Render the briefing as "pdf" or "html", with a file name that carries the marking (for download buttons)."""
     if fmt not in {"pdf", "html"}:
         raise ExportError(f"unknown format {fmt!r}: use pdf or html")
-    content = collect(
-        engine,
-        viewer,
-        track=track,
-        as_of=as_of,
-        period_days=period_days,
-        thresholds=thresholds,
-        generated_at=generated_at,
-    )
+    kwargs = {
+        "track": track,
+        "as_of": as_of,
+        "period_days": period_days,
+        "thresholds": thresholds,
+        "generated_at": generated_at,
+    }
     if fmt == "pdf":
-        data, pages = pdf_from_content(content)
+        content, data, pages = _pdf(engine, viewer, **kwargs)
         return BriefingFile(data, file_name(content, "pdf"), "application/pdf", content.marking, pages)
+    content = collect(engine, viewer, **kwargs)
     return BriefingFile(html_from_content(content), file_name(content, "html"), "text/html", content.marking)

@@ -207,6 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Show visible row counts per layer and track and the active dataset versions.",
     )
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    _add_briefing_parser(sub)
     return parser
 
 
@@ -500,6 +501,67 @@ def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def _iso_date(text: str) -> object:
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _add_briefing_parser(sub) -> None:
+    p = sub.add_parser(
+        "briefing",
+        help="export a track briefing as PDF or HTML",
+        description="Export the track briefing (headline figures, map, trend, watchlist, norms, partnerships, "
+        "provenance) as an A4 PDF of at most four pages or one self-contained HTML file, marked with the "
+        "strictest TLP of the data it holds. Only rows the --user may see are included.",
+    )
+    p.add_argument("--track", required=True, choices=[*TRACK_IDS, "both"], help="track to brief on, or both")
+    p.add_argument("--out", type=Path, required=True, help="file to write: FILE.pdf or FILE.html")
+    p.add_argument("--as-of", type=_iso_date, help="last day of the period (default: today, or the newest incident)")
+    p.add_argument("--period-days", type=_positive, default=365, help="length of the period in days (default 365)")
+    p.add_argument("--user", default="local-admin", help="account whose view is exported (default: local-admin)")
+
+
+def cmd_briefing(args: argparse.Namespace, settings: Settings) -> int:
+    from dashboard import briefing_export
+    from dashboard.access import Permission
+    from dashboard.reference import TLP_LABELS
+
+    fmt = args.out.suffix.lower().lstrip(".")
+    if fmt not in {"pdf", "html"}:
+        raise Refused(f"--out must end in .pdf or .html, not {args.out.name!r}")
+    engine = _ready(args, settings)
+    viewer = _actor(engine, args.user, settings)
+    if not viewer.can(Permission.VIEW_BRIEFING):
+        raise Refused(f"{viewer.name} may not read briefings")
+    as_of = args.as_of or briefing_export.default_as_of(engine, viewer)
+    started = time.perf_counter()
+    try:
+        done = briefing_export.export_briefing(
+            engine,
+            viewer,
+            fmt=fmt,
+            track=args.track,
+            as_of=as_of,
+            period_days=args.period_days,
+            thresholds=settings.watchlist_thresholds(),
+        )
+        args.out.write_bytes(done.data)
+    except briefing_export.ExportError as exc:
+        raise Refused(str(exc)) from None
+    except OSError as exc:
+        raise Refused(f"cannot write {args.out}: {exc.strerror or exc}") from None
+    pages = f", {done.pages} pages" if done.pages else ""
+    print(
+        f"{args.out}: {fmt.upper()} briefing as of {as_of}, {TLP_LABELS[done.marking]}{pages}, "
+        f"{len(done.data) / 1024:,.0f} KB, in {time.perf_counter() - started:.1f} s"
+    )
+    return EXIT_OK
+
+
 COMMANDS = {
     "init": cmd_init,
     "demo": cmd_demo,
@@ -511,6 +573,7 @@ COMMANDS = {
     "rollback": cmd_rollback,
     "backup": cmd_backup,
     "restore": cmd_restore,
+    "briefing": cmd_briefing,
 }
 
 
