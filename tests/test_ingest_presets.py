@@ -509,11 +509,6 @@ def test_eurepoc_xlsx_export_imports_the_same(engine: Engine, tmp_path: Path) ->
     assert prepared.table.file_format == "XLSX" and done.stored == 59 and share >= 0.98
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="validate._Row.raw joins receiver_category_subcode and receiver_category with '; ' before split_list, so "
-    "two Python-literal lists ('[...]; [...]') are not parsed: labels are mangled and 'Military' is lost",
-)
 def test_eurepoc_sectors_from_two_list_columns(engine: Engine) -> None:
     rows, _ = eurepoc_rows(1)
     rows[0]["receiver_category_subcode"] = "['Military', 'Telecommunications']"
@@ -523,12 +518,6 @@ def test_eurepoc_sectors_from_two_list_columns(engine: Engine) -> None:
     assert not [i.value for i in prepared.issues if i.column.startswith("receiver_category") and "'" in i.value]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="validate._countries splits list cells on ',' as well as ';', so an ISO short form written without list "
-    "brackets ('Korea, Democratic People's Republic of') becomes 'Korea' (KOR) plus an unknown 'Democratic People's "
-    "Republic of'",
-)
 def test_eurepoc_iso_short_forms_outside_list_literals(engine: Engine) -> None:
     rows, _ = eurepoc_rows(1)
     rows[0]["receiver_country"] = "Korea, Republic of; Congo, The Democratic Republic of the"
@@ -540,15 +529,7 @@ def test_eurepoc_iso_short_forms_outside_list_literals(engine: Engine) -> None:
     assert not [i.message for i in prepared.issues if "unknown country" in i.message]
 
 
-def test_eurepoc_long_initiator_category_is_stored_as_checked(engine: Engine, backend: str, request) -> None:
-    if backend == "postgresql":
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="validate allows initiator_category up to 200 characters but incidents.initiator_category is "
-                "String(60): PostgreSQL raises DataError in commit (a traceback on the page); SQLite stores it",
-            )
-        )
+def test_eurepoc_long_initiator_category_is_stored_as_checked(engine: Engine) -> None:
     rows, _ = eurepoc_rows(1)
     rows[0]["initiator_category"] = (
         "['State', 'Non-state-group', 'State-affiliated group(s)', 'Unknown - not attributed']"
@@ -598,11 +579,6 @@ def test_cfr_export_imports_with_preset_auto(engine: Engine) -> None:
     assert kept[rows[1]["Title"]] == {k: v for k, v in rows[1].items() if v}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="validate._find_countries (free-text Victims) has no handling of '??' losses, unlike resolve_country: "
-    "'T??rkiye' or 'C??te d'Ivoire' in Victims leaves the row without a target country",
-)
 def test_cfr_victims_with_lost_characters_still_name_the_country(engine: Engine) -> None:
     rows, _ = cfr_rows(2)
     rows[0]["Victims"], rows[1]["Victims"] = "Government of T??rkiye", "C??te d'Ivoire"
@@ -610,11 +586,6 @@ def test_cfr_victims_with_lost_characters_still_name_the_country(engine: Engine)
     assert prepared.checked.rows["target_countries"].tolist() == [["TUR"], ["CIV"]]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="normalise.resolve_country falls back to the part before the brackets of a UN long form: "
-    "'Korea (Democratic People??s Republic of)' (apostrophe lost) resolves to KOR instead of PRK",
-)
 def test_cfr_sponsor_with_a_lost_apostrophe_is_not_attributed_to_the_wrong_korea(engine: Engine) -> None:
     rows, _ = cfr_rows(1)
     rows[0]["Sponsor"] = "Korea (Democratic People??s Republic of)"

@@ -137,11 +137,6 @@ def test_unknown_names_resolve_to_nothing(spelling: str) -> None:
         ("Korea (DPRK)", "PRK"),
     ],
 )
-@pytest.mark.xfail(
-    strict=True,
-    reason="resolve_country falls back to the part before the brackets ('Korea' -> KOR) when the long form is not "
-    "known: North Korea is attributed to South Korea; it should return no match (or PRK) instead",
-)
 def test_un_long_forms_never_resolve_to_another_country(spelling: str, iso3: str) -> None:
     assert resolve_country(spelling).iso3 in {iso3, None}
 

@@ -70,21 +70,38 @@ def resolve_country(value: str) -> CountryMatch:
     index = _country_index()
     if folded in index:
         return CountryMatch(index[folded])
-    long_form = re.fullmatch(r"(.+?)\s*\((.+)\)", folded)  # UN long form: "Iran (Islamic Republic of)"
+    long_form = re.fullmatch(r"([^()]+?)\s*\(([^()]+)\)", folded)  # UN long form: "Iran (Islamic Republic of)"
     if long_form:
+        # Never fall back to the part before the brackets: "Korea (...)" must not become South Korea by default.
         base, qualifier = long_form.groups()
-        for candidate in (f"{qualifier} {base}", f"{base}, {qualifier}", base):
+        if qualifier.strip() == "the":  # ISO 3166 style: "Philippines (the)"
+            return resolve_country(base)
+        qualifier = re.sub(r"^the ", "", qualifier)
+        candidates = [f"{qualifier} {base}", f"{base}, {qualifier}", qualifier]
+        for candidate in candidates:
             if candidate in index:
                 return CountryMatch(index[candidate])
+        if "?" in folded:
+            for candidate in candidates[:2]:
+                found = _wildcard(candidate, index)
+                if found:
+                    return CountryMatch(found)
+        return CountryMatch(None)
     without_the = re.sub(r"^the ", "", folded)
     if without_the in index:
         return CountryMatch(index[without_the])
     if "?" in folded:  # characters lost in an export ("C??te d??Ivoire"): accept a single unambiguous match
-        pattern = re.compile(re.escape(folded).replace(r"\?\?", ".{0,2}").replace(r"\?", ".?"))
-        found = {iso3 for name, iso3 in index.items() if pattern.fullmatch(name)}
-        if len(found) == 1:
-            return CountryMatch(found.pop())
+        found = _wildcard(folded, index)
+        if found:
+            return CountryMatch(found)
     return CountryMatch(None)
+
+
+def _wildcard(text: str, index: dict[str, str]) -> str | None:
+    """The one country whose name matches text in which '??' or '?' stand for lost characters."""
+    pattern = re.compile(re.escape(text).replace(r"\?\?", ".{0,2}").replace(r"\?", ".?"))
+    found = {iso3 for name, iso3 in index.items() if pattern.fullmatch(name)}
+    return found.pop() if len(found) == 1 else None
 
 
 def split_list(value: object, *, separators: tuple[str, ...] = (";",)) -> list[str]:

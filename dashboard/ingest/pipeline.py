@@ -14,7 +14,7 @@ from pathlib import PurePath
 
 import pandas as pd
 from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
 from dashboard import queries
 from dashboard.access import Permission, Role, Viewer
@@ -289,7 +289,7 @@ def commit(
     )
     try:
         version_id = commit_version(engine, meta, rows, replaces=replaces)
-    except (OperationalError, IntegrityError) as exc:
+    except (OperationalError, IntegrityError, DataError) as exc:
         raise UploadRefused(
             "The database could not store the upload right now (another upload may be running, or the database is "
             f"busy): {str(exc.orig or exc).splitlines()[0]}. Nothing was written; try again."

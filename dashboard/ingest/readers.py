@@ -9,11 +9,15 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sys
+import warnings
 import zipfile
 from dataclasses import dataclass, field
 
 import pandas as pd
 
+MB = 1024 * 1024
+csv.field_size_limit(sys.maxsize)  # a 10 MB cell is read (and refused later by the length check), not a crash
 MAX_COLUMNS = 300
 MAX_UNZIPPED_BYTES = 500 * 1024 * 1024
 MAX_ZIP_RATIO = 100
@@ -52,7 +56,7 @@ def read_upload(name: str, data: bytes, *, sheet: str | None = None, max_bytes: 
     """Read an uploaded file (CSV, XLSX, Parquet or JSON) into text cells."""
     if len(data) > max_bytes:
         raise ReadError(
-            f"The file is {len(data) / 1e6:.1f} MB; uploads are limited to {max_bytes / 1e6:.0f} MB "
+            f"The file is {len(data) / MB:.1f} MB; uploads are limited to {max_bytes / MB:.0f} MB "
             "(setting DASHBOARD_MAX_UPLOAD_MB). Split it, or ask an administrator."
         )
     if not data.strip():
@@ -64,11 +68,20 @@ def read_upload(name: str, data: bytes, *, sheet: str | None = None, max_bytes: 
         table = _read_xlsx(data, sheet)
     elif data.startswith(b"PAR1"):
         table = _read_parquet(data)
-    elif data.lstrip()[:1] in (b"[", b"{"):
+    elif _looks_like_json(data):
         table = _read_json(data)
     else:
         table = _read_text(data)
     return _tidy(table)
+
+
+def _looks_like_json(data: bytes) -> bool:
+    """JSON starts with [ or { once any byte-order mark and white space are skipped."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        head = data[:64].decode("utf-16", errors="ignore")
+    else:
+        head = data[:64].removeprefix(b"\xef\xbb\xbf").decode("utf-8", errors="ignore")
+    return head.lstrip()[:1] in ("[", "{")
 
 
 def _tidy(table: RawTable) -> RawTable:
@@ -94,10 +107,17 @@ def _tidy(table: RawTable) -> RawTable:
 
 
 def _decode(data: bytes) -> tuple[str, str, list[str]]:
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16"), "UTF-16", []
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="strict"), "UTF-8 (with BOM)", []
+    try:
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            return data.decode("utf-16"), "UTF-16", []
+        if data.startswith(b"\xef\xbb\xbf"):
+            return data[3:].decode("utf-8", errors="strict"), "UTF-8 (with BOM)", []
+    except UnicodeDecodeError as exc:
+        encoding = "UTF-8" if data.startswith(b"\xef\xbb\xbf") else "UTF-16"
+        raise ReadError(
+            f"The file starts with a {encoding} byte-order mark but byte "
+            f"{exc.start:,} is not valid in that encoding. Save it again as UTF-8 (CSV UTF-8 in Excel)."
+        ) from None
     sample = data[:4096]
     if sample.count(b"\x00") > len(sample) // 4:  # UTF-16 without a BOM
         for codec in ("utf-16-le", "utf-16-be"):
@@ -118,22 +138,29 @@ def _read_text(data: bytes) -> RawTable:
     text, encoding, notes = _decode(data)
     if "\x00" in text or sum(1 for ch in text[:2000] if ord(ch) < 32 and ch not in "\r\n\t") > 20:
         raise ReadError("This does not look like a text (CSV) file: it contains binary data.")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")  # Windows and old Mac line ends
     first_line = text.split("\n", 1)[0]
     counts = {d: first_line.count(d) for d in (",", ";", "\t", "|")}
     delimiter = max(counts, key=counts.get)
     if counts[delimiter] == 0:
         delimiter = ","
+    header = next(csv.reader(io.StringIO(first_line), delimiter=delimiter), [])
+    _check_header(header)
+    _check_row_widths(text, delimiter, len(header))
     try:
-        frame = pd.read_csv(
-            io.StringIO(text),
-            sep=delimiter,
-            dtype=str,
-            keep_default_na=False,
-            engine="python",
-            quotechar='"',
-            skip_blank_lines=True,
-            on_bad_lines="error",
-        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", pd.errors.ParserWarning)  # empty trailing cells, checked above
+            frame = pd.read_csv(
+                io.StringIO(text),
+                sep=delimiter,
+                dtype=str,
+                keep_default_na=False,
+                engine="python",
+                quotechar='"',
+                skip_blank_lines=True,
+                on_bad_lines="error",
+                index_col=False,
+            )
     except (pd.errors.ParserError, csv.Error, ValueError) as exc:
         raise ReadError(
             f"The file could not be read as CSV: {_first_line(exc)}. Check for unbalanced quotes or "
@@ -143,6 +170,28 @@ def _read_text(data: bytes) -> RawTable:
     if delimiter != ",":
         notes.append(f"Columns are separated by {names[delimiter]}s.")
     return RawTable(frame, "CSV", encoding=encoding, delimiter=names[delimiter], notes=notes)
+
+
+def _check_header(names: list[object]) -> None:
+    """Refuse repeated column names before a reader renames them ('x', 'x.1') and one is silently ignored."""
+    cleaned = [str(n).replace("\ufeff", "").strip() for n in names if n is not None and str(n).strip()]
+    repeated = sorted({n for n in cleaned if cleaned.count(n) > 1})
+    if repeated:
+        raise ReadError(f"Column names appear twice: {', '.join(repeated)}. Each column needs its own name.")
+
+
+def _check_row_widths(text: str, delimiter: str, width: int) -> None:
+    """Refuse rows with more filled cells than the header (they would shift or lose data); empty trailing cells
+    from a delimiter at the end of each line are fine."""
+    try:
+        for number, cells in enumerate(csv.reader(io.StringIO(text), delimiter=delimiter), start=1):
+            if len(cells) > width and any(c.strip() for c in cells[width:]):
+                raise ReadError(
+                    f"Row {number} has more cells than the header ({len(cells)} cells for {width} "
+                    "columns). Check for an unquoted delimiter in a cell, or a missing column name."
+                )
+    except csv.Error as exc:
+        raise ReadError(f"The file could not be read as CSV: {exc}. Check for unbalanced quotes.") from None
 
 
 def _first_line(exc: Exception) -> str:
@@ -172,6 +221,7 @@ def _read_xlsx(data: bytes, sheet: str | None) -> RawTable:
         chosen = sheet or sheets[0]
         if chosen not in sheets:
             raise ReadError(f"The workbook has no sheet called '{chosen}'. Sheets: {', '.join(sheets)}.")
+        _check_header(list(book.parse(chosen, header=None, nrows=1).iloc[0]) if book.book[chosen].max_row else [])
         frame = book.parse(chosen, dtype=str, keep_default_na=False)
     except ReadError:
         raise

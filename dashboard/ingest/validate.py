@@ -80,6 +80,13 @@ class _Row:
         parts = [p for p in parts if p is not None and str(p).strip() != ""]
         return "; ".join(str(p) for p in parts) if len(parts) > 1 else (str(parts[0]) if parts else "")
 
+    def items(self, fld: str, separators: tuple[str, ...] = (";",)) -> list[str]:
+        """The items of a list field, each mapped column split on its own (two literal lists stay parseable)."""
+        out: list[str] = []
+        for column in self.mapping.get(fld, ()):
+            out += split_list(self.source.get(column, ""), separators=separators)
+        return out
+
     def error(self, fld: str, value: object, message: str) -> None:
         self.issues.append(Issue(self.number, self.column(fld), _short(value), message, "error"))
 
@@ -116,7 +123,7 @@ def _apply_mapping(frame: pd.DataFrame, mapping: dict[str, tuple[str, ...]]) -> 
 
 def _countries(row: _Row, fld: str, *, required: bool, free_text: bool, track_set: set[str] | None) -> list[str]:
     raw = row.raw(fld)
-    names = _find_countries(raw) if free_text else split_list(raw, separators=(";", ","))
+    names = _find_countries(raw) if free_text else _country_names(row, fld)
     found: list[str] = []
     regions: list[str] = []
     unknown: list[str] = []
@@ -150,6 +157,18 @@ def _countries(row: _Row, fld: str, *, required: bool, free_text: bool, track_se
     return found
 
 
+def _country_names(row: _Row, fld: str) -> list[str]:
+    """Country names of a list cell. A comma splits only where the whole piece is not itself one name, so an ISO
+    short form such as "Korea, Democratic People's Republic of" stays whole."""
+    names: list[str] = []
+    for item in row.items(fld):
+        if resolve_country(item).iso3 or resolve_country(item).region or "," not in item:
+            names.append(item)
+        else:
+            names += [p.strip() for p in item.split(",") if p.strip()]
+    return names
+
+
 @functools.lru_cache(maxsize=1)
 def _country_pattern() -> tuple[re.Pattern[str], dict[str, str]]:
     index = {k: v for k, v in _country_index().items() if len(k) > 3}
@@ -164,6 +183,15 @@ def _find_countries(text: str) -> list[str]:
     pattern, index = _country_pattern()
     folded = _fold(text)
     found = [index[m.group(1)] for m in pattern.finditer(folded)]
+    words = re.findall(r"[\w?'’.-]+", text)
+    for i, word in enumerate(words):  # names with lost characters ("T??rkiye"): try the words around the '??'
+        if "?" not in word:
+            continue
+        for start in range(max(0, i - 3), i + 1):
+            for end in range(i + 1, min(len(words), i + 4) + 1):
+                match = resolve_country(" ".join(words[start:end]))
+                if match.iso3:
+                    found.append(match.iso3)
     for token in re.findall(r"\b[A-Z]{3}\b", text):  # ISO3 codes written as such
         if resolve_country(token).iso3:
             found.append(resolve_country(token).iso3)
@@ -214,9 +242,8 @@ def _tlp(row: _Row, default_tlp: str) -> str:
 
 
 def _urls(row: _Row, fld: str) -> list[str]:
-    raw = row.raw(fld)
     urls = []
-    for item in split_list(raw, separators=(";", " ")):
+    for item in row.items(fld, separators=(";", " ")):
         if re.match(r"https?://\S+$", item) and len(item) <= URL_LIMIT:
             urls.append(item)
         elif item:
@@ -295,7 +322,7 @@ def validate_incidents(
         targets = _countries(row, "target_countries", required=True, free_text=free_text_targets, track_set=members)
         initiators = _countries(row, "initiator_countries", required=False, free_text=False, track_set=None)
         sector_list = []
-        for label in split_list(row.raw("sectors"), separators=(";",)):
+        for label in row.items("sectors"):
             if label in sectors_ids:
                 sector_list.append(label)
                 continue
