@@ -23,11 +23,12 @@ install-dev: $(VENV)/.dev
 
 ## make run: install, create or upgrade the database, seed demo data (in demo mode), serve on http://localhost:8501
 run: install
+	@sh scripts/install-chromium.sh || echo "warning: Debian chromium could not be installed; PDF briefings need it"
 	$(BIN)/python -m dashboard init $$(case "$${DASHBOARD_DEMO_MODE:-true}" in 0|false|no|off) ;; *) echo --demo ;; esac)
 	@echo "Cyber Dialogue Dashboard: http://localhost:$(PORT)"
 	$(BIN)/streamlit run app.py --server.port $(PORT)
 
-## make test: install test dependencies (Python packages and Debian chromium), lint, run every test
+## make test: install test dependencies (Python packages, Debian chromium and poppler-utils), lint, run every test
 test: install-dev browser lint
 	$(BIN)/python -m pytest
 
@@ -36,7 +37,7 @@ lint: install-dev
 	$(BIN)/ruff format --check .
 
 browser:
-	@sh scripts/install-chromium.sh
+	@sh scripts/install-chromium.sh --tests
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts

@@ -787,7 +787,7 @@ def watchlist_signals(viewer: Viewer, tracks: frozenset[str], as_of: dt.date) ->
 def signal_list(signals: Sequence[Any], *, limit: int | None = None) -> None:
     """Signals, strongest first: what, why (with the figures) and a link to the view behind it."""
     if not signals:
-        st.write("No signals: nothing in these tracks stands out against its own history.")
+        st.info("No signals: nothing in these tracks stands out against its own history.")
         return
     for s in signals[:limit]:
         with st.container(border=True):
@@ -808,3 +808,26 @@ def link(target: str, label: str) -> None:
     if spec is None:
         return
     st.page_link(str(spec.path), label=label, query_params=dict(parse_qsl(parts.query)) or None)
+
+
+def briefing_downloads(viewer: Viewer, view: ViewFilter, as_of: dt.date, period_days: int, tlp: str | None) -> None:
+    """PDF and HTML downloads of the briefing (rendered when pressed; charts drawn offline)."""
+    from dashboard.access import Permission
+    from dashboard.briefing_export import export_briefing
+
+    if not viewer.can(Permission.EXPORT_BRIEFING):
+        return
+    track = None if view.track == TRACK_BOTH else view.track
+    stem = f"briefing_{view.track}_{as_of.isoformat()}"
+    left, right, _ = st.columns([1, 1, 4])
+    for column, fmt, mime in ((left, "pdf", "application/pdf"), (right, "html", "text/html")):
+        column.download_button(
+            f"Briefing ({fmt.upper()})",
+            lambda fmt=fmt: (
+                export_briefing(engine(), viewer, fmt=fmt, track=track, as_of=as_of, period_days=period_days).data
+            ),
+            file_name=exports.file_name(stem, tlp, fmt),
+            mime=mime,
+            key=f"briefing_{fmt}",
+            width="stretch",
+        )

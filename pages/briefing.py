@@ -29,6 +29,7 @@ if brief.empty:
     st.stop()
 
 ui.headline_row(brief.headlines)
+ui.briefing_downloads(viewer, view, as_of, brief.period.days, brief.tlp)
 
 left, right = st.columns([3, 2])
 with left:

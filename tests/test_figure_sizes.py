@@ -53,7 +53,7 @@ def test_no_figure_carries_more_than_a_few_thousand_points(
     at.switch_page(page.script).run()
     assert not at.exception
     figures = at.get("plotly_chart")
-    if page.key != "datasets":
+    if page.key not in {"datasets", "watchlist", "upload"}:
         assert figures, f"{page.key} shows no chart"
     for figure in figures:
         spec = figure.proto.spec
