@@ -831,3 +831,32 @@ def briefing_downloads(viewer: Viewer, view: ViewFilter, as_of: dt.date, period_
             key=f"briefing_{fmt}",
             width="stretch",
         )
+
+
+def signal_filter(signals: Sequence[Any]) -> list[Any]:
+    """Counts per kind of signal, and a choice of which kinds to show."""
+    counts = pd.Series([s.kind for s in signals]).value_counts() if signals else pd.Series(dtype=int)
+    kpi_row([(label, f"{int(counts.get(kind, 0)):,}", None) for kind, label in SIGNAL_KINDS.items()])
+    kinds = st.multiselect(
+        "Show", list(SIGNAL_KINDS), default=list(SIGNAL_KINDS), format_func=SIGNAL_KINDS.get, key="wl_kinds"
+    )
+    return [s for s in signals if s.kind in kinds]
+
+
+def signal_download(signals: Sequence[Any], tlp: str | None) -> None:
+    """The shown signals with their figures, as CSV and XLSX."""
+    if not signals:
+        return
+    frame = pd.DataFrame(
+        [
+            {
+                "kind": SIGNAL_KINDS[s.kind],
+                "subject": s.subject,
+                "strength": round(s.strength, 1),
+                "explanation": s.explanation,
+                **{f"figure_{k}": v for k, v in s.figures.items()},
+            }
+            for s in signals
+        ]
+    )
+    downloads(lambda: frame, stem="watchlist", tlp=tlp, title="Watchlist", key="wl_rows")

@@ -6,7 +6,6 @@ from dashboard.auth import Permission, require
 
 viewer = require(Permission.VIEW_WATCHLIST)
 
-import pandas as pd
 import streamlit as st
 
 from dashboard import ui
@@ -25,26 +24,6 @@ st.caption(
 )
 ui.synthetic_notice(viewer)
 ui.tlp_banner(ui.query("queries.strictest_tlp", viewer))
-counts = pd.Series([s.kind for s in signals]).value_counts() if signals else pd.Series(dtype=int)
-ui.kpi_row([(label, f"{int(counts.get(kind, 0)):,}", None) for kind, label in ui.SIGNAL_KINDS.items()])
-kinds = st.multiselect(
-    "Show", list(ui.SIGNAL_KINDS), default=list(ui.SIGNAL_KINDS), format_func=ui.SIGNAL_KINDS.get, key="wl_kinds"
-)
-shown = [s for s in signals if s.kind in kinds]
+shown = ui.signal_filter(signals)
 ui.signal_list(shown)
-if shown:
-    table = pd.DataFrame(
-        [
-            {
-                "kind": ui.SIGNAL_KINDS[s.kind],
-                "subject": s.subject,
-                "strength": round(s.strength, 1),
-                "explanation": s.explanation,
-                **{f"figure_{k}": v for k, v in s.figures.items()},
-            }
-            for s in shown
-        ]
-    )
-    ui.downloads(
-        lambda: table, stem="watchlist", tlp=ui.query("queries.strictest_tlp", viewer), title="Watchlist", key="wl_rows"
-    )
+ui.signal_download(shown, ui.query("queries.strictest_tlp", viewer))
