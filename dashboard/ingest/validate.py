@@ -326,9 +326,9 @@ def validate_incidents(
             if label in sectors_ids:
                 sector_list.append(label)
                 continue
-            mapped = map_keyword(label, SECTOR_KEYWORDS) or {_fold(v): k for k, v in sector_names.items()}.get(
-                _fold(label)
-            )
+            mapped = {_fold(v): k for k, v in sector_names.items()}.get(_fold(label))
+            if mapped is None and preset.name != "template":  # our template takes ids or names, never guesses
+                mapped = map_keyword(label, SECTOR_KEYWORDS)
             if mapped:
                 sector_list.append(mapped)
             elif preset.name == "template":
