@@ -16,7 +16,7 @@ from dashboard.access import Permission, Viewer
 from dashboard.navigation import PAGES, pages_for
 from dashboard.reference import TLP_LABELS
 from dashboard.settings import SettingsError
-from dashboard.ui import engine, settings
+from dashboard.ui import engine, plain, settings
 
 __all__ = ["Permission", "current_viewer", "require", "route"]
 
@@ -151,7 +151,7 @@ def _partner_banner(viewer: Viewer) -> None:
         return
     expires = f"{viewer.expires_at:%d %b %Y}" if viewer.expires_at else "no date"
     st.info(
-        f"Shared with **{viewer.organisation}** · read-only · data up to **{TLP_LABELS[viewer.tlp_ceiling]}** · "
+        f"Shared with **{plain(viewer.organisation)}** · read-only · data up to **{TLP_LABELS[viewer.tlp_ceiling]}** · "
         f"link valid until **{expires}**. Downloads are marked {TLP_LABELS[viewer.tlp_ceiling]}; "
         "handle them accordingly."
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -95,6 +96,14 @@ def tlp_banner(tlp: str | None) -> None:
         f"<span style='color:#fff;font-size:0.85em'> &nbsp;strictest marking of the data on this page</span></div>",
         unsafe_allow_html=True,
     )
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+def plain(text: object) -> str:
+    """Text from data or uploads, escaped so Markdown shows it literally (no links, images or formatting)."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
 
 
 def kpi_row(items: list[tuple[str, Any, str | None]]) -> None:
@@ -669,7 +678,7 @@ def upload_report(prepared: Any) -> None:
     from dashboard.ingest import pipeline
 
     counts = prepared.counts
-    st.markdown(f"**{prepared.file_name}** · {prepared.table.file_format} · {prepared.preset.label}")
+    st.markdown(f"**{plain(prepared.file_name)}** · {prepared.table.file_format} · {prepared.preset.label}")
     for note in prepared.table.notes:
         st.caption(note)
     kpi_row(
@@ -717,7 +726,7 @@ def versions_panel(viewer: Viewer, layer: str, track: str) -> None:
     st.subheader(f"Versions of {layer} for {TRACK_NAMES[track]}")
     flash = st.session_state.pop("_rollback_flash", None)
     if flash:
-        st.success(flash)
+        st.success(plain(flash))
     frame = versions.list_versions(engine(), viewer, layer, track)
     if frame.empty:
         st.write("No versions yet.")
@@ -791,7 +800,7 @@ def signal_list(signals: Sequence[Any], *, limit: int | None = None) -> None:
         return
     for s in signals[:limit]:
         with st.container(border=True):
-            st.markdown(f"**{SIGNAL_KINDS.get(s.kind, s.kind)}: {s.subject}**")
+            st.markdown(f"**{SIGNAL_KINDS.get(s.kind, s.kind)}: {plain(s.subject)}**")
             st.text(s.explanation)  # plain text: subjects come from data
             if s.link:
                 link(s.link, "Open the view behind this signal")

@@ -46,7 +46,7 @@ try:
             default_tlp=default_tlp,
         )
 except pipeline.UploadRefused as exc:
-    st.error(str(exc))
+    st.error(ui.plain(exc))
     ui.versions_panel(viewer, layer, track)
     st.stop()
 
@@ -78,7 +78,7 @@ if st.button("Commit as a new version", type="primary", key="up_commit", disable
         done = pipeline.commit(ui.engine(), prepared, viewer, mode=mode, skip_invalid=skip)
     except pipeline.UploadRefused as exc:
         progress.empty()
-        st.error(f"{exc} Nothing was written.")
+        st.error(f"{ui.plain(exc)} Nothing was written.")
     else:
         progress.progress(1.0, text="Done")
         st.success(

@@ -254,6 +254,8 @@ def commit(
     """Store the valid rows as a new dataset version in one transaction, or refuse and write nothing."""
     if mode not in MODES:
         raise UploadRefused(f"Unknown mode '{mode}': use append or replace.")
+    if not viewer.can(Permission.UPLOAD) or (viewer.role != Role.ADMIN and prepared.track not in viewer.tracks):
+        raise UploadRefused("You may not store uploads for this track.")
     counts = prepared.counts
     errors = {i for i, s in enumerate(prepared.status) if s == "error"}
     if errors and not skip_invalid:

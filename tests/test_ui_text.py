@@ -1,0 +1,20 @@
+"""Text from data or uploads is shown literally: Markdown links, images and formatting are escaped."""
+
+from __future__ import annotations
+
+import re
+
+from dashboard.ui import plain
+
+
+def test_markdown_from_data_is_escaped() -> None:
+    hostile = "![x](http://evil.example/a.png) [link](javascript:alert(1)) **bold** <b>html</b> `code` # head"
+    escaped = plain(hostile)
+    unescaped_specials = re.findall(r"(?<!\\)[\[\]()!*<>`#]", escaped)
+    assert unescaped_specials == []
+    assert escaped.replace("\\", "") == hostile  # nothing lost, only escaped
+
+
+def test_plain_text_stays_readable() -> None:
+    assert plain("Estonia-Latvia CERT hotline") == "Estonia\\-Latvia CERT hotline"
+    assert plain("Grid ISAC") == "Grid ISAC"
