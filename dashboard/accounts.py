@@ -14,7 +14,7 @@ from sqlalchemy import Engine, delete, select
 from dashboard import audit
 from dashboard.access import ROLE_PERMISSIONS, Permission, Role, Viewer
 from dashboard.db import transaction
-from dashboard.models import User, UserTrack, utcnow
+from dashboard.models import User, UserTrack, as_utc, utcnow
 from dashboard.navigation import PAGES
 from dashboard.reference import TLP_ORDER, TRACK_IDS
 
@@ -246,7 +246,7 @@ def authenticate(
             _verify(_DUMMY_HASH, password)  # same work as a real check: no timing hint that the name is unknown
             audit.record(session, username[:120] or "?", "auth.failure", "user", "", reason="unknown or disabled")
             return SignIn(None, refused)
-        locked_until = _aware(user.locked_until)
+        locked_until = as_utc(user.locked_until)
         if locked_until and locked_until > now:
             audit.record(session, user.username, "auth.failure", "user", str(user.id), reason="locked")
             minutes = max(1, int((locked_until - now).total_seconds() // 60) + 1)
@@ -277,13 +277,6 @@ def _verify(password_hash: str, password: str) -> bool:
         return _HASHER.verify(password_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
-
-
-def _aware(value: dt.datetime | None) -> dt.datetime | None:
-    """SQLite returns naive datetimes; everything here is UTC."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=dt.UTC)
 
 
 def record_sign_out(engine: Engine, viewer: Viewer, reason: str) -> None:

@@ -16,7 +16,7 @@ from dashboard import analytics, queries
 from dashboard.access import Viewer
 from dashboard.analytics import Delta, Period
 from dashboard.filters import ViewFilter
-from dashboard.reference import TLP_ORDER
+from dashboard.reference import strictest_in, strictest_marking
 
 
 @dataclass(frozen=True)
@@ -56,15 +56,6 @@ class Briefing:
     def empty(self) -> bool:
         """True when the viewer can see no data at all in these tracks."""
         return all(h.current == 0 and not h.previous for h in self.headlines)
-
-
-def _strictest(*markings: str | None) -> str | None:
-    found = [m for m in markings if m]
-    return max(found, key=TLP_ORDER.index) if found else None
-
-
-def _frame_tlp(frame: pd.DataFrame) -> str | None:
-    return _strictest(*frame["tlp"].unique()) if not frame.empty and "tlp" in frame else None
 
 
 def build_briefing(engine: Engine, viewer: Viewer, view: ViewFilter, as_of: dt.date) -> Briefing:
@@ -136,7 +127,7 @@ def build_briefing(engine: Engine, viewer: Viewer, view: ViewFilter, as_of: dt.d
     active = partnerships[partnerships["status"] == "active"]
     kinds = active.groupby("kind", as_index=False).size().rename(columns={"size": "partnerships"})
     stale = hotlines[(hotlines["days"].isna()) | (hotlines["days"] > 365)]
-    tlp = _strictest(now["tlp"], _frame_tlp(status_now), _frame_tlp(partnerships))
+    tlp = strictest_marking(now["tlp"], strictest_in(status_now), strictest_in(partnerships))
     return Briefing(
         period=period,
         as_of=as_of,

@@ -38,7 +38,7 @@ from dashboard.access import Permission, Viewer, tlp_rank
 from dashboard.briefing import Briefing, Headline, build_briefing
 from dashboard.filters import TRACK_BOTH, ViewFilter
 from dashboard.queries import IncidentFilter
-from dashboard.reference import TLP_LABELS, TLP_ORDER, TRACK_IDS, labels, load
+from dashboard.reference import TLP_LABELS, TRACK_IDS, labels, load, strictest_in, strictest_marking
 from dashboard.settings import SettingsError, load_settings
 from dashboard.watchlist import Signal, Thresholds, build_watchlist
 
@@ -144,12 +144,11 @@ def default_as_of(engine: Engine, viewer: Viewer) -> dt.date:
 
 
 def _strictest(markings: Sequence[str | None]) -> str | None:
-    found = [m for m in markings if m]
-    return max(found, key=TLP_ORDER.index) if found else None
+    return strictest_marking(*markings)
 
 
 def _frame_tlp(frame: pd.DataFrame) -> str | None:
-    return _strictest(list(frame["tlp"].unique())) if not frame.empty and "tlp" in frame else None
+    return strictest_in(frame)
 
 
 def _check(viewer: Viewer, track: str | None, period_days: int) -> str:

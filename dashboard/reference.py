@@ -129,3 +129,16 @@ def sync_reference(engine: Engine) -> dict[str, int]:
                 count += 1
         added["track_members.csv"] = count
     return added
+
+
+def strictest_marking(*markings: str | None) -> str | None:
+    """The strictest of several TLP markings (None and empty ignored); None when there are none."""
+    found = [m for m in markings if m]
+    return max(found, key=TLP_ORDER.index) if found else None
+
+
+def strictest_in(frame: Any) -> str | None:
+    """The strictest TLP marking in a frame's `tlp` column (None for an empty frame or no column)."""
+    if frame is None or frame.empty or "tlp" not in frame:
+        return None
+    return strictest_marking(*frame["tlp"].dropna().unique())

@@ -14,7 +14,7 @@ from sqlalchemy import Engine, select, update
 from dashboard import audit
 from dashboard.access import ROLE_PERMISSIONS, Permission, Role, Viewer, tlp_rank
 from dashboard.db import session_factory, transaction
-from dashboard.models import ShareLink, utcnow
+from dashboard.models import ShareLink, as_utc, utcnow
 from dashboard.navigation import PAGES
 
 SHAREABLE_TLP = ("clear", "green", "amber")
@@ -117,12 +117,6 @@ class Resolved:
     message: str
 
 
-def _aware(value: dt.datetime | None) -> dt.datetime | None:
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=dt.UTC)
-
-
 def open_link(engine: Engine, token: str, *, secret_key: str, now: dt.datetime | None = None) -> Resolved:
     """Check a token: refused if unknown (tampered), revoked or expired; each use is counted and audited."""
     now = now or utcnow()
@@ -137,7 +131,7 @@ def open_link(engine: Engine, token: str, *, secret_key: str, now: dt.datetime |
         if link.revoked_at is not None:
             audit.record(session, "anonymous", "share.refused", "share_link", str(link.id), reason="revoked")
             return Resolved(None, "This share link has been revoked. Ask the person who shared it for a new one.")
-        expires = _aware(link.expires_at)
+        expires = as_utc(link.expires_at)
         if expires <= now:
             audit.record(session, "anonymous", "share.refused", "share_link", str(link.id), reason="expired")
             return Resolved(None, f"This share link expired on {expires:%d %b %Y}. Ask for a new one.")
@@ -169,7 +163,7 @@ def is_still_valid(engine: Engine, viewer: Viewer, now: dt.datetime | None = Non
         row = conn.execute(
             select(ShareLink.revoked_at, ShareLink.expires_at).where(ShareLink.id == viewer.share_link_id)
         ).one_or_none()
-    return row is not None and row.revoked_at is None and _aware(row.expires_at) > now
+    return row is not None and row.revoked_at is None and as_utc(row.expires_at) > now
 
 
 def revoke_link(engine: Engine, link_id: int, *, actor: Viewer, now: dt.datetime | None = None) -> None:

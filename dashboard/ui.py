@@ -18,7 +18,7 @@ from dashboard.access import Viewer
 from dashboard.bootstrap import initialise
 from dashboard.db import get_engine
 from dashboard.filters import PERIOD_LABELS, PERIODS, TRACK_BOTH, ViewFilter, parse_query_params
-from dashboard.reference import TLP_LABELS, labels, load
+from dashboard.reference import TLP_LABELS, labels, load, strictest_in, strictest_marking
 from dashboard.settings import Settings, SettingsError, load_settings
 
 TLP_STYLE = {
@@ -384,11 +384,7 @@ def incident_table(rows: pd.DataFrame) -> None:
 
 def strictest(frame: pd.DataFrame) -> str | None:
     """The strictest TLP marking in a frame's `tlp` column."""
-    if frame.empty or "tlp" not in frame:
-        return None
-    from dashboard.reference import TLP_ORDER
-
-    return max(frame["tlp"].dropna().unique(), key=TLP_ORDER.index, default=None)
+    return strictest_in(frame)
 
 
 def framework_items() -> pd.DataFrame:
@@ -547,10 +543,7 @@ def partnership_table(rows: pd.DataFrame) -> None:
 
 def strictest_of(*markings: str | None) -> str | None:
     """The strictest of several TLP markings (None ignored)."""
-    from dashboard.reference import TLP_ORDER
-
-    found = [m for m in markings if m]
-    return max(found, key=TLP_ORDER.index) if found else None
+    return strictest_marking(*markings)
 
 
 def country_picker(viewer: Viewer, tracks: frozenset[str]) -> tuple[str, str, str] | None:
