@@ -110,6 +110,7 @@ def test_partner_link_opens_read_only_with_a_banner(demo_server: Server) -> None
         assert "Shared with Grid ISAC" in banner and "TLP:GREEN" in banner
         assert f"{link.expires_at:%d %b %Y}" in banner
         assert "TLP:AMBER" not in page.inner_text("[data-testid='stMain'] [data-testid='stMarkdown']")
+        page.locator("[data-testid='stSidebar']").get_by_text("Close shared view").wait_for(timeout=30_000)
         sidebar = page.inner_text("[data-testid='stSidebar']")
         assert "Close shared view" in sidebar and "Datasets" not in sidebar
         page.screenshot(path=str(ARTIFACTS / "auth" / "partner-link.png"), full_page=True)

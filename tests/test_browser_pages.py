@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pandas as pd
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import Engine
 
 from dashboard import queries
@@ -131,8 +132,11 @@ def test_incidents_csv_download_has_as_many_rows_as_the_metric(server: Server) -
         wait_for_app(page)
         wait_until_drawn(page, map_shapes=MIN_SHAPES)
         shown = number(metric_values(page)["Incidents"])
-        with page.expect_download() as info:
-            page.get_by_role("button", name="Download CSV", exact=True).click()
+        button = page.get_by_role("button", name="Download CSV", exact=True)
+        expect(button).to_be_enabled(timeout=30_000)
+        # The file is built on the server when the button is pressed; give a busy machine time.
+        with page.expect_download(timeout=120_000) as info:
+            button.click()
         download = info.value
         data = Path(download.path()).read_bytes()
     assert re.fullmatch(r"incidents_TLP-[A-Z+]+_\d{4}-\d\d-\d\d\.csv", download.suggested_filename)
