@@ -14,7 +14,7 @@ import pandas as pd
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from dashboard import __version__, accounts, demo, sharing
+from dashboard import __version__, accounts, bench, demo, sharing
 from dashboard import backup as backup_module
 from dashboard.access import Role, Viewer, local_admin
 from dashboard.bootstrap import initialise
@@ -208,6 +208,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     _add_briefing_parser(sub)
+
+    p = sub.add_parser(
+        "bench",
+        help="measure ingest, pages and the PDF briefing at growing data sizes",
+        description="Benchmark: for each size, generate that many synthetic incidents of one track, ingest them "
+        "into a fresh SQLite and PostgreSQL database through the upload path, open every read page and export the "
+        "PDF briefing, and compare the ingest with sqlite-utils. Prints a table and writes JSON. "
+        "Uses its own databases (--database-url is ignored). Exit 1 if any step failed or stored the wrong rows.",
+    )
+    bench.add_arguments(p)
     return parser
 
 
@@ -562,6 +572,13 @@ def cmd_briefing(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def cmd_bench(args: argparse.Namespace, _settings: Settings) -> int:
+    try:
+        return bench.run(args)
+    except bench.BenchError as exc:
+        raise Refused(str(exc)) from None
+
+
 COMMANDS = {
     "init": cmd_init,
     "demo": cmd_demo,
@@ -574,6 +591,7 @@ COMMANDS = {
     "backup": cmd_backup,
     "restore": cmd_restore,
     "briefing": cmd_briefing,
+    "bench": cmd_bench,
 }
 
 

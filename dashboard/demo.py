@@ -8,6 +8,7 @@ canonical shape of our upload templates (list cells as Python lists); `to_templa
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -123,6 +124,7 @@ INITIATOR_NAMES = {
     "VNM": "Ocean-like cluster (synthetic)",
     "": "Unattributed actor (synthetic)",
 }
+TRACKS = ("indo-pacific", "eastern-europe")
 TLP_IDS = ["clear", "green", "amber", "amber+strict", "red"]
 TLP_WEIGHTS = [44, 26, 18, 8, 4]
 
@@ -150,8 +152,8 @@ def _owner(rng: np.random.Generator, tlp: np.ndarray, track: np.ndarray) -> np.n
     return owner
 
 
-def generate_incidents(n: int, rng: np.random.Generator) -> pd.DataFrame:
-    """n synthetic incidents with seasonal and regional structure and planted surges."""
+def generate_incidents(n: int, rng: np.random.Generator, tracks: Sequence[str] = TRACKS) -> pd.DataFrame:
+    """n synthetic incidents with seasonal and regional structure and planted surges, in these tracks."""
     months = _months()
     m_idx = np.arange(len(months))
     season = 1 + 0.25 * np.sin(2 * np.pi * (months.month.to_numpy() - 3) / 12)
@@ -163,7 +165,7 @@ def generate_incidents(n: int, rng: np.random.Generator) -> pd.DataFrame:
         for t, c, ty, first, k, f in SURGES
         for mo in pd.period_range(first, periods=k, freq="M")
     }
-    for track in ("indo-pacific", "eastern-europe"):
+    for track in tracks:
         for iso3 in members[track]:
             base = EXPOSURE[track].get(iso3, 1)
             w = base * season * trend
@@ -504,11 +506,11 @@ def generate_partnerships(rng: np.random.Generator) -> pd.DataFrame:
     return frame
 
 
-def generate(seed: int = 42, incidents: int = 2000) -> DemoData:
-    """All three layers for both tracks from one seed."""
+def generate(seed: int = 42, incidents: int = 2000, *, incident_tracks: Sequence[str] = TRACKS) -> DemoData:
+    """All three layers for both tracks from one seed (incidents only in `incident_tracks`, by default both)."""
     rng = np.random.default_rng(seed)
     return DemoData(
-        incidents=generate_incidents(incidents, rng),
+        incidents=generate_incidents(incidents, rng, incident_tracks),
         norms=generate_norms(rng),
         partnerships=generate_partnerships(rng),
     )
