@@ -25,8 +25,7 @@ from sqlalchemy.exc import DBAPIError
 
 from dashboard import PROJECT_ROOT, queries
 from dashboard.access import local_admin
-from dashboard.ingest import commit as commit_module
-from dashboard.ingest import pipeline
+from dashboard.ingest import bulk, pipeline
 from dashboard.ingest.pipeline import Committed, Prepared, UploadRefused
 from dashboard.ingest.versions import rollback
 from dashboard.models import AuditEvent, DatasetVersion, Incident, IncidentTarget
@@ -209,11 +208,11 @@ def test_an_upload_that_overlaps_another_commit_is_stored_as_the_next_version(
     second = prepare(engine, incidents_csv("S", 50), "second.csv")
     first_inside, release = threading.Event(), threading.Event()
     second_numbered = threading.Event()
-    original = commit_module._bulk
+    original = bulk.insert
 
-    def held_bulk(session, model, rows) -> None:
-        original(session, model, rows)
-        if model is Incident and threading.current_thread().name == "first":
+    def held_bulk(session, table, columns) -> None:
+        original(session, table, columns)
+        if table == "incidents" and threading.current_thread().name == "first":
             first_inside.set()
             release.wait(60)
 
@@ -223,7 +222,7 @@ def test_an_upload_that_overlaps_another_commit_is_stored_as_the_next_version(
         ):
             second_numbered.set()  # its number is computed; the insert is about to run
 
-    monkeypatch.setattr(commit_module, "_bulk", held_bulk)
+    monkeypatch.setattr(bulk, "insert", held_bulk)
     outcomes: dict[str, object] = {}
 
     def run(name: str, prepared: Prepared) -> None:

@@ -9,19 +9,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from dashboard import audit
 from dashboard.db import lock_for_write, transaction
+from dashboard.ingest import bulk
 from dashboard.models import (
     DatasetVersion,
     Incident,
-    IncidentInitiator,
-    IncidentNorm,
-    IncidentSector,
-    IncidentTarget,
     NormAssessment,
     Partnership,
     PartnershipCountry,
@@ -101,37 +99,45 @@ def _common(row: dict[str, Any], meta: VersionMeta, version_id: int) -> dict[str
 
 
 def _write_incidents(session: Session, frame: pd.DataFrame, meta: VersionMeta, version_id: int) -> None:
-    ids = _allocate_ids(session, Incident, len(frame))
-    main, targets, initiators, sectors, norms = [], [], [], [], []
-    for new_id, row in zip(ids, frame.to_dict("records")):
-        main.append(
-            {
-                "id": new_id,
-                "source_id": row.get("source_id") or "",
-                "title": row["title"],
-                "description": row.get("description") or "",
-                "start_date": _none(row["start_date"]),
-                "end_date": _none(row.get("end_date")),
-                "incident_type_id": row["incident_type"],
-                "severity": _none(row.get("severity")),
-                "initiator_name": row.get("initiator_name") or "",
-                "initiator_category": row.get("initiator_category") or "",
-                "attribution_basis": row.get("attribution_basis") or "",
-                "confidence": row.get("confidence") or "unknown",
-                "source_urls": list(row.get("source_urls") or []),
-                "original": row.get("original") or {},
-                **_common(row, meta, version_id),
-            }
-        )
-        targets += [{"incident_id": new_id, "iso3": c} for c in dict.fromkeys(row["target_countries"])]
-        initiators += [{"incident_id": new_id, "iso3": c} for c in dict.fromkeys(row.get("initiator_countries") or [])]
-        sectors += [{"incident_id": new_id, "sector_id": s} for s in dict.fromkeys(row.get("sectors") or [])]
-        norms += [{"incident_id": new_id, "item_id": n} for n in dict.fromkeys(row.get("norms") or [])]
-    _bulk(session, Incident, main)
-    _bulk(session, IncidentTarget, targets)
-    _bulk(session, IncidentInitiator, initiators)
-    _bulk(session, IncidentSector, sectors)
-    _bulk(session, IncidentNorm, norms)
+    """Incidents and their link rows, written with the database's bulk path (see dashboard.ingest.bulk)."""
+    ids = np.asarray(_allocate_ids(session, Incident, len(frame)), dtype=np.int64)
+    n = len(frame)
+
+    def column(name: str, default: object = "") -> pd.Series:
+        return frame[name] if name in frame.columns else pd.Series([default] * n, dtype=object)
+
+    bulk.insert(
+        session,
+        "incidents",
+        {
+            "id": ids,
+            "source_id": bulk.text(column("source_id")),
+            "title": bulk.text(column("title")),
+            "description": bulk.text(column("description")),
+            "start_date": bulk.dates(column("start_date", None)),
+            "end_date": bulk.dates(column("end_date", None)),
+            "incident_type_id": bulk.text(column("incident_type")),
+            "severity": bulk.integers(column("severity", None)),
+            "initiator_name": bulk.text(column("initiator_name")),
+            "initiator_category": bulk.text(column("initiator_category")),
+            "attribution_basis": bulk.text(column("attribution_basis")),
+            "confidence": bulk.text(column("confidence", "unknown"), default="unknown"),
+            "source_urls": bulk.json_lists(column("source_urls", None)),
+            "original": bulk.json_objects(column("original", None)),
+            "track_id": bulk.constant(meta.track_id, n),
+            "tlp": bulk.text(column("tlp")),
+            "owner_org": bulk.text(column("owner_org")),
+            "dataset_version_id": np.full(n, version_id, dtype=np.int64),
+        },
+    )
+    for table, field, key in (
+        ("incident_targets", "target_countries", "iso3"),
+        ("incident_initiators", "initiator_countries", "iso3"),
+        ("incident_sectors", "sectors", "sector_id"),
+        ("incident_norms", "norms", "item_id"),
+    ):
+        owners, values = bulk.explode(ids, column(field, None))
+        bulk.insert(session, table, {"incident_id": owners, key: values})
 
 
 def _write_norms(session: Session, frame: pd.DataFrame, meta: VersionMeta, version_id: int) -> None:

@@ -9,9 +9,11 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import PurePath
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Engine
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
@@ -97,23 +99,64 @@ def _fingerprint(values: list[object]) -> str:
     return hashlib.sha256(json.dumps([str(v) for v in values], ensure_ascii=False).encode()).hexdigest()
 
 
-def _keys_and_prints(layer: str, rows: pd.DataFrame) -> tuple[list[str], list[str]]:
+def _sorted_items(value: object) -> str:
+    """A list cell (list, or text joined with '; ') as its sorted items joined with '; '."""
+    if isinstance(value, str):
+        items = value.split("; ") if value else []
+    elif isinstance(value, list | tuple | np.ndarray):
+        items = [str(v) for v in value]
+    else:
+        items = []
+    return "; ".join(sorted(items))
+
+
+def _as_text(series: pd.Series) -> pd.Series:
+    """Each distinct value converted once: dates as YYYY-MM-DD, whole numbers without '.0', missing as ''."""
+
+    def one(value: object) -> str:
+        if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
+            return ""
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        return str(value)[:10] if hasattr(value, "isoformat") else str(value)
+
+    codes, uniques = pd.factorize(series.to_numpy(dtype=object), use_na_sentinel=False)
+    table = np.array([one(u) for u in uniques] + [""], dtype=object)
+    return pd.Series(table[codes], index=series.index).astype("str")
+
+
+def _incident_keys_and_prints(rows: pd.DataFrame) -> tuple[list[str], list[int]]:
+    """Match keys and content fingerprints of incident rows, a column at a time (file and database rows alike)."""
+    cells = rows["target_countries"].to_numpy(dtype=object)
+    cache: dict[int, str] = {}  # rows of a checked upload share their list objects
+    targets = pd.Series([cache.get(id(v)) or cache.setdefault(id(v), _sorted_items(v)) for v in cells], dtype="str")
+    targets.index = rows.index
+    first = targets.str.split("; ").str[0].fillna("")
+    title = rows["title"].astype("str")
+    start = _as_text(rows["start_date"])
+    source = _as_text(rows["source_id"])
+    keys = source.where(source != "", title.str.lower() + "|" + start + "|" + first)
+    content = pd.DataFrame(
+        {
+            "title": title,
+            "start": start,
+            "end": _as_text(rows["end_date"]),
+            "type": _as_text(rows["incident_type"]),
+            "severity": _as_text(rows["severity"]),
+            "tlp": _as_text(rows["tlp"]),
+            "targets": targets,
+        }
+    )
+    prints = pd.util.hash_pandas_object(content, index=False, hash_key="cyber-dialogue-1")
+    return keys.tolist(), prints.tolist()
+
+
+def _keys_and_prints(layer: str, rows: pd.DataFrame) -> tuple[list[str], list]:
+    if layer == "incidents":
+        return _incident_keys_and_prints(rows)
     keys, prints = [], []
     for r in rows.to_dict("records"):
-        if layer == "incidents":
-            targets = r["target_countries"]
-            targets = sorted(targets.split("; ") if isinstance(targets, str) else targets or [])
-            key = r["source_id"] or f"{str(r['title']).lower()}|{r['start_date']}|{targets[0] if targets else ''}"
-            values = [
-                r["title"],
-                r["start_date"],
-                r["end_date"],
-                r["incident_type"],
-                None if pd.isna(r["severity"]) else int(r["severity"]),
-                r["tlp"],
-                targets,
-            ]
-        elif layer == "norms":
+        if layer == "norms":
             key = f"{r['iso3']}|{r['item_id']}|{r['assessed_on']}"
             values = [r["status"], r["evidence_url"] or "", r["tlp"]]
         else:
@@ -205,37 +248,46 @@ def _compare(engine: Engine, viewer: Viewer, prepared: Prepared) -> None:
     keys, prints = _keys_and_prints(prepared.layer, rows) if not rows.empty else ([], [])
     current = queries.current_rows_for_diff(engine, viewer, prepared.layer, prepared.track)
     current_keys, current_prints = _keys_and_prints(prepared.layer, current) if not current.empty else ([], [])
-    existing = {k: (rid, p) for k, rid, p in zip(current_keys, current["id"].tolist(), current_prints)}
     prepared.existing_rows = len(current)
-    seen: dict[str, int] = {}
-    status = []
-    for index, (number, key, fp) in enumerate(zip(rows["row"].tolist() if not rows.empty else [], keys, prints)):
-        if key in seen:
+    numbers = np.asarray(rows["row"].tolist() if not rows.empty else [], dtype=np.int64)
+    file_keys = pd.Series(keys, dtype=object)
+    repeated = file_keys.duplicated().to_numpy()
+    if repeated.any():
+        first_number = pd.Series(numbers).groupby(file_keys).transform("first").to_numpy()
+        for index in np.flatnonzero(repeated).tolist():
             prepared.checked.issues.append(
                 Issue(
-                    number,
+                    int(numbers[index]),
                     "",
-                    key,
-                    f"duplicate of row {seen[key]} (same source id, or same title, date and "
+                    keys[index],
+                    f"duplicate of row {first_number[index]} (same source id, or same title, date and "
                     "first country); only the first is kept",
                     "error",
                 )
             )
-            status.append("error")
-            continue
-        seen[key] = number
-        if number in errors:
-            status.append("error")
-        elif key not in existing:
-            status.append("new")
-        elif existing[key][1] == fp:
-            status.append("unchanged")
-        else:
-            status.append("changed")
-            prepared.replaces[index] = existing[key][0]
-    prepared.status = status
+    # The current data, one entry per key (the last row of a key wins, as a dict would keep it).
+    known = pd.DataFrame(
+        {"key": current_keys, "id": current["id"].tolist() if len(current) else [], "print": current_prints}
+    )
+    known = known.drop_duplicates("key", keep="last").set_index("key")
+    position = known.index.get_indexer(file_keys) if len(known) else np.full(len(keys), -1)
+    same = np.zeros(len(keys), dtype=bool)
+    found = position >= 0
+    if found.any():
+        theirs = known["print"].to_numpy(dtype=object)[position[found]]
+        same[found] = theirs == np.asarray(prints, dtype=object)[found]
+    errors = np.isin(numbers, np.fromiter(errors, dtype=np.int64, count=len(errors)))
+    status = np.select(
+        [repeated, errors, ~found, same],
+        ["error", "error", "new", "unchanged"],
+        default="changed",
+    )
+    changed = np.flatnonzero(status == "changed")
+    ids = known["id"].to_numpy()
+    prepared.replaces = dict(zip(changed.tolist(), ids[position[changed]].tolist(), strict=True))
+    prepared.status = status.tolist()
     prepared.keys = keys
-    prepared.removed_in_replace = len(set(existing) - set(seen))
+    prepared.removed_in_replace = int((~known.index.isin(file_keys[~repeated])).sum()) if len(known) else 0
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from dashboard.ingest.columnar import Columns, objects, spread
 from dashboard.ingest.normalise import (
     SECTOR_KEYWORDS,
     TYPE_KEYWORDS,
@@ -291,7 +293,7 @@ def validate_incidents(
     default_tlp: str,
     organisation: str,
 ) -> Validated:
-    """Check and normalise incident rows."""
+    """Check and normalise incident rows, a column at a time (see dashboard.ingest.columnar)."""
     mapping = _apply_mapping(frame, mapping)
     types, sectors_ids, items = (
         vocabulary_ids("incident_types.csv"),
@@ -299,79 +301,124 @@ def validate_incidents(
         vocabulary_ids("framework_items.csv"),
     )
     type_names, sector_names = labels("incident_types.csv"), labels("sectors.csv")
+    sector_by_name = {_fold(v): k for k, v in sector_names.items()}
     members = set(track_members().get(track, []))
     free_text_targets = preset.name == "cfr"
-    out, issues = [], []
-    for index, source in enumerate(frame.to_dict("records")):
-        row = _Row(index + 2, source, mapping)
-        title = row.text("title", TITLE_LIMIT, required=True)
-        start = row.date("start_date", preset.date_style, required=True)
-        end = row.date("end_date", preset.date_style)
-        if start and end and end < start:
-            row.warn("end_date", row.raw("end_date"), "end_date is before start_date; end date left out")
-            end = None
-        itype = _vocab(
-            row,
-            "incident_type",
-            types,
-            type_names,
-            keywords=TYPE_KEYWORDS if preset.name != "template" else None,
-            required=True,
-            default="other" if preset.name != "template" else None,
-        )
-        targets = _countries(row, "target_countries", required=True, free_text=free_text_targets, track_set=members)
-        initiators = _countries(row, "initiator_countries", required=False, free_text=False, track_set=None)
-        sector_list = []
+    guess = preset.name != "template"  # our template takes ids or names, never guesses
+    cols = Columns(frame, mapping, _Row)
+
+    def sectors_rule(row: _Row) -> list[str]:
+        found = []
         for label in row.items("sectors"):
             if label in sectors_ids:
-                sector_list.append(label)
+                found.append(label)
                 continue
-            mapped = {_fold(v): k for k, v in sector_names.items()}.get(_fold(label))
-            if mapped is None and preset.name != "template":  # our template takes ids or names, never guesses
+            mapped = sector_by_name.get(_fold(label))
+            if mapped is None and guess:
                 mapped = map_keyword(label, SECTOR_KEYWORDS)
             if mapped:
-                sector_list.append(mapped)
-            elif preset.name == "template":
+                found.append(mapped)
+            elif not guess:
                 row.error("sectors", label, f"'{label}' is not a sector id from data/reference/sectors.csv")
             else:
                 row.warn("sectors", label, f"sector '{label}' has no match in our sector list; left out")
-        sector_list = list(dict.fromkeys(sector_list))
-        category = row.text("initiator_category", 200)
+        return list(dict.fromkeys(found))
+
+    def norms_rule(row: _Row) -> list[str]:
         norms = [n for n in split_list(row.raw("norms")) if n]
-        bad_norms = [n for n in norms if n not in items]
-        if bad_norms:
-            row.error("norms", ", ".join(bad_norms), "unknown norm item ids (use ids such as un-norms:f)")
-        if not norms:
-            norms = _derived_norms(itype, sector_list, category)
+        bad = [n for n in norms if n not in items]
+        if bad:
+            row.error("norms", ", ".join(bad), "unknown norm item ids (use ids such as un-norms:f)")
+        return list(dict.fromkeys(n for n in norms if n in items))
+
+    def confidence_rule(row: _Row) -> str:
         confidence = row.raw("confidence").strip().lower() or "unknown"
         if confidence not in CONFIDENCE:
             row.warn("confidence", confidence, "confidence must be low, medium, high or unknown; stored as unknown")
             confidence = "unknown"
-        record = {
-            "row": row.number,
-            "source_id": row.text("source_id", 120),
+        return confidence
+
+    title = cols.text("title", TITLE_LIMIT, required=True)
+    start, start_codes, start_values = cols.per_value(
+        ("start_date",), lambda row: row.date("start_date", preset.date_style, required=True)
+    )
+    end, end_codes, end_values = cols.per_value(("end_date",), lambda row: row.date("end_date", preset.date_style))
+    start_day = np.array([d.toordinal() if d else -1 for d in start_values], dtype=np.int64)[start_codes]
+    end_day = np.array([d.toordinal() if d else -1 for d in end_values], dtype=np.int64)[end_codes]
+    backwards = np.flatnonzero((start_day >= 0) & (end_day >= 0) & (end_day < start_day))
+    end_raw = cols.source("end_date")
+    for index in backwards.tolist():
+        value = end_raw.iloc[index] if end_raw is not None else end[index]
+        cols.add(index, "end_date", value, "end_date is before start_date; end date left out", "warning")
+        end[index] = None
+    itype, itype_codes, _ = cols.per_value(
+        ("incident_type",),
+        lambda row: _vocab(
+            row,
+            "incident_type",
+            types,
+            type_names,
+            keywords=TYPE_KEYWORDS if guess else None,
+            required=True,
+            default="other" if guess else None,
+        ),
+    )
+    targets, _, _ = cols.per_value(
+        ("target_countries",),
+        lambda row: _countries(row, "target_countries", required=True, free_text=free_text_targets, track_set=members),
+    )
+    initiators, _, _ = cols.per_value(
+        ("initiator_countries",),
+        lambda row: _countries(row, "initiator_countries", required=False, free_text=False, track_set=None),
+    )
+    sector_lists, sector_codes, sector_values = cols.per_value(("sectors",), sectors_rule)
+    category = cols.text("initiator_category", 200)
+    norms, norm_codes, norm_values = cols.per_value(("norms",), norms_rule)
+    # Rows without norms get the norms their sectors, type and initiator imply (computed per combination).
+    category_codes, category_values = pd.factorize(category)
+    empty_norms = np.array([not v for v in norm_values], dtype=bool)[norm_codes] if len(norm_codes) else norm_codes
+    if empty_norms.any():
+        combo = (itype_codes * (len(sector_values) + 1) + sector_codes) * (len(category_values) + 1) + category_codes
+        combo_codes, _ = pd.factorize(combo[empty_norms])
+        _, first = np.unique(combo_codes, return_index=True)
+        rows = np.flatnonzero(empty_norms)[first]
+        derived = [
+            list(dict.fromkeys(n for n in _derived_norms(itype[r], sector_lists[r], category.iloc[r]) if n in items))
+            for r in rows.tolist()
+        ]
+        norms[empty_norms] = spread(derived, combo_codes)
+    confidence, _, _ = cols.per_value(("confidence",), confidence_rule)
+    owner = cols.text("owner_org", 120)
+    owner = owner.where(owner != "", organisation)
+    out = pd.DataFrame(
+        {
+            "row": cols.numbers,
+            "source_id": cols.text("source_id", 120),
             "title": title,
-            "description": row.text("description", TEXT_LIMIT),
+            "description": cols.text("description", TEXT_LIMIT),
             "start_date": start,
             "end_date": end,
             "incident_type": itype,
-            "severity": _severity(row, preset),
+            "severity": cols.per_value(("severity",), lambda row: _severity(row, preset))[0],
             "target_countries": targets,
             "initiator_countries": initiators,
-            "initiator_name": row.text("initiator_name", 200),
+            "initiator_name": cols.text("initiator_name", 200),
             "initiator_category": category,
-            "sectors": sector_list,
-            "norms": [n for n in norms if n in items],
-            "attribution_basis": row.text("attribution_basis", TEXT_LIMIT),
+            "sectors": sector_lists,
+            "norms": norms,
+            "attribution_basis": cols.text("attribution_basis", TEXT_LIMIT),
             "confidence": confidence,
-            "source_urls": _urls(row, "source_urls"),
-            "tlp": _tlp(row, default_tlp),
-            "owner_org": row.text("owner_org", 120) or organisation,
-            "original": {k: v for k, v in source.items() if v not in ("", None)} if preset.name != "template" else {},
+            "source_urls": cols.urls("source_urls", lambda row: _urls(row, "source_urls"), URL_LIMIT),
+            "tlp": cols.per_value(("tlp",), lambda row: _tlp(row, default_tlp))[0],
+            "owner_org": owner,
+            "original": (
+                [{k: v for k, v in source.items() if v not in ("", None)} for source in frame.to_dict("records")]
+                if guess
+                else objects([{}] * len(frame))
+            ),
         }
-        out.append(record)
-        issues += row.issues
-    return Validated(pd.DataFrame(out), issues, len(frame))
+    )
+    return Validated(out, cols.issues, len(frame))
 
 
 def validate_norms(

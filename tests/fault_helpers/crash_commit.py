@@ -2,7 +2,7 @@
 
 Usage: python -m tests.fault_helpers.crash_commit DATABASE_URL FILE READY_FILE
 
-`dashboard.ingest.commit._bulk` is wrapped so that, once the first batch of incident rows has been inserted (the
+`dashboard.ingest.bulk.insert` is wrapped so that, once the first block of incident rows has been inserted (the
 version row is already written, nothing is committed yet), the script writes READY_FILE and sleeps. The test then
 kills it with SIGKILL, so the kill always lands in the middle of the commit transaction.
 """
@@ -19,9 +19,7 @@ from sqlalchemy.orm import Session
 
 from dashboard.access import local_admin
 from dashboard.db import get_engine
-from dashboard.ingest import commit as commit_module
-from dashboard.ingest import pipeline
-from dashboard.models import Incident
+from dashboard.ingest import bulk, pipeline
 
 HOST_ORG = "Dialogue Secretariat"
 TRACK = "eastern-europe"
@@ -40,20 +38,20 @@ def main(url: str, file: Path, ready: Path) -> int:
         data=file.read_bytes(),
         max_bytes=1 << 30,
     )
-    original = commit_module._bulk
+    original = bulk.insert
 
-    def halting_bulk(session: Session, model: type, rows: list[dict[str, Any]]) -> None:
-        if model is not Incident:
-            original(session, model, rows)
+    def halting_insert(session: Session, table: str, columns: dict[str, Any]) -> None:
+        if table != "incidents":
+            original(session, table, columns)
             return
-        original(session, model, rows[: commit_module.BATCH])
+        original(session, table, {name: values[: bulk.CHUNK // 10] for name, values in columns.items()})
         partial = ready.with_suffix(".tmp")
-        partial.write_text(f"{os.getpid()} {len(rows)}\n")
+        partial.write_text(f"{os.getpid()} {len(columns['id'])}\n")
         partial.replace(ready)  # atomic: the test never reads a half-written file
         time.sleep(3600)  # the test kills us long before this ends
         raise SystemExit("not killed")
 
-    commit_module._bulk = halting_bulk
+    bulk.insert = halting_insert
     pipeline.commit(engine, prepared, viewer)
     return 3  # the halt was never reached: the test fails on this exit code
 
