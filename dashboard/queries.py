@@ -7,14 +7,15 @@ Aggregates (counts per country, per month) are computed in SQL from the rows the
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import ColumnElement, Engine, Select, and_, case, distinct, func, literal, or_, select, union_all
 from sqlalchemy.orm import aliased
 
+from dashboard import facts
 from dashboard.access import Permission, Role, Viewer
 from dashboard.models import (
     Country,
@@ -107,7 +108,7 @@ def _frame(engine: Engine, stmt: Select, columns: Sequence[str]) -> pd.DataFrame
     return pd.DataFrame(rows, columns=list(columns))
 
 
-def layer_counts(engine: Engine, viewer: Viewer) -> pd.DataFrame:
+def _sql_layer_counts(engine: Engine, viewer: Viewer) -> pd.DataFrame:
     """Visible rows per track and layer (columns track_id, track, layer, rows), zero-filled for the viewer's tracks."""
     parts = []
     for layer, model in LAYER_MODELS.items():
@@ -128,7 +129,7 @@ def layer_counts(engine: Engine, viewer: Viewer) -> pd.DataFrame:
     return out[["track_id", "track", "layer", "rows"]]
 
 
-def incident_counts_by_country(engine: Engine, viewer: Viewer, flt: IncidentFilter | None = None) -> pd.DataFrame:
+def _sql_incident_counts_by_country(engine: Engine, viewer: Viewer, flt: IncidentFilter | None = None) -> pd.DataFrame:
     """Visible incidents per target country: iso3, name, incidents, severity_weighted, significant."""
     flt = flt or IncidentFilter()
     sev = func.coalesce(Incident.severity, 0)
@@ -150,7 +151,7 @@ def incident_counts_by_country(engine: Engine, viewer: Viewer, flt: IncidentFilt
     return out.astype({"incidents": int, "severity_weighted": int, "significant": int})
 
 
-def incident_counts_by_month(engine: Engine, viewer: Viewer, flt: IncidentFilter | None = None) -> pd.DataFrame:
+def _sql_incident_counts_by_month(engine: Engine, viewer: Viewer, flt: IncidentFilter | None = None) -> pd.DataFrame:
     """Visible incidents per calendar month: month ('YYYY-MM'), incidents."""
     flt = flt or IncidentFilter()
     month = month_bucket(Incident.start_date, engine.dialect.name).label("month")
@@ -164,7 +165,7 @@ def incident_counts_by_month(engine: Engine, viewer: Viewer, flt: IncidentFilter
     return out.astype({"incidents": int})
 
 
-def strictest_tlp(engine: Engine, viewer: Viewer, layers: Sequence[str] = tuple(LAYER_MODELS)) -> str | None:
+def _sql_strictest_tlp(engine: Engine, viewer: Viewer, layers: Sequence[str] = tuple(LAYER_MODELS)) -> str | None:
     """The strictest TLP marking among the visible rows of the given layers (None when nothing is visible)."""
     found: set[str] = set()
     with engine.connect() as conn:
@@ -211,11 +212,7 @@ def shows_synthetic_data(engine: Engine, viewer: Viewer) -> bool:
 def data_stamp(engine: Engine) -> str:
     """A fingerprint of which dataset versions are active (and the newest id); cache keys include it."""
     with engine.connect() as conn:
-        latest = conn.scalar(select(func.max(DatasetVersion.id))) or 0
-        active = conn.scalars(
-            select(DatasetVersion.id).where(DatasetVersion.status == "active").order_by(DatasetVersion.id)
-        ).all()
-    return f"{latest}:" + hashlib.sha256(",".join(map(str, active)).encode()).hexdigest()[:16]
+        return facts.stamp_of(conn)
 
 
 # ---------------------------------------------------------------- helpers shared by the reads below
@@ -245,7 +242,7 @@ def _track_list(viewer: Viewer, tracks: frozenset[str] | None) -> list[str]:
 # ---------------------------------------------------------------- incidents
 
 
-def incident_summary(engine: Engine, viewer: Viewer, flt: IncidentFilter) -> dict[str, object]:
+def _sql_incident_summary(engine: Engine, viewer: Viewer, flt: IncidentFilter) -> dict[str, object]:
     """Headline figures of the filtered visible incidents: incidents, significant, countries, strictest TLP."""
     conds = _incident_conditions(viewer, flt)
     stmt = select(
@@ -269,7 +266,7 @@ def incident_summary(engine: Engine, viewer: Viewer, flt: IncidentFilter) -> dic
     }
 
 
-def incident_counts_by_month_and(engine: Engine, viewer: Viewer, flt: IncidentFilter, by: str) -> pd.DataFrame:
+def _sql_incident_counts_by_month_and(engine: Engine, viewer: Viewer, flt: IncidentFilter, by: str) -> pd.DataFrame:
     """Visible incidents per month and incident type (by='type') or sector (by='sector'): month, key, incidents."""
     month = month_bucket(Incident.start_date, engine.dialect.name).label("month")
     if by == "type":
@@ -288,7 +285,7 @@ def incident_counts_by_month_and(engine: Engine, viewer: Viewer, flt: IncidentFi
     return _frame(engine, stmt, ["month", "key", "incidents"]).astype({"incidents": int})
 
 
-def incident_counts_by_sector(engine: Engine, viewer: Viewer, flt: IncidentFilter) -> pd.DataFrame:
+def _sql_incident_counts_by_sector(engine: Engine, viewer: Viewer, flt: IncidentFilter) -> pd.DataFrame:
     """Visible incidents per sector: sector_id, incidents."""
     stmt = (
         select(IncidentSector.sector_id, func.count().label("incidents"))
@@ -300,7 +297,7 @@ def incident_counts_by_sector(engine: Engine, viewer: Viewer, flt: IncidentFilte
     return _frame(engine, stmt, ["sector_id", "incidents"]).astype({"incidents": int})
 
 
-def sector_type_counts(engine: Engine, viewer: Viewer, flt: IncidentFilter) -> pd.DataFrame:
+def _sql_sector_type_counts(engine: Engine, viewer: Viewer, flt: IncidentFilter) -> pd.DataFrame:
     """Visible incidents per sector and type: sector_id, type_id, incidents."""
     stmt = (
         select(IncidentSector.sector_id, Incident.incident_type_id, func.count().label("incidents"))
@@ -311,7 +308,7 @@ def sector_type_counts(engine: Engine, viewer: Viewer, flt: IncidentFilter) -> p
     return _frame(engine, stmt, ["sector_id", "type_id", "incidents"]).astype({"incidents": int})
 
 
-def dyad_counts(engine: Engine, viewer: Viewer, flt: IncidentFilter, limit: int = 15) -> pd.DataFrame:
+def _sql_dyad_counts(engine: Engine, viewer: Viewer, flt: IncidentFilter, limit: int = 15) -> pd.DataFrame:
     """Top suspected initiator -> target country pairs: initiator, initiator_name, target, target_name, incidents."""
     ini_country = aliased(Country)
     tgt_country = aliased(Country)
@@ -336,7 +333,7 @@ def dyad_counts(engine: Engine, viewer: Viewer, flt: IncidentFilter, limit: int 
     return _frame(engine, stmt, cols).astype({"incidents": int})
 
 
-def incident_initiated_counts(engine: Engine, viewer: Viewer, flt: IncidentFilter, iso3: str) -> pd.DataFrame:
+def _sql_incident_initiated_counts(engine: Engine, viewer: Viewer, flt: IncidentFilter, iso3: str) -> pd.DataFrame:
     """Visible incidents whose suspected initiator is the country, per target: target, target_name, incidents."""
     stmt = (
         select(IncidentTarget.iso3, Country.name, func.count().label("incidents"))
@@ -373,15 +370,20 @@ INCIDENT_COLUMNS = [
 ]
 
 
-def incident_rows(
+def _sql_incident_rows(
     engine: Engine, viewer: Viewer, flt: IncidentFilter, limit: int | None = 500, initiated_by: str | None = None
 ) -> pd.DataFrame:
-    """Visible filtered incidents with their countries and sectors, newest first (at most `limit` rows)."""
+    """Visible filtered incidents with their countries and sectors, newest first (at most `limit` rows), in SQL."""
     conds = _incident_conditions(viewer, flt)
     if initiated_by:
         conds.append(
             Incident.id.in_(select(IncidentInitiator.incident_id).where(IncidentInitiator.iso3 == initiated_by))
         )
+    return _detail_rows(engine, conds, limit)
+
+
+def _detail_rows(engine: Engine, conds: list[ColumnElement[bool]], limit: int | None) -> pd.DataFrame:
+    """Incidents matching the conditions with their links, newest first (at most `limit` rows)."""
     stmt = (
         select(
             Incident.id,
@@ -700,7 +702,7 @@ def partnership_counts_by_country(engine: Engine, viewer: Viewer, tracks: frozen
     return _frame(engine, stmt, ["iso3", "name", "partnerships", "active"]).astype({"partnerships": int, "active": int})
 
 
-def latest_incident_date(engine: Engine, viewer: Viewer) -> dt.date | None:
+def _sql_latest_incident_date(engine: Engine, viewer: Viewer) -> dt.date | None:
     """Start date of the newest visible incident (the natural 'as of' date of a briefing)."""
     with engine.connect() as conn:
         return conn.scalar(select(func.max(Incident.start_date)).where(scope_clause(Incident, viewer)))
@@ -767,7 +769,7 @@ def _partnership_source_ids(engine: Engine, ids: list[int]) -> list[str]:
     return [found.get(i, "") for i in ids]
 
 
-def window_counts(  # noqa: PLR0917 - positional, so ui.query can cache it
+def _sql_window_counts(  # noqa: PLR0917 - positional, so ui.query can cache it
     engine: Engine,
     viewer: Viewer,
     tracks: frozenset[str],
@@ -804,3 +806,280 @@ def window_counts(  # noqa: PLR0917 - positional, so ui.query can cache it
     stmt = stmt.where(*conds).group_by(key)
     out = _frame(engine, stmt, ["key", "baseline", "recent"])
     return out.astype({"baseline": int, "recent": int})
+
+
+# ---------------------------------------------------------------- incident reads on the snapshot (dashboard.facts)
+#
+# The public incident reads below compute on the columnar snapshot of the current incidents: the viewer's scope and
+# the filter become one mask, every count a vectorised reduction. The `_sql_*` functions above are the same reads
+# in SQL; the tests compare both.
+
+
+def _int_frame(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
+    return frame.astype(dict.fromkeys(columns, "int64")).reset_index(drop=True)
+
+
+def _counts(codes: np.ndarray, size: int, weights: np.ndarray | None = None) -> np.ndarray:
+    return np.bincount(codes, weights=weights, minlength=size)[:size].astype(np.int64)
+
+
+def layer_counts(engine: Engine, viewer: Viewer) -> pd.DataFrame:
+    """Visible rows per track and layer (columns track_id, track, layer, rows), zero-filled for the viewer's tracks."""
+    parts = []
+    for layer, model in LAYER_MODELS.items():
+        if layer == "incidents":
+            continue
+        parts.append(
+            select(model.track_id.label("track_id"), literal(layer).label("layer"), func.count().label("rows"))
+            .where(scope_clause(model, viewer))
+            .group_by(model.track_id)
+        )
+    counts = _frame(engine, union_all(*parts), ["track_id", "layer", "rows"])
+    snap = facts.snapshot(engine)
+    per_track = _counts(snap.track[snap.scope(viewer)].astype(np.int64), len(snap.tracks))
+    incidents = pd.DataFrame({"track_id": snap.tracks, "layer": "incidents", "rows": per_track})
+    counts = pd.concat([incidents[incidents["rows"] > 0], counts], ignore_index=True)
+    with engine.connect() as conn:
+        tracks = conn.execute(
+            select(Track.id, Track.name).where(Track.id.in_(sorted(viewer.tracks))).order_by(Track.name)
+        ).all()
+    grid = pd.MultiIndex.from_product([[t.id for t in tracks], list(LAYER_MODELS)], names=["track_id", "layer"])
+    out = counts.set_index(["track_id", "layer"]).reindex(grid, fill_value=0).reset_index()
+    out["track"] = out["track_id"].map({t.id: t.name for t in tracks})
+    out["rows"] = out["rows"].astype(int)
+    return out[["track_id", "track", "layer", "rows"]]
+
+
+def strictest_tlp(engine: Engine, viewer: Viewer, layers: Sequence[str] = tuple(LAYER_MODELS)) -> str | None:
+    """The strictest TLP marking among the visible rows of the given layers (None when nothing is visible)."""
+    found: set[str] = set()
+    others = [layer for layer in layers if layer != "incidents"]
+    if others:
+        found.update(t for t in [_sql_strictest_tlp(engine, viewer, others)] if t)
+    if "incidents" in layers:
+        snap = facts.snapshot(engine)
+        ranks = snap.tlp[snap.scope(viewer)]
+        if len(ranks):
+            found.add(TLP_ORDER[int(ranks.max())])
+    return max(found, key=TLP_ORDER.index) if found else None
+
+
+def latest_incident_date(engine: Engine, viewer: Viewer) -> dt.date | None:
+    """Start date of the newest visible incident (the natural 'as of' date of a briefing)."""
+    snap = facts.snapshot(engine)
+    visible = np.flatnonzero(snap.scope(viewer))
+    return facts.from_day(snap.day[visible[-1]]) if len(visible) else None
+
+
+def incident_summary(engine: Engine, viewer: Viewer, flt: IncidentFilter) -> dict[str, object]:
+    """Headline figures of the filtered visible incidents: incidents, significant, countries, strictest TLP."""
+    snap = facts.snapshot(engine)
+    mask = snap.mask(viewer, flt)
+    total = int(np.count_nonzero(mask))
+    targets = snap.targets
+    hit = _counts(targets.code[mask[targets.inc]], len(targets.vocab))
+    return {
+        "incidents": total,
+        "significant": int(np.count_nonzero(mask & (snap.severity >= 3))),
+        "countries": int(np.count_nonzero(hit)),
+        "tlp": TLP_ORDER[int(snap.tlp[mask].max())] if total else None,
+    }
+
+
+def _by_country(snap: facts.Snapshot, mask: np.ndarray) -> pd.DataFrame:
+    """Per target country: iso3, name, incidents, severity_weighted, significant (countries with incidents)."""
+    targets = snap.targets
+    chosen = mask[targets.inc]
+    codes, inc = targets.code[chosen], targets.inc[chosen]
+    size = len(targets.vocab)
+    severity = snap.severity[inc]
+    incidents = _counts(codes, size)
+    weighted = _counts(codes, size, np.maximum(severity, 0).astype(np.float64))
+    significant = _counts(codes[severity >= 3], size)
+    present = np.flatnonzero(incidents)
+    iso3 = [targets.vocab[i] for i in present]
+    out = pd.DataFrame(
+        {
+            "iso3": iso3,
+            "name": [snap.country_names[c] for c in iso3],
+            "incidents": incidents[present],
+            "severity_weighted": weighted[present],
+            "significant": significant[present],
+        }
+    )
+    out = out.sort_values(["incidents", "iso3"], ascending=[False, True], kind="stable")
+    return _int_frame(out, "incidents", "severity_weighted", "significant")
+
+
+def incident_counts_by_country(engine: Engine, viewer: Viewer, flt: IncidentFilter | None = None) -> pd.DataFrame:
+    """Visible incidents per target country: iso3, name, incidents, severity_weighted, significant."""
+    snap = facts.snapshot(engine)
+    return _by_country(snap, snap.mask(viewer, flt or IncidentFilter()))
+
+
+def incident_counts_by_month(engine: Engine, viewer: Viewer, flt: IncidentFilter | None = None) -> pd.DataFrame:
+    """Visible incidents per calendar month: month ('YYYY-MM'), incidents."""
+    snap = facts.snapshot(engine)
+    months = snap.month[snap.mask(viewer, flt or IncidentFilter())]
+    found, counts = np.unique(months, return_counts=True)
+    out = pd.DataFrame({"month": facts.month_labels(found).astype(object), "incidents": counts})
+    return _int_frame(out, "incidents")
+
+
+def incident_counts_by_month_and(engine: Engine, viewer: Viewer, flt: IncidentFilter, by: str) -> pd.DataFrame:
+    """Visible incidents per month and incident type (by='type') or sector (by='sector'): month, key, incidents."""
+    snap = facts.snapshot(engine)
+    mask = snap.mask(viewer, flt)
+    if by == "type":
+        months, keys, vocab = snap.month[mask], snap.type[mask].astype(np.int64), snap.types
+    elif by == "sector":
+        links = snap.sectors
+        chosen = mask[links.inc]
+        months, keys, vocab = snap.month[links.inc[chosen]], links.code[chosen].astype(np.int64), links.vocab
+    else:
+        raise ValueError(f"cannot group by {by!r}")
+    width = len(vocab) + 1
+    found, counts = np.unique(months.astype(np.int64) * width + keys, return_counts=True)
+    out = pd.DataFrame(
+        {
+            "month": facts.month_labels(found // width).astype(object),
+            "key": [vocab[int(k)] for k in found % width],
+            "incidents": counts,
+        }
+    )
+    return _int_frame(out.sort_values(["month", "key"], kind="stable"), "incidents")
+
+
+def incident_counts_by_sector(engine: Engine, viewer: Viewer, flt: IncidentFilter) -> pd.DataFrame:
+    """Visible incidents per sector: sector_id, incidents."""
+    snap = facts.snapshot(engine)
+    links = snap.sectors
+    counts = _counts(links.code[snap.mask(viewer, flt)[links.inc]], len(links.vocab))
+    present = np.flatnonzero(counts)
+    out = pd.DataFrame({"sector_id": [links.vocab[i] for i in present], "incidents": counts[present]})
+    out = out.sort_values(["incidents", "sector_id"], ascending=[False, True], kind="stable")
+    return _int_frame(out, "incidents")
+
+
+def sector_type_counts(engine: Engine, viewer: Viewer, flt: IncidentFilter) -> pd.DataFrame:
+    """Visible incidents per sector and type: sector_id, type_id, incidents."""
+    snap = facts.snapshot(engine)
+    links = snap.sectors
+    chosen = snap.mask(viewer, flt)[links.inc]
+    width = len(snap.types) + 1
+    combined = links.code[chosen].astype(np.int64) * width + snap.type[links.inc[chosen]]
+    found, counts = np.unique(combined, return_counts=True)
+    out = pd.DataFrame(
+        {
+            "sector_id": [links.vocab[int(k)] for k in found // width],
+            "type_id": [snap.types[int(k)] for k in found % width],
+            "incidents": counts,
+        }
+    )
+    return _int_frame(out, "incidents")
+
+
+def _dyad_frame(snap: facts.Snapshot, mask: np.ndarray) -> pd.DataFrame:
+    """Visible incidents per initiator -> target pair: initiator, target, incidents (pairs with incidents)."""
+    inc, ini, tgt = snap.dyads()
+    chosen = mask[inc]
+    width = len(snap.targets.vocab) + 1
+    found, counts = np.unique(ini[chosen].astype(np.int64) * width + tgt[chosen], return_counts=True)
+    vocab = snap.targets.vocab
+    return pd.DataFrame(
+        {
+            "initiator": [vocab[int(k)] for k in found // width],
+            "target": [vocab[int(k)] for k in found % width],
+            "incidents": counts.astype(np.int64),
+        }
+    )
+
+
+def dyad_counts(engine: Engine, viewer: Viewer, flt: IncidentFilter, limit: int = 15) -> pd.DataFrame:
+    """Top suspected initiator -> target country pairs: initiator, initiator_name, target, target_name, incidents."""
+    snap = facts.snapshot(engine)
+    pairs = _dyad_frame(snap, snap.mask(viewer, flt))
+    pairs = pairs.sort_values(["incidents", "initiator", "target"], ascending=[False, True, True], kind="stable")
+    pairs = pairs.head(limit)
+    names = snap.country_names
+    out = pd.DataFrame(
+        {
+            "initiator": pairs["initiator"],
+            "initiator_name": pairs["initiator"].map(names),
+            "target": pairs["target"],
+            "target_name": pairs["target"].map(names),
+            "incidents": pairs["incidents"],
+        }
+    )
+    return _int_frame(out, "incidents")
+
+
+def incident_initiated_counts(engine: Engine, viewer: Viewer, flt: IncidentFilter, iso3: str) -> pd.DataFrame:
+    """Visible incidents whose suspected initiator is the country, per target: target, target_name, incidents."""
+    snap = facts.snapshot(engine)
+    mask = snap.mask(viewer, flt) & snap.initiators.any_of(snap.size, {iso3})
+    out = _by_country(snap, mask)[["iso3", "name", "incidents"]]
+    return out.rename(columns={"iso3": "target", "name": "target_name"})
+
+
+def incident_rows(
+    engine: Engine, viewer: Viewer, flt: IncidentFilter, limit: int | None = 500, initiated_by: str | None = None
+) -> pd.DataFrame:
+    """Visible filtered incidents with their countries and sectors, newest first (at most `limit` rows).
+
+    With a limit, the newest matching incidents are picked on the snapshot and only they are read; without one
+    (downloads), every matching row is read in SQL.
+    """
+    if limit is None:
+        return _sql_incident_rows(engine, viewer, flt, None, initiated_by)
+    snap = facts.snapshot(engine)
+    mask = snap.mask(viewer, flt)
+    if initiated_by:
+        mask = mask & snap.initiators.any_of(snap.size, {initiated_by})
+    ids = [int(i) for i in snap.ids[np.flatnonzero(mask)[::-1][:limit]]] if limit > 0 else []
+    rows = _detail_rows(engine, [Incident.id.in_(ids)], None)
+    order = {incident_id: position for position, incident_id in enumerate(ids)}
+    rows = rows.iloc[np.argsort([order[i] for i in rows["id"]], kind="stable")] if len(rows) else rows
+    return rows.reset_index(drop=True)
+
+
+def window_counts(  # noqa: PLR0917 - positional, so ui.query can cache it
+    engine: Engine,
+    viewer: Viewer,
+    tracks: frozenset[str],
+    by: str,
+    baseline_start: dt.date,
+    recent_start: dt.date,
+    end: dt.date,
+) -> pd.DataFrame:
+    """Visible incidents per key in the baseline window [baseline_start, recent_start) and the recent window
+    [recent_start, end]: key, baseline, recent. `by` is country, sector, dyad or norm."""
+    snap = facts.snapshot(engine)
+    mask = snap.mask(viewer, IncidentFilter(tracks=tracks, start=baseline_start, end=end))
+    recent_day = facts.to_day(recent_start)
+    if by == "dyad":
+        inc, ini, tgt = snap.dyads()
+        width = len(snap.targets.vocab) + 1
+        codes = ini.astype(np.int64) * width + tgt
+        vocab = snap.targets.vocab
+        size = width * width
+
+        def name(k: int) -> str:
+            return f"{vocab[k // width]}>{vocab[k % width]}"
+    else:
+        links = {"country": snap.targets, "sector": snap.sectors, "norm": snap.norms}.get(by)
+        if links is None:
+            raise ValueError(f"cannot count by {by!r}")
+        inc, codes, size = links.inc, links.code.astype(np.int64), len(links.vocab)
+
+        def name(k: int) -> str:
+            return links.vocab[k]
+
+    chosen = mask[inc]
+    codes, recent = codes[chosen], snap.day[inc[chosen]] >= recent_day
+    found, index = np.unique(codes, return_inverse=True)
+    recent_counts = np.bincount(index[recent], minlength=len(found)).astype(np.int64)
+    baseline_counts = np.bincount(index[~recent], minlength=len(found)).astype(np.int64)
+    del size
+    out = pd.DataFrame({"key": [name(int(k)) for k in found], "baseline": baseline_counts, "recent": recent_counts})
+    return _int_frame(out, "baseline", "recent")

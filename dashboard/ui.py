@@ -13,9 +13,8 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 
-from dashboard import briefing, exports, queries, watchlist
+from dashboard import bootstrap, briefing, exports, queries, watchlist
 from dashboard.access import Viewer
-from dashboard.bootstrap import initialise
 from dashboard.db import get_engine
 from dashboard.filters import PERIOD_LABELS, PERIODS, TRACK_BOTH, ViewFilter, parse_query_params
 from dashboard.reference import TLP_LABELS, labels, load, strictest_in, strictest_marking
@@ -44,7 +43,7 @@ def engine() -> Engine:
     """
     cfg = settings()
     eng = get_engine(cfg.resolved_database_url)
-    initialise(
+    bootstrap.initialise(
         eng, seed_demo=cfg.demo_mode, seed=cfg.demo_seed, incidents=cfg.demo_incidents, demo_accounts=cfg.demo_mode
     )
     return eng
