@@ -929,13 +929,14 @@ def _database_bytes(engine) -> int | None:
         path = Path(engine.url.database or "")
         return sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists()) or None
     with engine.connect() as conn:
-        return conn.scalar(
+        size = conn.scalar(
             text(
                 "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c "
                 "JOIN pg_namespace n ON n.oid = c.relnamespace "
                 "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'm')"
             )
         )
+    return None if size is None else int(size)  # PostgreSQL's sum() is a Decimal
 
 
 def child_ingest(ns: argparse.Namespace) -> dict[str, Any]:

@@ -41,6 +41,7 @@ def test_bench_smoke_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
         assert ingest["total_s"] > 0 and ingest["rows_per_s"] > 0 and ingest["peak_rss_mb"] > 0, where
         for phase in ("read_s", "validate_s", "compare_s", "commit_s"):  # None: a function bench.py wraps is gone
             assert ingest["phases"][phase] is not None and ingest["phases"][phase] >= 0, (where, phase, ingest)
+        assert isinstance(run["database_bytes"], int) and run["database_bytes"] > 0, where
         assert run["other_layers"]["norms"]["stored_ok"] and run["other_layers"]["partnerships"]["stored_ok"], where
         assert sorted(run["pages"]) == sorted(READ_PAGES), where
         for key, page in run["pages"].items():
