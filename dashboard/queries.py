@@ -349,6 +349,9 @@ def _sql_incident_initiated_counts(engine: Engine, viewer: Viewer, flt: Incident
     return _frame(engine, stmt, ["target", "target_name", "incidents"]).astype({"incidents": int})
 
 
+# Longer tables take their link columns from the snapshot (one SQL read per 5,000 incidents is slow at scale).
+SNAPSHOT_LINKS_FROM = 5000
+
 INCIDENT_COLUMNS = [
     "id",
     "start_date",
@@ -382,8 +385,13 @@ def _sql_incident_rows(
     return _detail_rows(engine, conds, limit)
 
 
-def _detail_rows(engine: Engine, conds: list[ColumnElement[bool]], limit: int | None) -> pd.DataFrame:
-    """Incidents matching the conditions with their links, newest first (at most `limit` rows)."""
+def _detail_rows(
+    engine: Engine, conds: list[ColumnElement[bool]], limit: int | None, snap: facts.Snapshot | None = None
+) -> pd.DataFrame:
+    """Incidents matching the conditions with their links, newest first (at most `limit` rows).
+
+    With a snapshot, the link columns come from its arrays instead of one SQL read per 5,000 incidents.
+    """
     stmt = (
         select(
             Incident.id,
@@ -429,8 +437,24 @@ def _detail_rows(engine: Engine, conds: list[ColumnElement[bool]], limit: int | 
         ("initiators", IncidentInitiator, IncidentInitiator.iso3),
         ("sectors", IncidentSector, IncidentSector.sector_id),
     ):
-        rows[name] = _text(_links(engine, model, column, rows["id"].tolist()), rows.index)
+        if snap is not None and len(rows) > SNAPSHOT_LINKS_FROM:
+            rows[name] = _text(_snapshot_links(snap, name, rows["id"].to_numpy(np.int64)), rows.index)
+        else:
+            rows[name] = _text(_links(engine, model, column, rows["id"].tolist()), rows.index)
     return rows[INCIDENT_COLUMNS]
+
+
+def _snapshot_links(snap: facts.Snapshot, name: str, ids: np.ndarray) -> list[str]:
+    """'; '-joined link values (in value order) per incident id, from the snapshot, in the order of ids."""
+    links = snap.link(name)
+    positions = snap.position(ids)
+    wanted = np.zeros(snap.size + 1, dtype=bool)
+    wanted[positions[positions >= 0]] = True
+    chosen = wanted[links.inc]
+    frame = pd.DataFrame({"inc": links.inc[chosen], "code": links.code[chosen]}).sort_values(["inc", "code"])
+    frame["value"] = np.array(links.vocab, dtype=object)[frame["code"].to_numpy()]
+    joined = frame.groupby("inc", sort=False)["value"].agg("; ".join)
+    return [joined.get(int(p), "") if p >= 0 else "" for p in positions]
 
 
 def _text(values: list[str], index: pd.Index) -> pd.Series:
@@ -1030,9 +1054,14 @@ def incident_rows(
     With a limit, the newest matching incidents are picked on the snapshot and only they are read; without one
     (downloads), every matching row is read in SQL.
     """
-    if limit is None:
-        return _sql_incident_rows(engine, viewer, flt, None, initiated_by)
     snap = facts.snapshot(engine)
+    if limit is None:
+        conds = _incident_conditions(viewer, flt)
+        if initiated_by:
+            conds.append(
+                Incident.id.in_(select(IncidentInitiator.incident_id).where(IncidentInitiator.iso3 == initiated_by))
+            )
+        return _detail_rows(engine, conds, None, snap)
     mask = snap.mask(viewer, flt)
     if initiated_by:
         mask = mask & snap.initiators.any_of(snap.size, {initiated_by})

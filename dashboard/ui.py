@@ -75,6 +75,12 @@ def query(name: str, viewer: Viewer, *args: Any) -> Any:
     return _cached_query(name, stamp, viewer, args)
 
 
+def fetch(name: str, viewer: Viewer, *args: Any) -> Any:
+    """Run a scoped read without caching its result: for downloads, which may hold every matching row."""
+    module, _, function = name.rpartition(".")
+    return getattr(_SOURCES[module or "queries"], function)(engine(), viewer, *args)
+
+
 def synthetic_notice(viewer: Viewer) -> None:
     """Say plainly when the figures come from synthetic demo data."""
     if query("shows_synthetic_data", viewer):

@@ -93,7 +93,7 @@ st.subheader("Recent incidents received")
 rows = ui.query("queries.incident_rows", viewer, received_filter, 200)
 ui.incident_table(rows)
 ui.downloads(
-    lambda: ui.query("queries.incident_rows", viewer, received_filter, None),
+    lambda: ui.fetch("queries.incident_rows", viewer, received_filter, None),
     stem=f"{iso3}_incidents",
     tlp=received["tlp"],
     title=f"Incidents received: {name}",

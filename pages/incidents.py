@@ -101,7 +101,7 @@ st.caption(
 )
 ui.incident_table(rows)
 ui.downloads(
-    lambda: ui.query("queries.incident_rows", viewer, flt, None),
+    lambda: ui.fetch("queries.incident_rows", viewer, flt, None),
     stem="incidents",
     tlp=summary["tlp"],
     title="Incidents",
