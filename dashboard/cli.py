@@ -408,10 +408,10 @@ def cmd_share(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     engine = _ready(args, settings)
     actor = _actor(engine, args.user, settings)
-    try:
-        data = args.file.read_bytes()
-    except OSError as exc:
-        raise Refused(f"cannot read {args.file}: {exc.strerror or exc}") from None
+    if not args.file.is_file():
+        raise Refused(
+            f"cannot read {args.file}: {'is a directory' if args.file.is_dir() else 'No such file or directory'}"
+        )
     try:
         mapping = pipeline.read_mapping_file(args.mapping.read_text(encoding="utf-8")) if args.mapping else None
         prepared = pipeline.prepare(
@@ -420,14 +420,16 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
             layer=args.layer,
             track=args.track,
             file_name=args.file.name,
-            data=data,
+            path=args.file,
             preset=args.preset,
             mapping=mapping,
             sheet=args.sheet,
             default_tlp=args.default_tlp,
             max_bytes=settings.max_upload_mb * 1024 * 1024,
         )
-    except (pipeline.UploadRefused, OSError) as exc:
+    except OSError as exc:
+        raise Refused(f"cannot read {args.file}: {exc.strerror or exc}") from None
+    except pipeline.UploadRefused as exc:
         raise Refused(str(exc)) from None
     counts = prepared.counts
     summary = ", ".join(f"{k} {v}" for k, v in counts.items())

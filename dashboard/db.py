@@ -136,6 +136,8 @@ def current_revision(engine: Engine) -> str | None:
 def upgrade_schema(engine: Engine) -> tuple[str | None, str]:
     """Create or upgrade the schema to the newest revision; returns (before, after)."""
     before = current_revision(engine)
+    if before == head_revision():  # nothing to do: do not pay Alembic's start-up and checks on every app start
+        return before, before
     cfg = _alembic_config(engine)
     if engine.dialect.name == "postgresql":
         # Serialise migrations between app replicas starting at the same time.

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from dashboard.ingest.validate import Issue, _Row
 
 PRINTABLE_ASCII = r"^[\x20-\x7e\t\n]*$"
-MISSING_TEXT = ["", "nan", "null"]  # what neutral_text treats as no value
+MISSING_TEXT = r"^(?:[nN][aA][nN]|[nN][uU][lL][lL])?$"  # what neutral_text treats as no value ('', nan, null)
 
 
 def factorize_columns(frame: pd.DataFrame, columns: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
@@ -48,6 +48,22 @@ def objects(values: list[Any]) -> np.ndarray:
 def spread(values: list[Any], codes: np.ndarray) -> np.ndarray:
     """The value of each row's combination, as an object array (rows share the objects)."""
     return objects(values)[codes] if len(codes) else np.empty(0, dtype=object)
+
+
+def _all_printable_ascii(array: pa.Array | pa.ChunkedArray) -> bool:
+    """True when no byte of the text is a control character (other than tab and newline) or non-ASCII: one
+    vectorised pass over the data buffers instead of a regular expression per value."""
+    chunks = array.chunks if isinstance(array, pa.ChunkedArray) else [array]
+    for chunk in chunks:
+        data = chunk.buffers()[2] if chunk.type in (pa.string(), pa.large_string()) else None
+        if data is None:
+            if len(chunk) and chunk.type not in (pa.string(), pa.large_string()):
+                return False
+            continue
+        raw = np.frombuffer(data, dtype=np.uint8)
+        if ((raw < 0x20) & (raw != 0x09) & (raw != 0x0A)).any() or (raw >= 0x7F).any():
+            return False
+    return True
 
 
 class Columns:
@@ -106,11 +122,11 @@ class Columns:
             values, _, _ = self.per_value((fld,), lambda row: row.text(fld, limit, required=required))
             return pd.Series(values, dtype="str")
         array = pa.array(raw.to_numpy(dtype=object), type=pa.string()) if raw.dtype == object else pa.array(raw)
-        plain = pc.match_substring_regex(array, PRINTABLE_ASCII)
         trimmed = pc.utf8_trim(array, " \t\n")
-        trimmed = pc.if_else(pc.is_in(pc.utf8_lower(trimmed), pa.array(MISSING_TEXT)), "", trimmed)
+        trimmed = pc.if_else(pc.match_substring_regex(trimmed, MISSING_TEXT), "", trimmed)
         text = trimmed.to_pandas()
-        if not pc.all(plain).as_py():
+        if not _all_printable_ascii(array):
+            plain = pc.match_substring_regex(array, PRINTABLE_ASCII)
             others = np.flatnonzero(~plain.to_numpy(zero_copy_only=False))
             cleaned = {v: neutral_text(v, 10**9)[0] for v in dict.fromkeys(raw.iloc[others].tolist())}
             text.iloc[others] = [cleaned[v] for v in raw.iloc[others].tolist()]

@@ -11,10 +11,11 @@ import io
 import json
 import math
 from dataclasses import dataclass, field
-from pathlib import PurePath
+from pathlib import Path, PurePath
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from sqlalchemy import Engine
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
@@ -22,7 +23,7 @@ from dashboard import queries
 from dashboard.access import Permission, Role, Viewer
 from dashboard.ingest import presets
 from dashboard.ingest.commit import VersionMeta, commit_version
-from dashboard.ingest.readers import RawTable, ReadError, read_upload
+from dashboard.ingest.readers import RawTable, ReadError, read_path, read_upload
 from dashboard.ingest.validate import Issue, Validated, validate
 from dashboard.ingest.versions import version_number
 from dashboard.reference import TLP_ORDER, TRACK_IDS
@@ -87,6 +88,10 @@ class Prepared:
         frame = self.checked.rows.copy()
         frame.insert(0, "outcome", self.status)
         return frame.drop(columns=[c for c in ("original",) if c in frame.columns])
+
+
+def _sha256(data: bytes | None) -> str:
+    return hashlib.sha256(data or b"").hexdigest()
 
 
 def safe_file_name(name: str) -> str:
@@ -185,7 +190,8 @@ def prepare(
     layer: str,
     track: str,
     file_name: str,
-    data: bytes,
+    data: bytes | None = None,
+    path: Path | None = None,
     preset: str = "auto",
     mapping: dict[str, str | list[str]] | None = None,
     sheet: str | None = None,
@@ -204,7 +210,10 @@ def prepare(
     if default_tlp not in TLP_ORDER:
         raise UploadRefused(f"Unknown default TLP '{default_tlp}'.")
     try:
-        table = read_upload(file_name, data, sheet=sheet, max_bytes=max_bytes)
+        if path is not None:  # a file on disk (command line): its bytes are never all held in memory
+            table, sha256 = read_path(path, sheet=sheet, max_bytes=max_bytes)
+        else:
+            table, sha256 = read_upload(file_name, data or b"", sheet=sheet, max_bytes=max_bytes), _sha256(data)
     except ReadError as exc:
         raise UploadRefused(str(exc)) from None
     columns = list(table.frame.columns)
@@ -235,9 +244,9 @@ def prepare(
     checked = validate(
         layer, table.frame, chosen, used, track=track, default_tlp=default_tlp, organisation=viewer.organisation
     )
-    prepared = Prepared(
-        layer, track, safe_file_name(file_name), hashlib.sha256(data).hexdigest(), table, chosen, used, checked
-    )
+    prepared = Prepared(layer, track, safe_file_name(file_name), sha256, table, chosen, used, checked)
+    table.frame = table.frame.iloc[:0]  # the checked rows are all that is needed from here: free the raw cells
+    pa.default_memory_pool().release_unused()  # and give the memory back to the system
     _compare(engine, viewer, prepared)
     return prepared
 
@@ -286,7 +295,6 @@ def _compare(engine: Engine, viewer: Viewer, prepared: Prepared) -> None:
     ids = known["id"].to_numpy()
     prepared.replaces = dict(zip(changed.tolist(), ids[position[changed]].tolist(), strict=True))
     prepared.status = status.tolist()
-    prepared.keys = keys
     prepared.removed_in_replace = int((~known.index.isin(file_keys[~repeated])).sum()) if len(known) else 0
 
 
