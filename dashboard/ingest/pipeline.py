@@ -117,6 +117,8 @@ def _sorted_items(value: object) -> str:
 
 def _as_text(series: pd.Series) -> pd.Series:
     """Each distinct value converted once: dates as YYYY-MM-DD, whole numbers without '.0', missing as ''."""
+    if isinstance(series.dtype, pd.StringDtype):
+        return series.fillna("")
 
     def one(value: object) -> str:
         if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
@@ -130,7 +132,7 @@ def _as_text(series: pd.Series) -> pd.Series:
     return pd.Series(table[codes], index=series.index).astype("str")
 
 
-def _incident_keys_and_prints(rows: pd.DataFrame) -> tuple[list[str], list[int]]:
+def _incident_keys_and_prints(rows: pd.DataFrame) -> tuple[pd.Series, np.ndarray]:
     """Match keys and content fingerprints of incident rows, a column at a time (file and database rows alike)."""
     cells = rows["target_countries"].to_numpy(dtype=object)
     cache: dict[int, str] = {}  # rows of a checked upload share their list objects
@@ -153,10 +155,10 @@ def _incident_keys_and_prints(rows: pd.DataFrame) -> tuple[list[str], list[int]]
         }
     )
     prints = pd.util.hash_pandas_object(content, index=False, hash_key="cyber-dialogue-1")
-    return keys.tolist(), prints.tolist()
+    return keys.reset_index(drop=True), prints.to_numpy()
 
 
-def _keys_and_prints(layer: str, rows: pd.DataFrame) -> tuple[list[str], list]:
+def _keys_and_prints(layer: str, rows: pd.DataFrame) -> tuple[pd.Series, np.ndarray]:
     if layer == "incidents":
         return _incident_keys_and_prints(rows)
     keys, prints = [], []
@@ -180,7 +182,7 @@ def _keys_and_prints(layer: str, rows: pd.DataFrame) -> tuple[list[str], list]:
             ]
         keys.append(str(key))
         prints.append(_fingerprint([None if (isinstance(v, float) and pd.isna(v)) else v for v in values]))
-    return keys, prints
+    return pd.Series(keys, dtype=object), np.asarray(prints, dtype=object)
 
 
 def prepare(
@@ -254,12 +256,13 @@ def prepare(
 def _compare(engine: Engine, viewer: Viewer, prepared: Prepared) -> None:
     rows = prepared.checked.rows
     errors = prepared.checked.error_rows
-    keys, prints = _keys_and_prints(prepared.layer, rows) if not rows.empty else ([], [])
+    nothing = (pd.Series([], dtype=object), np.empty(0, dtype=object))
+    keys, prints = _keys_and_prints(prepared.layer, rows) if not rows.empty else nothing
     current = queries.current_rows_for_diff(engine, viewer, prepared.layer, prepared.track)
-    current_keys, current_prints = _keys_and_prints(prepared.layer, current) if not current.empty else ([], [])
+    current_keys, current_prints = _keys_and_prints(prepared.layer, current) if not current.empty else nothing
     prepared.existing_rows = len(current)
     numbers = np.asarray(rows["row"].tolist() if not rows.empty else [], dtype=np.int64)
-    file_keys = pd.Series(keys, dtype=object)
+    file_keys = keys
     repeated = file_keys.duplicated().to_numpy()
     if repeated.any():
         first_number = pd.Series(numbers).groupby(file_keys).transform("first").to_numpy()
@@ -268,7 +271,7 @@ def _compare(engine: Engine, viewer: Viewer, prepared: Prepared) -> None:
                 Issue(
                     int(numbers[index]),
                     "",
-                    keys[index],
+                    str(keys.iloc[index]),
                     f"duplicate of row {first_number[index]} (same source id, or same title, date and "
                     "first country); only the first is kept",
                     "error",
@@ -276,7 +279,11 @@ def _compare(engine: Engine, viewer: Viewer, prepared: Prepared) -> None:
             )
     # The current data, one entry per key (the last row of a key wins, as a dict would keep it).
     known = pd.DataFrame(
-        {"key": current_keys, "id": current["id"].tolist() if len(current) else [], "print": current_prints}
+        {
+            "key": current_keys.to_numpy(),
+            "id": current["id"].to_numpy() if len(current) else [],
+            "print": current_prints,
+        }
     )
     known = known.drop_duplicates("key", keep="last").set_index("key")
     position = known.index.get_indexer(file_keys) if len(known) else np.full(len(keys), -1)
@@ -284,7 +291,7 @@ def _compare(engine: Engine, viewer: Viewer, prepared: Prepared) -> None:
     found = position >= 0
     if found.any():
         theirs = known["print"].to_numpy(dtype=object)[position[found]]
-        same[found] = theirs == np.asarray(prints, dtype=object)[found]
+        same[found] = theirs == prints.astype(object)[found]
     errors = np.isin(numbers, np.fromiter(errors, dtype=np.int64, count=len(errors)))
     status = np.select(
         [repeated, errors, ~found, same],
