@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 import pandas as pd
 import plotly.graph_objects as go
+import plotly.io as pio
 
 from dashboard import palette
 
@@ -26,8 +27,8 @@ DASHES = ("solid", "dash", "dot", "dashdot")
 
 def base_layout(fig: go.Figure, title: str = "", *, height: int | None = None) -> go.Figure:
     """Apply the shared look (white template, readable fonts, tight margins) to a figure and return it."""
+    _white_template(fig)
     fig.update_layout(
-        template="plotly_white",
         title={
             "text": title,
             "x": 0.01,
@@ -50,6 +51,21 @@ def base_layout(fig: go.Figure, title: str = "", *, height: int | None = None) -
     fig.update_xaxes(automargin=True)
     fig.update_yaxes(automargin=True)
     return fig
+
+
+def _white_template(fig: go.Figure) -> None:
+    """Set plotly's registered 'plotly_white' template as plotly sets its default one: without validating it again.
+
+    Same figure as update_layout(template="plotly_white"), which deep-copies and re-validates the whole template
+    (tens of milliseconds a figure); the registered template is already valid and the figure keeps its own copy.
+    """
+    layout = fig.layout
+    validate = layout._validate
+    layout._validate = False
+    try:
+        layout.template = pio.templates["plotly_white"]
+    finally:
+        layout._validate = validate
 
 
 def empty_figure(title: str = "", message: str = EMPTY_MESSAGE, *, height: int = 320) -> go.Figure:
@@ -327,12 +343,13 @@ def build_norm_matrix(
     titles = _name_map(items, "id", "title")
     codes = _name_map(items, "id", "code")
     framework = _name_map(items, "id", "framework_id")
+    assessed = set(data["item_id"])
     if isinstance(items, pd.DataFrame) and not items.empty and "id" in items:
         ordered = items.sort_values("sort_order", kind="stable") if "sort_order" in items else items
-        known = [i for i in ordered["id"].astype(str) if i in set(data["item_id"])]
+        known = [i for i in ordered["id"].astype(str) if i in assessed]
     else:
-        known = [i for i in (items or {}) if i in set(data["item_id"])]
-    item_order = known + sorted(set(data["item_id"]) - set(known))
+        known = [i for i in (items or {}) if i in assessed]
+    item_order = known + sorted(assessed - set(known))
     if not isinstance(items, pd.DataFrame) and items:
         titles = {str(k): str(v) for k, v in items.items()}
     x_text = [codes.get(i, i) for i in item_order]
@@ -342,29 +359,24 @@ def build_norm_matrix(
     names = _name_map(countries, "iso3", "name")
     country_order = sorted(set(data["iso3"]), key=lambda c: names.get(c, c))
     status_index = {s: n for n, s in enumerate(palette.NORM_STATUS_ORDER)}
-    cells = data.set_index(["iso3", "item_id"])
+    row_of = {c: n for n, c in enumerate(country_order)}
+    column_of = {i: n for n, i in enumerate(item_order)}
 
-    z: list[list[float | None]] = []
-    hover: list[list[str]] = []
-    for iso3 in country_order:
-        z_row: list[float | None] = []
-        h_row: list[str] = []
-        for item in item_order:
-            if (iso3, item) not in cells.index:
-                z_row.append(None)
-                h_row.append("")
-                continue
-            row = cells.loc[(iso3, item)]
-            status = str(row["status"]) if pd.notna(row["status"]) else "unknown"
-            z_row.append(status_index.get(status, status_index["unknown"]))
-            when = row["_when"].date().isoformat() if pd.notna(row["_when"]) else "no date"
-            url = row["evidence_url"] if isinstance(row["evidence_url"], str) and row["evidence_url"] else "none"
-            h_row.append(
-                f"{codes.get(item, item)}: {titles.get(item, item)}"
-                f"<br>Status: {palette.NORM_STATUS_LABELS.get(status, status)}<br>Assessed: {when}<br>Evidence: {url}"
-            )
-        z.append(z_row)
-        hover.append(h_row)
+    # One cell per (country, item) after the de-duplication above; cells without an assessment stay empty.
+    z: list[list[float | None]] = [[None] * len(item_order) for _ in country_order]
+    hover: list[list[str]] = [[""] * len(item_order) for _ in country_order]
+    for iso3, item, raw_status, when_at, raw_url in zip(
+        data["iso3"], data["item_id"], data["status"], data["_when"], data["evidence_url"], strict=True
+    ):
+        status = str(raw_status) if pd.notna(raw_status) else "unknown"
+        when = when_at.date().isoformat() if pd.notna(when_at) else "no date"
+        url = raw_url if isinstance(raw_url, str) and raw_url else "none"
+        r, c = row_of[iso3], column_of[item]
+        z[r][c] = status_index.get(status, status_index["unknown"])
+        hover[r][c] = (
+            f"{codes.get(item, item)}: {titles.get(item, item)}"
+            f"<br>Status: {palette.NORM_STATUS_LABELS.get(status, status)}<br>Assessed: {when}<br>Evidence: {url}"
+        )
 
     n = len(palette.NORM_STATUS_ORDER)
     fig = go.Figure(
