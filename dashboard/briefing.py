@@ -7,6 +7,7 @@ same data and as-of date always give the same numbers.
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_right
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -51,6 +52,9 @@ class Briefing:
     stale_hotlines: pd.DataFrame
     tlp: str | None
     notes: list[str] = field(default_factory=list)
+    # Assessment rounds of the tracks (oldest first) and the strictest TLP of the status as of each round read.
+    norm_rounds: list[dt.date] = field(default_factory=list)
+    round_tlps: dict[dt.date, str | None] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
@@ -68,8 +72,19 @@ def build_briefing(engine: Engine, viewer: Viewer, view: ViewFilter, as_of: dt.d
     now = queries.incident_summary(engine, viewer, now_filter)
     before = queries.incident_summary(engine, viewer, before_filter)
 
-    status_now = queries.norm_status_as_of(engine, viewer, period.end, tracks)
-    status_before = queries.norm_status_as_of(engine, viewer, previous.end, tracks)
+    rounds = queries.norm_rounds(engine, viewer, tracks)
+    statuses: dict[dt.date | None, pd.DataFrame] = {}
+
+    def status_on(day: dt.date) -> pd.DataFrame:
+        # The rounds are the dates of the same rows, so the status on a day is the status on the last round up to
+        # that day: each round is read once, however many of the dates below fall after it.
+        key = rounds[bisect_right(rounds, day) - 1] if rounds and rounds[0] <= day else None
+        if key not in statuses:
+            statuses[key] = queries.norm_status_as_of(engine, viewer, day if key is None else key, tracks)
+        return statuses[key]
+
+    status_now = status_on(period.end)
+    status_before = status_on(previous.end)
     partnerships = queries.partnership_rows(engine, viewer, tracks)
     hotlines = analytics.hotline_ages(partnerships, as_of)
 
@@ -117,11 +132,10 @@ def build_briefing(engine: Engine, viewer: Viewer, view: ViewFilter, as_of: dt.d
         "sector_id",
     )
     shares = analytics.latest_shares(queries.norm_round_shares(engine, viewer, tracks))
-    rounds = queries.norm_rounds(engine, viewer, tracks)
     downgrades = pd.DataFrame()
     if len(rounds) >= 2:
-        last = queries.norm_status_as_of(engine, viewer, rounds[-1], tracks)
-        prior = queries.norm_status_as_of(engine, viewer, rounds[-2], tracks)
+        last = status_on(rounds[-1])
+        prior = status_on(rounds[-2])
         changes = analytics.norm_changes(prior, last)
         downgrades = changes[changes["direction"] == "down"]
     active = partnerships[partnerships["status"] == "active"]
@@ -141,4 +155,6 @@ def build_briefing(engine: Engine, viewer: Viewer, view: ViewFilter, as_of: dt.d
         partnership_kinds=kinds.sort_values("partnerships", ascending=False).reset_index(drop=True),
         stale_hotlines=stale.sort_values("days", ascending=False, na_position="first").reset_index(drop=True),
         tlp=tlp,
+        norm_rounds=list(rounds),
+        round_tlps={day: strictest_in(frame) for day, frame in statuses.items() if day is not None},
     )

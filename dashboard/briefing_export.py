@@ -19,12 +19,10 @@ import logging
 import math
 import queue
 import threading
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 from xml.sax.saxutils import escape as xml_escape
 
 import pandas as pd
@@ -180,8 +178,11 @@ def _marking(
         window = IncidentFilter(tracks=content_tracks, start=start, end=brief.as_of)
         found.append(queries.incident_summary(engine, viewer, window)["tlp"])
     if any(s.kind == "norm-downgrade" for s in shown) or not brief.norm_downgrades.empty:
-        for day in queries.norm_rounds(engine, viewer, content_tracks)[-2:]:
-            found.append(_frame_tlp(queries.norm_status_as_of(engine, viewer, day, content_tracks)))
+        for day in brief.norm_rounds[-2:]:  # the briefing's rounds and statuses, of the same tracks
+            if day in brief.round_tlps:
+                found.append(brief.round_tlps[day])
+            else:
+                found.append(_frame_tlp(queries.norm_status_as_of(engine, viewer, day, content_tracks)))
     marking = _strictest(found) or "clear"
     # Scoped queries never return rows above the ceiling; the cap only guards against a future mistake.
     return marking if tlp_rank(marking) <= tlp_rank(viewer.tlp_ceiling) else viewer.tlp_ceiling
@@ -189,12 +190,8 @@ def _marking(
 
 def _sources(engine: Engine, viewer: Viewer, view: ViewFilter, brief: Briefing) -> list[tuple[str, int]]:
     """Web sites cited by the period's incidents, with the number of incidents citing each (most cited first)."""
-    rows = queries.incident_rows(engine, viewer, view.incident_filter(viewer, brief.period), limit=None)
-    hosts: Counter[str] = Counter()
-    for cell in rows["source_urls"]:
-        found = {urlparse(u.strip()).hostname or "" for u in str(cell).split("; ") if u.strip()}
-        hosts.update(h.removeprefix("www.") for h in found if h)
-    return sorted(hosts.items(), key=lambda kv: (-kv[1], kv[0]))
+    hosts = queries.incident_source_hosts(engine, viewer, view.incident_filter(viewer, brief.period))
+    return list(zip(hosts["host"].tolist(), hosts["incidents"].tolist(), strict=True))
 
 
 def _setting_thresholds() -> Thresholds:
