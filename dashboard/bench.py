@@ -1026,6 +1026,7 @@ def child_pages(ns: argparse.Namespace) -> dict[str, Any]:
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
+    from dashboard import facts
     from dashboard.access import local_admin
     from dashboard.navigation import PAGES
     from dashboard.settings import load_settings
@@ -1038,6 +1039,7 @@ def child_pages(ns: argparse.Namespace) -> dict[str, Any]:
     def fresh(page_script: str, params: dict[str, str] | None = None) -> AppTest:
         st.cache_data.clear()
         st.cache_resource.clear()
+        facts.clear_cache()  # cold means the incident snapshot is loaded again too, as after a data change
         at = AppTest.from_file(app, default_timeout=ns.timeout)
         at.session_state["viewer"] = viewer
         at.switch_page(page_script)

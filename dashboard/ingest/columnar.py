@@ -66,6 +66,29 @@ def _all_printable_ascii(array: pa.Array | pa.ChunkedArray) -> bool:
     return True
 
 
+def _already_neutral(array: pa.Array | pa.ChunkedArray) -> bool:
+    """For printable ASCII text: True when no value starts or ends with white space and none could be a spelling
+    of 'no value' (only 3- and 4-character values are looked at), so neutral_text would return every value as is."""
+    chunks = array.chunks if isinstance(array, pa.ChunkedArray) else [array]
+    for chunk in chunks:
+        if not len(chunk):
+            continue
+        if chunk.type not in (pa.string(), pa.large_string()) or chunk.null_count:
+            return False
+        width = np.int32 if chunk.type == pa.string() else np.int64
+        offsets = np.frombuffer(chunk.buffers()[1], dtype=width)[chunk.offset : chunk.offset + len(chunk) + 1]
+        data = np.frombuffer(chunk.buffers()[2], dtype=np.uint8) if chunk.buffers()[2] else np.empty(0, np.uint8)
+        lengths = np.diff(offsets)
+        filled = lengths > 0
+        edges = np.concatenate([data[offsets[:-1][filled]], data[offsets[1:][filled] - 1]])
+        if np.isin(edges, (0x20, 0x09, 0x0A)).any():
+            return False
+        maybe_missing = np.flatnonzero((lengths == 3) | (lengths == 4))
+        if len(maybe_missing) and pc.any(pc.match_substring_regex(chunk.take(maybe_missing), MISSING_TEXT)).as_py():
+            return False
+    return True
+
+
 class Columns:
     """The mapped columns of an upload, checked field by field; collects every issue with its file row number."""
 
@@ -122,10 +145,14 @@ class Columns:
             values, _, _ = self.per_value((fld,), lambda row: row.text(fld, limit, required=required))
             return pd.Series(values, dtype="str")
         array = pa.array(raw.to_numpy(dtype=object), type=pa.string()) if raw.dtype == object else pa.array(raw)
-        trimmed = pc.utf8_trim(array, " \t\n")
-        trimmed = pc.if_else(pc.match_substring_regex(trimmed, MISSING_TEXT), "", trimmed)
-        text = trimmed.to_pandas()
-        if not _all_printable_ascii(array):
+        plain_ascii = _all_printable_ascii(array)
+        if plain_ascii and _already_neutral(array):
+            text = raw.reset_index(drop=True).astype("str")  # nothing to change: share the file's text buffers
+        else:
+            trimmed = pc.utf8_trim(array, " \t\n")
+            trimmed = pc.if_else(pc.match_substring_regex(trimmed, MISSING_TEXT), "", trimmed)
+            text = trimmed.to_pandas()
+        if not plain_ascii:
             plain = pc.match_substring_regex(array, PRINTABLE_ASCII)
             others = np.flatnonzero(~plain.to_numpy(zero_copy_only=False))
             cleaned = {v: neutral_text(v, 10**9)[0] for v in dict.fromkeys(raw.iloc[others].tolist())}
