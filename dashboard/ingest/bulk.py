@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -128,13 +129,13 @@ def _distinct(value: Any) -> list:
     return list(dict.fromkeys(value)) if isinstance(value, list | tuple | np.ndarray) else []
 
 
-def insert(session: Session, table: str, columns: dict[str, np.ndarray | pd.Series | Iterable]) -> None:
+def insert(session: Session, table: str, columns: dict[str, np.ndarray | pd.Series | PerBlock | Iterable]) -> None:
     """Insert the rows given as equal-length columns into the table, inside the session's transaction."""
     names = list(columns)
     known = Base.metadata.tables.get(table)
     if known is None or not set(names) <= set(known.columns.keys()):
         raise ValueError(f"not a table and columns of our schema: {table} {names}")
-    arrays = [columns[c] if isinstance(columns[c], np.ndarray | pd.Series) else np.asarray(columns[c]) for c in names]
+    arrays = [c if isinstance(c, np.ndarray | pd.Series | PerBlock) else np.asarray(c) for c in columns.values()]
     n = len(arrays[0]) if arrays else 0
     if n == 0:
         return
@@ -225,7 +226,24 @@ def _sqlite_insert(connection: Any, table: str, names: list[str], arrays: list) 
         connection.exec_driver_sql(sql)
 
 
-def _block(values: np.ndarray | pd.Series, start: int) -> np.ndarray | pd.Series:
+@dataclass(frozen=True)
+class PerBlock:
+    """A column converted block by block as it is written (JSON text, dates): never all at once in memory."""
+
+    series: pd.Series
+    convert: Callable[[pd.Series], np.ndarray]
+
+    def __len__(self) -> int:
+        return len(self.series)
+
+
+def per_block(convert: Callable[[pd.Series], np.ndarray], series: pd.Series) -> PerBlock:
+    return PerBlock(series.reset_index(drop=True), convert)
+
+
+def _block(values: np.ndarray | pd.Series | PerBlock, start: int) -> np.ndarray | pd.Series:
+    if isinstance(values, PerBlock):
+        return values.convert(values.series.iloc[start : start + CHUNK])
     return values.iloc[start : start + CHUNK] if isinstance(values, pd.Series) else values[start : start + CHUNK]
 
 

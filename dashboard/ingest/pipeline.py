@@ -138,11 +138,13 @@ def _incident_keys_and_prints(rows: pd.DataFrame) -> tuple[pd.Series, np.ndarray
     cache: dict[int, str] = {}  # rows of a checked upload share their list objects
     targets = pd.Series([cache.get(id(v)) or cache.setdefault(id(v), _sorted_items(v)) for v in cells], dtype="str")
     targets.index = rows.index
-    first = targets.str.split("; ").str[0].fillna("")
     title = rows["title"].astype("str")
     start = _as_text(rows["start_date"])
-    source = _as_text(rows["source_id"])
-    keys = source.where(source != "", title.str.lower() + "|" + start + "|" + first)
+    keys = _as_text(rows["source_id"]).copy()
+    unnamed = (keys == "").to_numpy()  # no source id: title, date and first country make the key
+    if unnamed.any():
+        first = targets[unnamed].str.split("; ").str[0].fillna("")
+        keys[unnamed] = title[unnamed].str.lower() + "|" + start[unnamed] + "|" + first
     content = pd.DataFrame(
         {
             "title": title,
