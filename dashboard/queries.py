@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
@@ -368,8 +370,8 @@ def _sql_incident_initiated_counts(engine: Engine, viewer: Viewer, flt: Incident
     return _frame(engine, stmt, ["target", "target_name", "incidents"]).astype({"incidents": int})
 
 
-# Longer tables take their link columns from the snapshot (one SQL read per 5,000 incidents is slow at scale).
-SNAPSHOT_LINKS_FROM = 5000
+# With a snapshot, the link columns always come from it (reading the link tables by incident id is slow at scale).
+SNAPSHOT_LINKS_FROM = 0
 
 INCIDENT_COLUMNS = [
     "id",
@@ -567,7 +569,33 @@ def norm_status_as_of(
     tracks: frozenset[str] | None = None,
     countries: frozenset[str] | None = None,
 ) -> pd.DataFrame:
-    """Latest visible assessment of each country and item on or before as_of (window function in SQL)."""
+    """Latest visible assessment of each country and item on or before as_of (window function in SQL).
+
+    The briefing and the watchlist ask for the same statuses in one page run: results are kept per data stamp."""
+    key = (engine.url.render_as_string(), data_stamp(engine), viewer, as_of, tracks, countries)
+    with _NORM_STATUS_LOCK:
+        if key in _NORM_STATUS:
+            _NORM_STATUS.move_to_end(key)
+            return _NORM_STATUS[key].copy()
+    result = _norm_status_as_of(engine, viewer, as_of, tracks, countries)
+    with _NORM_STATUS_LOCK:
+        _NORM_STATUS[key] = result
+        while len(_NORM_STATUS) > 64:
+            _NORM_STATUS.popitem(last=False)
+    return result.copy()
+
+
+_NORM_STATUS: OrderedDict[tuple, pd.DataFrame] = OrderedDict()
+_NORM_STATUS_LOCK = threading.Lock()
+
+
+def _norm_status_as_of(
+    engine: Engine,
+    viewer: Viewer,
+    as_of: dt.date | None,
+    tracks: frozenset[str] | None,
+    countries: frozenset[str] | None,
+) -> pd.DataFrame:
     conds = _norm_conditions(viewer, tracks, countries)
     if as_of is not None:
         conds.append(NormAssessment.assessed_on <= as_of)
@@ -1089,7 +1117,7 @@ def incident_rows(
     if initiated_by:
         mask = mask & snap.initiators.any_of(snap.size, {initiated_by})
     ids = [int(i) for i in snap.ids[np.flatnonzero(mask)[::-1][:limit]]] if limit > 0 else []
-    rows = _detail_rows(engine, [Incident.id.in_(ids)], None)
+    rows = _detail_rows(engine, [Incident.id.in_(ids)], None, snap)
     order = {incident_id: position for position, incident_id in enumerate(ids)}
     rows = rows.iloc[np.argsort([order[i] for i in rows["id"]], kind="stable")] if len(rows) else rows
     return rows.reset_index(drop=True)
@@ -1202,9 +1230,10 @@ def window_counts(  # noqa: PLR0917 - positional, so ui.query can cache it
 
     chosen = mask[inc]
     codes, recent = codes[chosen], snap.day[inc[chosen]] >= recent_day
-    found, index = np.unique(codes, return_inverse=True)
-    recent_counts = np.bincount(index[recent], minlength=len(found)).astype(np.int64)
-    baseline_counts = np.bincount(index[~recent], minlength=len(found)).astype(np.int64)
-    del size
-    out = pd.DataFrame({"key": [name(int(k)) for k in found], "baseline": baseline_counts, "recent": recent_counts})
+    recent_all = np.bincount(codes[recent], minlength=size).astype(np.int64)  # codes are small: count, no sort
+    baseline_all = np.bincount(codes[~recent], minlength=size).astype(np.int64)
+    found = np.flatnonzero(recent_all + baseline_all)
+    out = pd.DataFrame(
+        {"key": [name(int(k)) for k in found], "baseline": baseline_all[found], "recent": recent_all[found]}
+    )
     return _int_frame(out, "baseline", "recent")

@@ -11,7 +11,9 @@ import math
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
+import numpy as np
 import pandas as pd
+from scipy.stats import poisson
 from sqlalchemy import Engine
 
 from dashboard import analytics, queries
@@ -46,30 +48,15 @@ class Signal:
 
 def poisson_upper_tail(k: int, expected: float) -> float:
     """P(X >= k) for X ~ Poisson(expected): how surprising k or more events are when `expected` were due."""
-    if k <= 0:
-        return 1.0
-    if expected <= 0:
-        return 0.0
-    log_term = -expected  # log P(X=0)
-    below = 0.0
-    for i in range(k):
-        if i:
-            log_term += math.log(expected) - math.log(i)
-        below += math.exp(log_term)
-    return max(0.0, min(1.0, 1.0 - below)) if below < 0.999999 else _tail_sum(k, expected)
+    return float(_upper_tails(np.array([k]), np.array([expected]))[0])
 
 
-def _tail_sum(k: int, expected: float) -> float:
-    """The upper tail summed directly (accurate when it is tiny)."""
-    log_term = -expected + k * math.log(expected) - math.lgamma(k + 1)
-    total, i = 0.0, k
-    while True:
-        term = math.exp(log_term)
-        total += term
-        i += 1
-        log_term += math.log(expected) - math.log(i)
-        if term < total * 1e-12 or i > k + 10_000:
-            return total
+def _upper_tails(k: np.ndarray, expected: np.ndarray) -> np.ndarray:
+    """P(X >= k) for each pair, X ~ Poisson(expected), with SciPy's survival function (exact in the far tail)."""
+    k = np.asarray(k, dtype=np.int64)
+    expected = np.asarray(expected, dtype=float)
+    tails = poisson.sf(k - 1, np.where(expected > 0, expected, 1.0))
+    return np.where(k <= 0, 1.0, np.where(expected <= 0, 0.0, tails))
 
 
 def surges(counts: pd.DataFrame, th: Thresholds) -> pd.DataFrame:
@@ -77,27 +64,26 @@ def surges(counts: pd.DataFrame, th: Thresholds) -> pd.DataFrame:
 
     counts: key, baseline, recent. Returns key, recent, expected, rate_ratio, p_value for the surging keys.
     """
-    rows = []
+    columns = ["key", "recent", "baseline", "expected", "rate_ratio", "p_value"]
     scale = th.recent_days / th.baseline_days
-    for r in counts.itertuples():
-        # A baseline of zero would make any count "infinitely" surprising: assume half an event at least.
-        expected = max(r.baseline, 0.5) * scale
-        ratio = r.recent / expected
-        if r.recent < th.min_count or ratio < th.min_rate_ratio:
-            continue
-        p_value = poisson_upper_tail(int(r.recent), expected)
-        if p_value <= th.max_p_value:
-            rows.append(
-                {
-                    "key": r.key,
-                    "recent": int(r.recent),
-                    "baseline": int(r.baseline),
-                    "expected": expected,
-                    "rate_ratio": ratio,
-                    "p_value": p_value,
-                }
-            )
-    return pd.DataFrame(rows, columns=["key", "recent", "baseline", "expected", "rate_ratio", "p_value"])
+    # A baseline of zero would make any count "infinitely" surprising: assume half an event at least.
+    expected = np.maximum(counts["baseline"].to_numpy(dtype=float), 0.5) * scale
+    recent = counts["recent"].to_numpy(dtype=float)
+    ratio = recent / expected if len(counts) else np.empty(0)
+    candidate = (recent >= th.min_count) & (ratio >= th.min_rate_ratio)
+    p_values = _upper_tails(recent[candidate].astype(np.int64), expected[candidate])
+    out = pd.DataFrame(
+        {
+            "key": counts["key"].to_numpy()[candidate],
+            "recent": recent[candidate].astype(int),
+            "baseline": counts["baseline"].to_numpy()[candidate].astype(int),
+            "expected": expected[candidate],
+            "rate_ratio": ratio[candidate],
+            "p_value": p_values,
+        },
+        columns=columns,
+    )
+    return out[out["p_value"] <= th.max_p_value].reset_index(drop=True)
 
 
 def _strength(p_value: float) -> float:
