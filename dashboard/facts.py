@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, func, literal_column, select, table, text
 
 from dashboard.access import Viewer
 from dashboard.reference import TLP_ORDER
@@ -314,7 +314,7 @@ def _joined(dialect: str, expr: str, sep: str = ",") -> str:
     return f"group_concat({expr}, '{sep}')"
 
 
-def _columns(conn: Connection, exprs: list[tuple[str, str]], source: str) -> list[str | None]:
+def _columns(conn: Connection, exprs: list[tuple[str, str]], source: str, where: str) -> list[str | None]:
     """Several aggregates over the same rows in one query, so their values stay in the same row order.
 
     Reading one joined string per column and parsing it with numpy is many times faster than fetching a million
@@ -323,8 +323,8 @@ def _columns(conn: Connection, exprs: list[tuple[str, str]], source: str) -> lis
     dialect = conn.dialect.name
     if dialect == "postgresql":
         conn.exec_driver_sql("SET LOCAL max_parallel_workers_per_gather = 0")
-    sql = ", ".join(_joined(dialect, expr, sep) for expr, sep in exprs)
-    return list(conn.exec_driver_sql(f"SELECT {sql} FROM {source}").one())  # noqa: S608 - codes from reference tables
+    aggregates = [literal_column(_joined(dialect, expr, sep)) for expr, sep in exprs]
+    return list(conn.execute(select(*aggregates).select_from(table(source)).where(text(where))).one())
 
 
 def _ints(joined: str | None) -> np.ndarray:
@@ -333,17 +333,13 @@ def _ints(joined: str | None) -> np.ndarray:
     return np.fromstring(joined, dtype=np.int64, sep=",")
 
 
-def _scope_where(conn: Connection) -> str:
-    active = conn.execute(
-        text("SELECT id FROM dataset_versions WHERE status = 'active' AND layer = 'incidents'")
-    ).scalars()
-    active_ids = ",".join(str(int(i)) for i in active) or "NULL"
-    replaced = (
-        "SELECT r.row_id FROM row_replacements r JOIN dataset_versions v ON v.id = r.version_id "
-        "WHERE r.layer = 'incidents' AND v.status = 'active'"
-    )
-    # Unary plus: SQLite then scans the covering index instead of looking rows up by version.
-    return f"+dataset_version_id IN ({active_ids}) AND +id NOT IN ({replaced})"
+# Rows of active versions not replaced by an active version. Unary plus: SQLite then scans the covering index
+# instead of looking rows up by version. Constant SQL: nothing from the data is spliced in.
+SCOPE_WHERE = (
+    "+dataset_version_id IN (SELECT id FROM dataset_versions WHERE status = 'active' AND layer = 'incidents') "
+    "AND +id NOT IN (SELECT r.row_id FROM row_replacements r JOIN dataset_versions v ON v.id = r.version_id "
+    "WHERE r.layer = 'incidents' AND v.status = 'active')"
+)
 
 
 def _iso_days(joined: str) -> np.ndarray | None:
@@ -370,20 +366,22 @@ def _iso_days(joined: str) -> np.ndarray | None:
 
 
 def _read(conn: Connection, stamp: str) -> Snapshot:
-    where = _scope_where(conn)
+    where = SCOPE_WHERE
     tracks = list(conn.execute(text("SELECT id FROM tracks ORDER BY id")).scalars())
     types = list(conn.execute(text("SELECT id FROM incident_types ORDER BY id")).scalars())
     countries = {r[0]: r[1] for r in conn.execute(text("SELECT iso3, name FROM countries ORDER BY iso3"))}
-    track_list = ", ".join("'" + t.replace("'", "''") + "'" for t in tracks) or "NULL"
     postgres = conn.dialect.name == "postgresql"
     days = _joined("postgresql", "start_date - DATE '1970-01-01'") if postgres else _joined("sqlite", "start_date", "")
     if postgres:
         conn.exec_driver_sql("SET LOCAL max_parallel_workers_per_gather = 0")  # both aggregates in one row order
     # Grouped by the low-cardinality columns, so the database hands over codes once per group (a covering index
     # in that order, migration 0005, makes this one index scan without sorting).
-    groups = conn.exec_driver_sql(
-        f"SELECT track_id, tlp, incident_type_id, severity, count(*), {_joined(conn.dialect.name, 'id')}, {days} "  # noqa: S608
-        f"FROM incidents WHERE {where} GROUP BY track_id, tlp, incident_type_id, severity"
+    keys = [literal_column(c) for c in ("track_id", "tlp", "incident_type_id", "severity")]
+    groups = conn.execute(
+        select(*keys, func.count(), literal_column(_joined(conn.dialect.name, "id")), literal_column(days))
+        .select_from(table("incidents"))
+        .where(text(where))
+        .group_by(*keys)
     ).all()
     sizes = np.array([g[4] for g in groups], dtype=np.int64)
 
@@ -402,7 +400,7 @@ def _read(conn: Connection, stamp: str) -> Snapshot:
         day_by_id = _iso_days(day_text)
     if day_by_id is None:  # other date text: SQLite computes the day numbers (a second read, aligned by id)
         other_ids, other_days = _columns(
-            conn, [("id", ","), ("CAST(julianday(start_date) - 2440587.5 AS INTEGER)", ",")], f"incidents WHERE {where}"
+            conn, [("id", ","), ("CAST(julianday(start_date) - 2440587.5 AS INTEGER)", ",")], "incidents", where
         )
         lookup = _ints(other_ids)
         sorter = np.argsort(lookup, kind="stable")
@@ -413,9 +411,7 @@ def _read(conn: Connection, stamp: str) -> Snapshot:
     order = np.argsort((day.astype(np.int64) + 1_000_000) * 2**32 + ids, kind="stable")  # rows come nearly sorted
     ids, day = ids[order], day[order]
     org = np.full(len(ids), -1, dtype=np.int32)
-    strict = conn.execute(
-        text(f"SELECT id, owner_org FROM incidents WHERE track_id IN ({track_list}) AND tlp = 'amber+strict'")  # noqa: S608
-    ).all()
+    strict = conn.execute(text("SELECT id, owner_org FROM incidents WHERE tlp = 'amber+strict'")).all()
     orgs: list[str] = []
     position = _positions(ids)
     if strict:
@@ -455,11 +451,14 @@ def _raw_links(engine: Engine, name: str) -> tuple[list[str], np.ndarray, np.nda
 
     A covering index (value, incident_id) from migration 0005 lets SQLite read it in one index scan.
     """
-    table, column, vocab_sql = LINK_TABLES[name]
+    link_table, column, vocab_sql = LINK_TABLES[name]
     with engine.connect() as conn:
         vocab = list(conn.execute(text(vocab_sql)).scalars())
-        groups = conn.exec_driver_sql(
-            f"SELECT {column}, count(*), {_joined(conn.dialect.name, 'incident_id')} FROM {table} GROUP BY {column}"  # noqa: S608
+        value = literal_column(column)
+        groups = conn.execute(
+            select(value, func.count(), literal_column(_joined(conn.dialect.name, "incident_id")))
+            .select_from(table(link_table))
+            .group_by(value)
         ).all()
     index = {v: i for i, v in enumerate(vocab)}
     groups = [g for g in groups if g[0] in index]
@@ -467,7 +466,7 @@ def _raw_links(engine: Engine, name: str) -> tuple[list[str], np.ndarray, np.nda
     code = np.repeat(np.array([index[g[0]] for g in groups], dtype=np.int64), sizes)
     inc_id = _ints(",".join(g[2] for g in groups))
     if len(inc_id) != len(code):
-        raise RuntimeError(f"{table} could not be read")
+        raise RuntimeError(f"{link_table} could not be read")
     return vocab, inc_id, code
 
 

@@ -123,4 +123,5 @@ def test_an_identity_without_access_is_refused(sso: Setup) -> None:
         _login(page, sso, "stranger@example.org")
         page.get_by_text("has no access to this dashboard").wait_for(timeout=30_000)
         assert not page.locator("[data-testid='stMetric']").count()
+        page.get_by_role("button", name="Sign out of single sign-on").wait_for(timeout=30_000)
         assert page.get_by_role("button", name="Sign out of single sign-on").count() == 1

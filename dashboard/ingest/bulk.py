@@ -18,7 +18,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-from sqlalchemy import select
+from sqlalchemy import bindparam, func, select
+from sqlalchemy import insert as insert_statement
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
@@ -203,7 +204,7 @@ def _sqlite_insert(connection: Any, table: str, names: list[str], arrays: list) 
     connection.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_CACHE_KB}")  # index pages of big tables stay in memory
     indexes: list[tuple[str, str]] = []
     if n >= REBUILD_MIN_ROWS:
-        existing = connection.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar()  # noqa: S608 - checked
+        existing = connection.execute(select(func.count()).select_from(Base.metadata.tables[table])).scalar()
         if n >= existing:
             indexes = list(
                 connection.exec_driver_sql(
@@ -213,8 +214,13 @@ def _sqlite_insert(connection: Any, table: str, names: list[str], arrays: list) 
             )
             for name, _sql in indexes:
                 connection.exec_driver_sql(f'DROP INDEX "{name}"')
-    placeholders = ", ".join("?" * len(names))
-    statement = f"INSERT INTO {table} ({', '.join(names)}) VALUES ({placeholders})"  # noqa: S608 - checked above
+    compiled = (
+        insert_statement(Base.metadata.tables[table])
+        .values({name: bindparam(name) for name in names})
+        .compile(connection)
+    )
+    statement, order = str(compiled), [names.index(name) for name in compiled.positiontup]
+    arrays = [arrays[i] for i in order]
     cursor = connection.connection.dbapi_connection.cursor()
     try:
         for start in range(0, n, CHUNK):
@@ -235,6 +241,9 @@ class PerBlock:
 
     def __len__(self) -> int:
         return len(self.series)
+
+    def __getitem__(self, rows: slice) -> PerBlock:
+        return PerBlock(self.series.iloc[rows], self.convert)
 
 
 def per_block(convert: Callable[[pd.Series], np.ndarray], series: pd.Series) -> PerBlock:

@@ -12,6 +12,7 @@ Create Date: 2026-11-28 02:20:00
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from alembic import op
 from sqlalchemy import text
 
@@ -46,7 +47,9 @@ def _rebuild_without_rowid(table: str) -> None:
     temporary = f"_new_{table}"
     _head, rest = sql.split("(", 1)
     op.execute(f"CREATE TABLE {temporary} ({rest.rstrip()} WITHOUT ROWID")
-    op.execute(f"INSERT INTO {temporary} SELECT * FROM {table}")  # noqa: S608 - our table names
+    columns = [row[1] for row in bind.exec_driver_sql(f"PRAGMA table_info({table})")]
+    source = sa.table(table, *(sa.column(c) for c in columns))
+    op.execute(sa.insert(sa.table(temporary, *(sa.column(c) for c in columns))).from_select(columns, source.select()))
     op.execute(f"DROP TABLE {table}")
     op.execute(f"ALTER TABLE {temporary} RENAME TO {table}")
     for index in indexes:
