@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Engine, func, literal_column, select, table, text
+from sqlalchemy import ColumnElement, Connection, Engine, Text, cast, func, literal, literal_column, select, table, text
 
 from dashboard.access import Viewer
 from dashboard.reference import TLP_ORDER
@@ -307,11 +307,11 @@ def _load(engine: Engine) -> Snapshot:
     return snap
 
 
-def _joined(dialect: str, expr: str, sep: str = ",") -> str:
-    """SQL of a text aggregate that joins expr over the rows with sep."""
+def joined(column: ColumnElement, dialect: str, sep: str = ",") -> ColumnElement[str]:
+    """The values of a column over each group (or all rows) joined with sep, as text, by the database."""
     if dialect == "postgresql":
-        return f"string_agg(({expr})::text, '{sep}')"
-    return f"group_concat({expr}, '{sep}')"
+        return func.string_agg(cast(column, Text), literal(sep, literal_execute=True))
+    return func.group_concat(column, literal(sep, literal_execute=True))
 
 
 def _columns(conn: Connection, exprs: list[tuple[str, str]], source: str, where: str) -> list[str | None]:
@@ -323,7 +323,7 @@ def _columns(conn: Connection, exprs: list[tuple[str, str]], source: str, where:
     dialect = conn.dialect.name
     if dialect == "postgresql":
         conn.exec_driver_sql("SET LOCAL max_parallel_workers_per_gather = 0")
-    aggregates = [literal_column(_joined(dialect, expr, sep)) for expr, sep in exprs]
+    aggregates = [joined(literal_column(expr), dialect, sep) for expr, sep in exprs]
     return list(conn.execute(select(*aggregates).select_from(table(source)).where(text(where))).one())
 
 
@@ -371,14 +371,18 @@ def _read(conn: Connection, stamp: str) -> Snapshot:
     types = list(conn.execute(text("SELECT id FROM incident_types ORDER BY id")).scalars())
     countries = {r[0]: r[1] for r in conn.execute(text("SELECT iso3, name FROM countries ORDER BY iso3"))}
     postgres = conn.dialect.name == "postgresql"
-    days = _joined("postgresql", "start_date - DATE '1970-01-01'") if postgres else _joined("sqlite", "start_date", "")
+    days = (
+        joined(literal_column("start_date - DATE '1970-01-01'"), "postgresql")
+        if postgres
+        else joined(literal_column("start_date"), "sqlite", "")
+    )
     if postgres:
         conn.exec_driver_sql("SET LOCAL max_parallel_workers_per_gather = 0")  # both aggregates in one row order
     # Grouped by the low-cardinality columns, so the database hands over codes once per group (a covering index
     # in that order, migration 0005, makes this one index scan without sorting).
     keys = [literal_column(c) for c in ("track_id", "tlp", "incident_type_id", "severity")]
     groups = conn.execute(
-        select(*keys, func.count(), literal_column(_joined(conn.dialect.name, "id")), literal_column(days))
+        select(*keys, func.count(), joined(literal_column("id"), conn.dialect.name), days)
         .select_from(table("incidents"))
         .where(text(where))
         .group_by(*keys)
@@ -456,7 +460,7 @@ def _raw_links(engine: Engine, name: str) -> tuple[list[str], np.ndarray, np.nda
         vocab = list(conn.execute(text(vocab_sql)).scalars())
         value = literal_column(column)
         groups = conn.execute(
-            select(value, func.count(), literal_column(_joined(conn.dialect.name, "incident_id")))
+            select(value, func.count(), joined(literal_column("incident_id"), conn.dialect.name))
             .select_from(table(link_table))
             .group_by(value)
         ).all()

@@ -247,13 +247,6 @@ def _tlp_from_rank(rank: int | None) -> str | None:
     return None if rank is None else TLP_ORDER[int(rank)]
 
 
-def _joined(column: ColumnElement, dialect: str) -> ColumnElement[str]:
-    """Values of a grouped column joined with '; ' by the database."""
-    if dialect == "postgresql":
-        return func.string_agg(column, literal("; "))
-    return func.group_concat(column, literal("; "))
-
-
 def _track_list(viewer: Viewer, tracks: frozenset[str] | None) -> list[str]:
     """The requested tracks, never more than the viewer's."""
     wanted = set(viewer.tracks) if not tracks else set(tracks) & set(viewer.tracks)
@@ -370,9 +363,6 @@ def _sql_incident_initiated_counts(engine: Engine, viewer: Viewer, flt: Incident
     return _frame(engine, stmt, ["target", "target_name", "incidents"]).astype({"incidents": int})
 
 
-# With a snapshot, the link columns always come from it (reading the link tables by incident id is slow at scale).
-SNAPSHOT_LINKS_FROM = 0
-
 INCIDENT_COLUMNS = [
     "id",
     "start_date",
@@ -458,7 +448,7 @@ def _detail_rows(
         ("initiators", IncidentInitiator, IncidentInitiator.iso3),
         ("sectors", IncidentSector, IncidentSector.sector_id),
     ):
-        if snap is not None and len(rows) > SNAPSHOT_LINKS_FROM:
+        if snap is not None:  # reading the link tables by incident id is slow at scale
             rows[name] = _text(_snapshot_links(snap, name, rows["id"].to_numpy(np.int64)), rows.index)
         else:
             rows[name] = _text(_links(engine, model, column, rows["id"].tolist()), rows.index)
@@ -507,7 +497,7 @@ def track_countries(engine: Engine, viewer: Viewer, tracks: frozenset[str] | Non
             Country.lat,
             Country.lon,
             Country.has_shape,
-            _joined(TrackMember.track_id, engine.dialect.name),
+            facts.joined(TrackMember.track_id, engine.dialect.name, "; "),
         )
         .join(TrackMember, TrackMember.iso3 == Country.iso3)
         .where(TrackMember.track_id.in_(_track_list(viewer, tracks)))
@@ -799,7 +789,7 @@ def current_rows_for_diff(engine: Engine, viewer: Viewer, layer: str, track: str
     )
     if layer == "incidents":  # one narrow read; the targets joined by the database, sorted by the caller
         targets = (
-            select(_joined(IncidentTarget.iso3, engine.dialect.name))
+            select(facts.joined(IncidentTarget.iso3, engine.dialect.name, "; "))
             .where(IncidentTarget.incident_id == Incident.id)
             .scalar_subquery()
         )

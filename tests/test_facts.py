@@ -221,8 +221,7 @@ def test_empty_database_reads(engine: Engine) -> None:
     assert queries.dyad_counts(engine, ADMIN, IncidentFilter()).empty
 
 
-def test_all_rows_with_links_from_the_snapshot_equal_sql(mixed: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(queries, "SNAPSHOT_LINKS_FROM", 0)
+def test_all_rows_with_links_from_the_snapshot_equal_sql(mixed: Engine) -> None:
     for viewer in VIEWERS.values():
         for flt in (FILTERS["all"], FILTERS["combined"]):
             _same(queries.incident_rows(mixed, viewer, flt, None), queries._sql_incident_rows(mixed, viewer, flt, None))

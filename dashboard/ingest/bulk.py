@@ -67,16 +67,12 @@ def _iso(value: Any) -> str | None:
 
 def dates(series: pd.Series) -> np.ndarray:
     """Dates as ISO text (what SQLite stores and PostgreSQL's COPY reads)."""
-    out = by_value(series, _iso)
-    out[pd.isna(series).to_numpy()] = None
-    return out
+    return by_value(series, _iso)
 
 
 def integers(series: pd.Series) -> np.ndarray:
     """Whole numbers as Python ints, missing as None."""
-    out = by_value(series, lambda v: None if _missing(v) else int(v))
-    out[pd.isna(series).to_numpy()] = None
-    return out
+    return by_value(series, lambda v: None if _missing(v) else int(v))
 
 
 def constant(value: object, n: int) -> np.ndarray:
@@ -172,7 +168,9 @@ def _check_references(connection: Any, table: str, columns: dict[str, Any]) -> N
         name = fk.parent.name
         if target.name in WRITTEN_TOGETHER or name not in columns:
             continue
-        values = pd.unique(pd.Series(np.asarray(columns[name], dtype=object)).dropna())
+        column = columns[name]
+        values = (column if isinstance(column, pd.Series) else pd.Series(np.asarray(column, dtype=object))).dropna()
+        values = values.unique()
         known = set(connection.execute(select(fk.column)).scalars())
         unknown = sorted({str(v) for v in values} - {str(k) for k in known})
         if unknown:

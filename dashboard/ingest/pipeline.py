@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import math
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 
@@ -21,7 +20,7 @@ from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
 from dashboard import queries
 from dashboard.access import Permission, Role, Viewer
-from dashboard.ingest import presets
+from dashboard.ingest import bulk, presets
 from dashboard.ingest.commit import VersionMeta, commit_version
 from dashboard.ingest.readers import RawTable, ReadError, read_path, read_upload
 from dashboard.ingest.validate import Issue, Validated, validate
@@ -121,15 +120,11 @@ def _as_text(series: pd.Series) -> pd.Series:
         return series.fillna("")
 
     def one(value: object) -> str:
-        if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
-            return ""
         if isinstance(value, float) and value.is_integer():
             return str(int(value))
         return str(value)[:10] if hasattr(value, "isoformat") else str(value)
 
-    codes, uniques = pd.factorize(series.to_numpy(dtype=object), use_na_sentinel=False)
-    table = np.array([one(u) for u in uniques] + [""], dtype=object)
-    return pd.Series(table[codes], index=series.index).astype("str")
+    return pd.Series(bulk.by_value(series, one, missing=""), index=series.index).astype("str")
 
 
 def _incident_keys_and_prints(rows: pd.DataFrame) -> tuple[pd.Series, np.ndarray]:
