@@ -168,7 +168,11 @@ def browser_page(width: int = 1440, height: int = 900) -> Iterator[tuple[object,
 def wait_for_app(page, timeout_ms: int = 30_000) -> None:
     """Wait until Streamlit has drawn the page and finished running the script."""
     page.wait_for_selector("[data-testid='stMain'] [data-testid='stHeading']", timeout=timeout_ms)
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout_ms)
+    page.wait_for_function(
+        """() => !document.querySelector('[data-testid="stStatusWidget"]')
+            && document.querySelector("[data-testid='stApp']")?.dataset.testScriptState === 'notRunning'""",
+        timeout=timeout_ms,
+    )
     page.wait_for_timeout(500)
 
 
@@ -201,6 +205,16 @@ def metric_values(page) -> dict[str, str]:
             return out;
         }"""
     )
+
+
+def expect_metrics(page, expected: dict[str, str], timeout_ms: int = 30_000) -> None:
+    """Wait until the page's metrics show these values (a rerun may still be drawing them), then compare."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    shown = metric_values(page)
+    while {k: shown.get(k) for k in expected} != expected and time.monotonic() < deadline:
+        page.wait_for_timeout(200)
+        shown = metric_values(page)
+    assert {k: shown.get(k) for k in expected} == expected
 
 
 def sign_in(page, username: str = BROWSER_USER, password: str = BROWSER_PASSWORD) -> None:

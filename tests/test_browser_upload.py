@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import Engine, func, select
 
 from dashboard.bootstrap import initialise
@@ -24,6 +25,7 @@ from tests.browser import (
     ARTIFACTS,
     BROWSER_USER,
     browser_page,
+    expect_metrics,
     metric_values,
     open_signed_in,
     require_chromium,
@@ -168,23 +170,17 @@ def test_upload_commit_see_it_roll_back_and_see_the_old_data(server: Server, tmp
         page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(path)
         page.get_by_text("Validation report").wait_for(timeout=30_000)
         wait_for_app(page)
-        counts = metric_values(page)
-        assert {k: counts[k] for k in ("Rows", "With errors", "New", "Changed")} == {
-            "Rows": "4",
-            "With errors": "1",
-            "New": "3",
-            "Changed": "0",
-        }
+        expect_metrics(page, {"Rows": "4", "With errors": "1", "New": "3", "Changed": "0"})
         report = download_csv(page, "Download the report (CSV)")
         assert report[["row", "column", "value", "level"]].values.tolist() == [[5, "start_date", "31/02/2021", "error"]]
         assert "'31/02/2021' is not a date" in report["message"].iloc[0]
         commit = page.get_by_role("button", name="Commit as a new version")
-        assert commit.is_disabled(), "a file with errors must not be committed without skipping them"
+        # a file with errors must not be committed without skipping them
+        expect(commit).to_be_disabled()
         tall_screenshot(page, "2-report.png")
 
         page.get_by_text("Store the 3 valid rows and skip the 1 with errors").click()
-        wait_for_app(page)
-        assert commit.is_enabled()
+        expect(commit).to_be_enabled(timeout=30_000)
         commit.click()
         success = page.locator("[data-testid='stAlert']").filter(has_text="Every page now shows it")
         success.wait_for(timeout=30_000)
@@ -250,5 +246,5 @@ def test_a_rollback_is_confirmed_on_the_page(server: Server) -> None:
         page.get_by_text("Versions of incidents for Eastern Europe").wait_for(timeout=30_000)
         # Roll back to the version that is active now: the data stay the same, the action is still confirmed.
         roll_back_to(page, server.engine, re.compile(r"^Version \d+ \(.*, active\)$"))
+        expect(page.get_by_text("Rolled back: Version")).to_be_visible(timeout=30_000)
         page.screenshot(path=str(SHOTS / "7-rollback-confirmation.png"))
-        assert page.get_by_text("Rolled back: Version").is_visible(), "no confirmation after the rollback"

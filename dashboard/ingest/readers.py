@@ -302,8 +302,9 @@ def _read_xlsx(data: bytes, sheet: str | None) -> RawTable:
         chosen = sheet or sheets[0]
         if chosen not in sheets:
             raise ReadError(f"The workbook has no sheet called '{chosen}'. Sheets: {', '.join(sheets)}.")
-        _check_header(list(book.parse(chosen, header=None, nrows=1).iloc[0]) if book.book[chosen].max_row else [])
-        frame = book.parse(chosen, dtype=str, keep_default_na=False)
+        first = pd.read_excel(book, sheet_name=chosen, header=None, nrows=1) if book.book[chosen].max_row else None
+        _check_header(list(first.iloc[0]) if first is not None else [])
+        frame = pd.read_excel(book, sheet_name=chosen, dtype=str, keep_default_na=False)
     except ReadError:
         raise
     except Exception as exc:
