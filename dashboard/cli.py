@@ -429,6 +429,11 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         )
     except OSError as exc:
         raise Refused(f"cannot read {args.file}: {exc.strerror or exc}") from None
+    except pipeline.ColumnsNotRecognised as exc:
+        raise Refused(
+            f"{exc} Choose the format with --preset, or map the columns with --mapping FILE.json "
+            '(our field -> your column, for example {"title": "Headline", "start_date": "Date"}).'
+        ) from None
     except pipeline.UploadRefused as exc:
         raise Refused(str(exc)) from None
     counts = prepared.counts

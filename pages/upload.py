@@ -46,7 +46,8 @@ try:
             default_tlp=default_tlp,
         )
 except pipeline.UploadRefused as exc:
-    st.error(ui.plain(exc))
+    hint = ' Map the columns by hand under "Format, sheet and column mapping" above.'
+    st.error(ui.plain(exc) + (hint if isinstance(exc, pipeline.ColumnsNotRecognised) else ""))
     ui.versions_panel(viewer, layer, track)
     st.stop()
 

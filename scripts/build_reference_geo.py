@@ -22,7 +22,24 @@ NE = Path(pyogrio.__file__).parent / "tests" / "fixtures" / "naturalearth_lowres
 NE_FIX = {"France": "FRA", "Norway": "NOR", "Kosovo": "XKX", "N. Cyprus": None, "Somaliland": None}
 EXTRA = [("XKX", "Kosovo", 42.6629, 21.1655)]
 # countryinfo gets a few capitals wrong; checked by hand against the capital's coordinates.
-COORD_FIX = {"TLS": (-8.5569, 125.5603), "AIA": (18.2206, -63.0686)}
+COORD_FIX = {
+    "TLS": (-8.5569, 125.5603),
+    "AIA": (18.2206, -63.0686),
+    # countryinfo geocodes these capitals to a namesake elsewhere (St. John's, Canada; Douglas, USA; ...)
+    "ATG": (17.1175, -61.8456),
+    "GRD": (12.0561, -61.7488),
+    "IMN": (54.15, -4.4833),
+    "MSR": (16.7918, -62.2106),  # Brades, the de facto capital since Plymouth was abandoned
+    "NFK": (-29.0545, 167.966),
+    "REU": (-20.8789, 55.4481),
+    "SHN": (-15.9244, -5.7181),
+    "SPM": (46.7811, -56.1764),
+    # no capital in countryinfo: the main settlement or island
+    "BES": (12.1443, -68.2655),
+    "BVT": (-54.4232, 3.4139),
+    "HMD": (-53.0818, 73.5042),
+    "UMI": (19.2823, 166.647),  # Wake Island
+}
 # Names in pycountry that read badly on a map label; ids are unaffected.
 SHORT = {
     "Korea, Republic of": "South Korea",

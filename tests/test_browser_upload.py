@@ -248,3 +248,38 @@ def test_a_rollback_is_confirmed_on_the_page(server: Server) -> None:
         roll_back_to(page, server.engine, re.compile(r"^Version \d+ \(.*, active\)$"))
         expect(page.get_by_text("Rolled back: Version")).to_be_visible(timeout=30_000)
         page.screenshot(path=str(SHOTS / "7-rollback-confirmation.png"))
+
+
+def test_unrecognised_headers_are_explained_then_mapped_by_hand_in_the_page(server: Server, tmp_path: Path) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    marker = f"Wombat{uuid.uuid4().hex[:6]}"
+    own = tmp_path / "own_headers.csv"
+    day = dt.date.today() - dt.timedelta(days=2)
+    own.write_text(f"Ref,Headline,When,Kind,Victim,Level\n{marker}-1,{marker} port outage,{day},disruption,EST,3\n")
+    versions = version_states(server.engine)
+    with browser_page() as (page, requests):
+        open_signed_in(page, f"{server.base}/upload")
+        if page.get_by_role("combobox", name="Track").input_value() != "Eastern Europe":
+            page.get_by_role("combobox", name="Track").click()
+            page.get_by_role("option", name="Eastern Europe", exact=True).click()
+            wait_for_app(page)
+        page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(own)
+        error = page.locator("[data-testid='stAlert']").filter(has_text="not recognised")
+        expect(error).to_contain_text("Missing for the template", timeout=30_000)
+        expect(error).to_contain_text('Map the columns by hand under "Format, sheet and column mapping" above.')
+        expect(page.get_by_text("Validation report")).to_have_count(0)
+        page.screenshot(path=str(SHOTS / "8-not-recognised.png"))
+
+        page.get_by_text("Format, sheet and column mapping").click()
+        mapping = page.get_by_label("Mapping: our field -> your column, as JSON")
+        mapping.fill(
+            '{"source_id": "Ref", "title": "Headline", "start_date": "When", "incident_type": "Kind",'
+            ' "target_countries": "Victim", "severity": "Level"}'
+        )
+        mapping.press("Control+Enter")  # text areas apply on Ctrl+Enter (or when they lose focus)
+        page.get_by_text("Validation report").wait_for(timeout=30_000)
+        expect_metrics(page, {"Rows": "1", "With errors": "0", "New": "1"})
+        expect(page.get_by_role("button", name="Save this mapping (JSON)")).to_be_visible()
+        tall_screenshot(page, "9-mapped-by-hand.png")
+    assert version_states(server.engine) == versions  # checked, not committed
+    assert requests.outside == []

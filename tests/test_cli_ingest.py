@@ -95,6 +95,28 @@ def test_ingest_refuses_unknown_users_wrong_tracks_and_missing_files(database: D
     assert usage.returncode == 2
 
 
+def test_unrecognised_headers_are_refused_with_cli_advice_then_mapped(database: Database, tmp_path: Path) -> None:
+    assert run("init", url=database.url).returncode == 0
+    own = tmp_path / "own_headers.csv"
+    own.write_text("Ref,Headline,When,Kind,Victim,Level\nR1,Port outage,2026-10-02,disruption,EST,3\n")
+    before = table_checksums(database.engine)
+    refused = run("ingest", "incidents", str(own), "--track", "eastern-europe", url=database.url)
+    assert refused.returncode == 1
+    assert "not recognised as our incidents template" in refused.stderr
+    assert "--mapping FILE.json" in refused.stderr and "by hand" not in refused.stderr
+    assert table_checksums(database.engine) == before
+    mapping = tmp_path / "mapping.json"
+    mapping.write_text(
+        '{"source_id": "Ref", "title": "Headline", "start_date": "When", "incident_type": "Kind",'
+        ' "target_countries": "Victim", "severity": "Level"}'
+    )
+    mapped = run(
+        "ingest", "incidents", str(own), "--track", "eastern-europe", "--mapping", str(mapping), url=database.url
+    )
+    assert mapped.returncode == 0, mapped.stderr
+    assert "1 rows stored" in mapped.stdout
+
+
 def test_backup_and_restore_round_trip(database: Database, tmp_path: Path) -> None:
     assert run("init", "--demo", "--incidents", "150", "--seed", "3", url=database.url).returncode == 0
     before = table_checksums(database.engine)

@@ -80,6 +80,40 @@ def test_small_states_are_markers_and_shapes_match_the_boundaries_file() -> None
     assert shaped == {k for k, c in countries.items() if c["has_shape"]}
 
 
+# Drawn inside a neighbour's 1:110m shape on purpose: enclaves and states too small to have a shape of their own,
+# and French Guiana, which Natural Earth's low-resolution France includes.
+INSIDE_A_NEIGHBOUR = {
+    "AND": "FRA",
+    "GIB": "ESP",
+    "GUF": "FRA",
+    "HKG": "CHN",
+    "LIE": "AUT",
+    "MCO": "FRA",
+    "SGP": "MYS",
+    "SJM": "NOR",
+    "SMR": "ITA",
+    "VAT": "ITA",
+}
+
+
+def test_every_marker_is_where_its_country_is() -> None:
+    """Markers come from geocoded capitals; a namesake elsewhere (St. John's, Canada for Antigua) is caught here."""
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    shapes = gpd.read_file(DATA_DIR / "boundaries" / "countries_110m.geojson").set_index("iso3").geometry
+    for c in load("countries.csv"):
+        assert c["lat"] is not None and c["lon"] is not None, f"{c['iso3']} has no marker coordinates"
+        assert -90 <= c["lat"] <= 90 and -180 <= c["lon"] <= 180, c
+        point = Point(c["lon"], c["lat"])
+        if c["has_shape"]:
+            # within 2 degrees of its own shape (islands the 1:110m map leaves out, such as Bioko, are close by)
+            assert shapes[c["iso3"]].distance(point) < 2, f"{c['iso3']} marker is far from its own shape"
+        else:
+            inside = [iso3 for iso3, shape in shapes.items() if shape.contains(point)]
+            assert inside in ([], [INSIDE_A_NEIGHBOUR.get(c["iso3"])]), f"{c['iso3']} marker lies in {inside}"
+
+
 def test_sector_crosswalk_and_incident_type_crosswalk() -> None:
     sectors = {s["id"]: s for s in load("sectors.csv")}
     assert sectors["energy"]["cisa_sector"] == "Energy" and sectors["energy"]["critical_infrastructure"]

@@ -35,6 +35,10 @@ class UploadRefused(ValueError):
     """The upload cannot go ahead; the message says why. Nothing was written."""
 
 
+class ColumnsNotRecognised(UploadRefused):
+    """The headers match no preset and no mapping was given: the caller says how to map them (page or CLI)."""
+
+
 @dataclass
 class Prepared:
     """A checked upload, ready to review and commit."""
@@ -219,7 +223,7 @@ def prepare(
     if preset == "auto":
         chosen, problem = presets.detect(columns, layer)
         if chosen is None and not mapping:
-            raise UploadRefused(problem)
+            raise ColumnsNotRecognised(problem)
         chosen = chosen or presets.template(layer)
     elif preset == "template":
         chosen = presets.template(layer)

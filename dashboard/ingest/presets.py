@@ -103,5 +103,5 @@ def detect(columns: list[str], layer: str) -> tuple[Preset | None, str]:
     missing = sorted(_template(layer).signature - present)
     return None, (
         f"The columns were not recognised as our {layer} template, an EuRepoC export or a CFR tracker "
-        f"export. Missing for the template: {', '.join(missing)}. Map the columns by hand below."
+        f"export. Missing for the template: {', '.join(missing)}."
     )
