@@ -341,6 +341,13 @@ RESPONSES = [
     "",
 ]
 NO_COUNTRY_VICTIMS = ["Journalists and activists", "A cryptocurrency exchange", "Sony Pictures Entertainment"]
+# CFR often names the victim's country only by its adjective
+DEMONYM_VICTIMS = [
+    ("Ukrainian power distribution companies", {"UKR"}),
+    ("U.S. government agencies and South Korean banks", {"USA", "KOR"}),
+    ("Iranian nuclear facilities", {"IRN"}),
+    ("Filipino and Vietnamese maritime agencies", {"PHL", "VNM"}),
+]
 
 
 def cfr_rows(count: int = 200) -> tuple[list[dict[str, str]], list[Expected]]:
@@ -380,6 +387,9 @@ def cfr_rows(count: int = 200) -> tuple[list[dict[str, str]], list[Expected]]:
         rows[i]["Description"] = "Operation against " + text.lower()
         rows[i]["Title"] = f"Operation #{i}"
         expected[i] = Expected(False)
+    for i, (text, targets) in ((n, v) for n, v in zip((44, 88, 144, 188), DEMONYM_VICTIMS) if n < count):
+        rows[i]["Victims"] = text
+        expected[i] = Expected(True, targets, expected[i].initiators, values=expected[i].values)
     for i in (n for n in (61, 121) if n < count):  # cells shifted one column to the left from Date on
         values = [rows[i][c] for c in CFR_COLUMNS]
         values = [values[0], *values[2:], ""]

@@ -374,3 +374,25 @@ def test_neutral_text_reports_what_is_too_long() -> None:
     text, problem = neutral_text("x" * 150, 100)
     assert text == "x" * 100
     assert problem == "is 150 characters long; at most 100 are allowed"
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("Ukrainian power companies", ["UKR"]),
+        ("U.S. government agencies", ["USA"]),
+        ("Banks in South Korea and the U.K.", ["KOR", "GBR"]),
+        ("North Korean defectors and Japanese media", ["PRK", "JPN"]),
+        ("Estonians abroad", ["EST"]),
+        ("American Samoa's government", ["ASM"]),  # the name wins over the adjective inside it
+        ("Iranian nuclear facilities; Saudi Aramco", ["IRN", "SAU"]),
+        ("T??rkiye ministries", ["TUR"]),
+        ("tools to polish the image", []),  # adjectives count only when capitalised
+        ("Congolese ministry", []),  # shared by two states: never guessed
+        ("Sony Pictures Entertainment", []),
+    ],
+)
+def test_countries_found_in_free_text_by_name_or_adjective(text: str, found: list[str]) -> None:
+    from dashboard.ingest.validate import _find_countries
+
+    assert _find_countries(text) == found

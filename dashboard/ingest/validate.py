@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,7 +32,7 @@ from dashboard.ingest.normalise import (
     vocabulary_ids,
 )
 from dashboard.ingest.presets import Preset
-from dashboard.reference import TLP_ORDER, labels, load, track_members
+from dashboard.reference import TLP_ORDER, labels, load, read_rows, track_members
 
 TITLE_LIMIT, TEXT_LIMIT, URL_LIMIT = 500, 20_000, 2_000
 CONFIDENCE = {"low", "medium", "high", "unknown"}
@@ -175,16 +176,38 @@ def _country_names(row: _Row, fld: str) -> list[str]:
 def _country_pattern() -> tuple[re.Pattern[str], dict[str, str]]:
     index = {k: v for k, v in _country_index().items() if len(k) > 3}
     names = sorted(index, key=len, reverse=True)
-    return re.compile(r"\b(" + "|".join(re.escape(n) for n in names) + r")\b"), index
+    # not \b: a name may end in a full stop ("U.S. agencies")
+    return re.compile(r"(?<!\w)(" + "|".join(re.escape(n) for n in names) + r")(?!\w)"), index
+
+
+def _plain(text: str) -> str:
+    """Accents folded to ASCII and white space collapsed, case kept (same length as `_fold` of the text)."""
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"\s+", " ", text).strip()
+
+
+@functools.lru_cache(maxsize=1)
+def _demonym_pattern() -> tuple[re.Pattern[str], dict[str, str]]:
+    """Country adjectives ("Ukrainian"), capitalised as written, so that "polish" the verb is not Poland."""
+    table = {_plain(r["demonym"]): r["iso3"] for r in read_rows("demonyms.csv")}
+    names = sorted(table, key=len, reverse=True)
+    return re.compile(r"(?<![\w-])(" + "|".join(re.escape(n) for n in names) + r")s?(?![\w-])"), table
 
 
 def _find_countries(text: str) -> list[str]:
-    """Countries named anywhere in free text (CFR's Victims column)."""
+    """Countries named anywhere in free text (CFR's Victims column): by name ("Ukraine", "the U.S."), or by
+    adjective ("Ukrainian power companies") where no name covers the words."""
     if is_missing(text):
         return []
     pattern, index = _country_pattern()
-    folded = _fold(text)
-    found = [index[m.group(1)] for m in pattern.finditer(folded)]
+    plain = _plain(text)
+    folded = plain.lower()
+    found = []
+    for m in pattern.finditer(folded):
+        found.append(index[m.group(1)])
+        plain = plain[: m.start()] + " " * (m.end() - m.start()) + plain[m.end() :]  # "American Samoa" is not USA
+    demonyms, by_demonym = _demonym_pattern()
+    found += [by_demonym[m.group(1)] for m in demonyms.finditer(plain)]
     words = re.findall(r"[\w?'’.-]+", text)
     for i, word in enumerate(words):  # names with lost characters ("T??rkiye"): try the words around the '??'
         if "?" not in word:
