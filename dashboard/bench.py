@@ -1026,7 +1026,7 @@ def child_pages(ns: argparse.Namespace) -> dict[str, Any]:
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
-    from dashboard import facts
+    from dashboard import facts, queries
     from dashboard.access import local_admin
     from dashboard.navigation import PAGES
     from dashboard.settings import load_settings
@@ -1040,6 +1040,7 @@ def child_pages(ns: argparse.Namespace) -> dict[str, Any]:
         st.cache_data.clear()
         st.cache_resource.clear()
         facts.clear_cache()  # cold means the incident snapshot is loaded again too, as after a data change
+        queries.clear_cache()  # and the norm statuses and partnerships kept per data stamp
         at = AppTest.from_file(app, default_timeout=ns.timeout)
         at.session_state["viewer"] = viewer
         at.switch_page(page_script)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
 import pytest
 from sqlalchemy import Engine
 
@@ -11,6 +12,7 @@ from dashboard import queries
 from dashboard.access import Role, Viewer, local_admin
 from dashboard.briefing import build_briefing
 from dashboard.filters import ViewFilter
+from dashboard.reference import TRACK_IDS
 from tests.factories import incident, norm, partnership, store, store_incidents
 
 ADMIN = local_admin("Dialogue Secretariat")
@@ -201,3 +203,39 @@ def test_briefing_figures(data: Engine) -> None:
     green = build_briefing(data, GREEN_EE, view, dt.date(2026, 10, 31))
     assert {h.label: h.current for h in green.headlines}["Incidents"] == 2
     assert green.tlp == "green"
+
+
+def test_norm_status_of_some_tracks_and_countries_equals_a_direct_read(demo_engine: Engine) -> None:
+    """Statuses are read once for all the viewer's tracks and narrowed: the same rows as asking SQL directly."""
+    ee_only = Viewer(
+        name="ee",
+        role=Role.OFFICIAL,
+        tracks=frozenset({"eastern-europe"}),
+        tlp_ceiling="green",
+        organisation="Dialogue Secretariat",
+    )
+    as_of = queries.norm_rounds(demo_engine, ADMIN)[-2]
+    for viewer in (ADMIN, ee_only):
+        for day in (None, as_of):
+            for tracks in (None, frozenset({"eastern-europe"}), frozenset({"indo-pacific"}), frozenset(TRACK_IDS)):
+                for countries in (None, frozenset(), frozenset({"UKR", "JPN", "EST"})):
+                    got = queries.norm_status_as_of(demo_engine, viewer, day, tracks, countries)
+                    direct = queries._norm_status_as_of(demo_engine, viewer, day, tracks, countries)
+                    pd.testing.assert_frame_equal(_plain(got), _plain(direct))
+    assert len(queries.norm_status_as_of(demo_engine, ADMIN, None, frozenset({"indo-pacific"}))) > 0
+    assert queries.norm_status_as_of(demo_engine, ee_only, None, frozenset({"indo-pacific"})).empty
+
+
+def test_partnerships_of_some_tracks_and_countries_equal_a_direct_read(demo_engine: Engine) -> None:
+    for viewer in (ADMIN, GREEN_EE):
+        for tracks in (None, frozenset({"eastern-europe"}), frozenset({"indo-pacific"})):
+            for countries in (None, frozenset({"UKR", "JPN", "EST"}), frozenset({"POL"})):
+                got = queries.partnership_rows(demo_engine, viewer, tracks, countries)
+                direct = queries._partnership_rows(demo_engine, viewer, tracks, countries)
+                pd.testing.assert_frame_equal(_plain(got), _plain(direct))
+    assert not queries.partnership_rows(demo_engine, ADMIN, frozenset({"indo-pacific"})).empty
+
+
+def _plain(frame: pd.DataFrame) -> pd.DataFrame:
+    """Values as Python objects, missing as None (a narrowed read may hold NaN where a direct one holds None)."""
+    return frame.astype(object).where(frame.notna(), None)
