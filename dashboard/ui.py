@@ -255,7 +255,7 @@ def chart(
         table(data)
         st.download_button(
             "Download this table (CSV)",
-            exports.to_csv_bytes(data),
+            lambda: exports.to_csv_bytes(data),  # written when pressed, not on every run of the page
             file_name=exports.file_name(stem or key, tlp, "csv"),
             mime="text/csv",
             key=f"{key}_table_csv",
