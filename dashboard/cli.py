@@ -438,7 +438,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         raise Refused(str(exc)) from None
     counts = prepared.counts
     summary = ", ".join(f"{k} {v}" for k, v in counts.items())
-    print(f"{args.file.name}: {prepared.preset.label}; {summary}")
+    print(f"{args.file.name}: {prepared.format_label}; {summary}")
     for note in prepared.table.notes:
         print(f"note: {note}")
     for issue in prepared.issues[:20]:

@@ -676,7 +676,7 @@ def upload_report(prepared: Any) -> None:
     from dashboard.ingest import pipeline
 
     counts = prepared.counts
-    st.markdown(f"**{plain(prepared.file_name)}** · {prepared.table.file_format} · {prepared.preset.label}")
+    st.markdown(f"**{plain(prepared.file_name)}** · {prepared.table.file_format} · {prepared.format_label}")
     for note in prepared.table.notes:
         st.caption(note)
     kpi_row(

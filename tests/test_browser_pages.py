@@ -21,6 +21,7 @@ from sqlalchemy import Engine
 from dashboard import queries
 from dashboard.access import local_admin
 from dashboard.bootstrap import initialise
+from dashboard.briefing import build_briefing
 from dashboard.filters import ViewFilter
 from dashboard.navigation import PAGES, PageSpec
 from tests.browser import (
@@ -176,4 +177,27 @@ def test_a_shared_link_reproduces_the_view_set_with_the_widgets(server: Server) 
         assert fresh.get_by_role("slider", name="Minimum severity").input_value() == "3"
     assert via_link == via_widgets
     assert number(via_link["Incidents"]) == expected_incidents(server.engine, ViewFilter(track=EE, min_severity=3))
+    assert requests.outside == []
+
+
+def test_a_charts_table_downloads_as_csv_when_pressed(server: Server) -> None:
+    """The accessible alternative of a chart: its table, downloaded as CSV (written only when the button is pressed)."""
+    briefing = next(p for p in PAGES if p.default)
+    with browser_page() as (page, requests):
+        open_signed_in(page, server.url(briefing))
+        wait_until_drawn(page, map_shapes=MIN_SHAPES)
+        page.get_by_text("Table behind this chart").first.click()
+        button = page.get_by_role("button", name="Download this table (CSV)").first
+        expect(button).to_be_visible(timeout=30_000)
+        with page.expect_download(timeout=60_000) as info:
+            button.click()
+        download = info.value
+        data = Path(download.path()).read_bytes()
+    assert re.fullmatch(r"incidents_by_country_TLP-[A-Z+]+_\d{4}-\d\d-\d\d\.csv", download.suggested_filename)
+    rows = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig", keep_default_na=False)
+    latest = queries.latest_incident_date(server.engine, ADMIN)
+    as_of = min(dt.date.today(), latest) if latest else dt.date.today()
+    expected = build_briefing(server.engine, ADMIN, ViewFilter(), as_of).by_country
+    assert len(rows) == len(expected) > 5
+    assert dict(zip(rows["iso3"], rows["incidents"])) == dict(zip(expected["iso3"], expected["incidents"]))
     assert requests.outside == []

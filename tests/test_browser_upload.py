@@ -267,18 +267,19 @@ def test_unrecognised_headers_are_explained_then_mapped_by_hand_in_the_page(serv
         error = page.locator("[data-testid='stAlert']").filter(has_text="not recognised")
         expect(error).to_contain_text("Missing for the template", timeout=30_000)
         expect(error).to_contain_text('Map the columns by hand under "Format, sheet and column mapping" above.')
-        expect(page.get_by_text("Validation report")).to_have_count(0)
+        expect(page.locator("[data-testid='stMetric']")).to_have_count(0)  # no report
         page.screenshot(path=str(SHOTS / "8-not-recognised.png"))
 
-        page.get_by_text("Format, sheet and column mapping").click()
+        page.get_by_text("Format, sheet and column mapping", exact=True).click()
         mapping = page.get_by_label("Mapping: our field -> your column, as JSON")
         mapping.fill(
             '{"source_id": "Ref", "title": "Headline", "start_date": "When", "incident_type": "Kind",'
             ' "target_countries": "Victim", "severity": "Level"}'
         )
         mapping.press("Control+Enter")  # text areas apply on Ctrl+Enter (or when they lose focus)
-        page.get_by_text("Validation report").wait_for(timeout=30_000)
+        page.get_by_text("Our incidents template with your column mapping").wait_for(timeout=30_000)
         expect_metrics(page, {"Rows": "1", "With errors": "0", "New": "1"})
+        expect(page.get_by_text("Every row passed the checks.")).to_be_visible()
         expect(page.get_by_role("button", name="Save this mapping (JSON)")).to_be_visible()
         tall_screenshot(page, "9-mapped-by-hand.png")
     assert version_states(server.engine) == versions  # checked, not committed

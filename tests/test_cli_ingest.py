@@ -115,6 +115,7 @@ def test_unrecognised_headers_are_refused_with_cli_advice_then_mapped(database: 
     )
     assert mapped.returncode == 0, mapped.stderr
     assert "1 rows stored" in mapped.stdout
+    assert "Our incidents template with your column mapping" in mapped.stdout
 
 
 def test_backup_and_restore_round_trip(database: Database, tmp_path: Path) -> None:

@@ -56,6 +56,12 @@ class Prepared:
     replaces: dict[int, int] = field(default_factory=dict)  # canonical row index -> existing row id
     removed_in_replace: int = 0
     existing_rows: int = 0
+    mapped_by_hand: bool = False  # a column mapping was given (page or --mapping)
+
+    @property
+    def format_label(self) -> str:
+        """The format the file was read as: 'EuRepoC export', 'Our incidents template with your column mapping'."""
+        return self.preset.label + (" with your column mapping" if self.mapped_by_hand else "")
 
     @property
     def issues(self) -> list[Issue]:
@@ -248,6 +254,7 @@ def prepare(
         layer, table.frame, chosen, used, track=track, default_tlp=default_tlp, organisation=viewer.organisation
     )
     prepared = Prepared(layer, track, safe_file_name(file_name), sha256, table, chosen, used, checked)
+    prepared.mapped_by_hand = bool(mapping)
     table.frame = table.frame.iloc[:0]  # the checked rows are all that is needed from here: free the raw cells
     pa.default_memory_pool().release_unused()  # and give the memory back to the system
     _compare(engine, viewer, prepared)
