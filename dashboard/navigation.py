@@ -35,6 +35,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("country", "Country profile", "", "pages/country.py", "country", Permission.VIEW_COUNTRY),
     PageSpec("datasets", "Datasets", "", "pages/datasets.py", "datasets", Permission.VIEW_DATASETS),
     PageSpec("upload", "Upload data", "", "pages/upload.py", "upload", Permission.UPLOAD),
+    PageSpec("sharing", "Share links", "", "pages/sharing.py", "sharing", Permission.SHARE),
 )
 
 

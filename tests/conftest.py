@@ -101,6 +101,20 @@ def _secret_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DASHBOARD_SECRET_KEY", TEST_SECRET)
 
 
+@pytest.fixture
+def app_engine(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
+    """The app (AppTest) runs on this test's database, outside demo mode, with Streamlit's caches empty."""
+    import streamlit as st
+
+    monkeypatch.setenv("DASHBOARD_DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("DASHBOARD_DEMO_MODE", "false")
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield engine
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
 def sign_in(at, viewer=None):
     """Start an AppTest session already signed in (as the local administrator unless a viewer is given)."""
     from dashboard.access import local_admin

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Iterator
 
 import pytest
 import streamlit as st
@@ -34,7 +33,8 @@ def _recent(days: int) -> str:
 
 
 @pytest.fixture
-def marked(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
+def marked(app_engine: Engine) -> Engine:
+    engine = app_engine
     rows = [
         incident(f"LEAK-{m}-INCIDENT", tlp=t, owner=HOST, when=_recent(20 + i), targets=("EST",))
         for i, (t, m) in enumerate(LEVELS.items())
@@ -66,13 +66,7 @@ def marked(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
             for t, m in LEVELS.items()
         ],
     )
-    monkeypatch.setenv("DASHBOARD_DATABASE_URL", engine.url.render_as_string(hide_password=False))
-    monkeypatch.setenv("DASHBOARD_DEMO_MODE", "false")
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield engine
-    st.cache_resource.clear()
-    st.cache_data.clear()
+    return engine
 
 
 def _text(at: AppTest) -> str:

@@ -1,0 +1,19 @@
+"""Share links: read-only links for partner organisations (coordinators for their own tracks, administrators)."""
+
+from __future__ import annotations
+
+from dashboard.auth import Permission, require
+
+viewer = require(Permission.SHARE)
+
+import streamlit as st
+
+from dashboard import sharing_ui
+
+st.title("Share links")
+st.caption(
+    "A link opens chosen pages of chosen tracks, read only, for one organisation, up to a TLP marking, until it "
+    "expires or is revoked. Every use is audited; downloads carry the marking."
+)
+sharing_ui.create_form(viewer)
+sharing_ui.links_panel(viewer)

@@ -1,0 +1,118 @@
+"""The Share links page (AppTest): a coordinator creates a link for a partner, sees it once, lists and revokes it."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlparse
+
+from sqlalchemy import Engine, select
+from streamlit.testing.v1 import AppTest
+
+from dashboard import PROJECT_ROOT, sharing
+from dashboard.access import Role, Viewer, local_admin
+from dashboard.models import AuditEvent, ShareLink
+from tests.conftest import TEST_SECRET, sign_in
+
+APP = str(PROJECT_ROOT / "app.py")
+HOST = "Dialogue Secretariat"
+EE_COORDINATOR = Viewer(
+    name="coord-ee", role=Role.COORDINATOR, tracks=frozenset({"eastern-europe"}), tlp_ceiling="amber", organisation=HOST
+)
+
+
+def _open(viewer: Viewer) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    sign_in(at, viewer)
+    at.switch_page("pages/sharing.py")
+    return at.run()
+
+
+def _links(engine: Engine) -> list[ShareLink]:
+    with engine.connect() as conn:
+        return list(conn.execute(select(ShareLink).order_by(ShareLink.id)).all())
+
+
+def test_a_coordinator_creates_a_link_sees_it_once_and_it_opens(app_engine: Engine) -> None:
+    at = _open(EE_COORDINATOR)
+    assert not at.exception
+    assert at.title[0].value == "Share links"
+    tracks = at.multiselect[0]
+    assert tracks.options == ["Eastern Europe"] and tracks.value == ["eastern-europe"]  # only the coordinator's own
+    assert [o for o in at.selectbox[0].options] == ["TLP:CLEAR", "TLP:GREEN", "TLP:AMBER"]
+    at.text_input(key="share_org").input("Grid ISAC")
+    at.button[0].click().run()
+    assert not at.exception and not at.error
+    assert "shown only this once" in at.success[0].value
+    url = at.code[0].value
+    token = parse_qs(urlparse(url).query)["share"][0]
+    [link] = _links(app_engine)
+    assert (link.organisation, link.tracks, link.tlp_ceiling, link.created_by) == (
+        "Grid ISAC",
+        "eastern-europe",
+        "green",
+        "coord-ee",
+    )
+    assert token not in link.token_hash  # only the hash is stored
+    opened = sharing.open_link(app_engine, token, secret_key=TEST_SECRET)
+    assert opened.viewer is not None and opened.viewer.organisation == "Grid ISAC"
+    assert opened.viewer.tracks == frozenset({"eastern-europe"}) and opened.viewer.tlp_ceiling == "green"
+    listed = at.dataframe[0].value
+    assert listed[["organisation", "state", "uses"]].values.tolist() == [["Grid ISAC", "active", 0]]
+    with app_engine.connect() as conn:
+        actions = list(conn.scalars(select(AuditEvent.action).where(AuditEvent.object_type == "share_link")))
+    assert actions[:1] == ["share.create"]
+
+    at.run()  # the next run no longer shows the link, and counts the use
+    assert not at.code
+    assert at.dataframe[0].value["uses"].tolist() == [1]
+
+
+def test_bad_input_creates_nothing_and_says_why(app_engine: Engine) -> None:
+    at = _open(EE_COORDINATOR)
+    at.button[0].click().run()  # no organisation
+    assert "No link was created: name the organisation the link is for." in at.error[0].value
+    at.text_input(key="share_org").input("Grid ISAC")
+    at.multiselect[0].set_value([])
+    at.button[0].click().run()
+    assert "choose at least one track" in at.error[0].value
+    assert _links(app_engine) == []
+    assert not at.code
+
+
+def test_revoking_a_link_on_the_page(app_engine: Engine) -> None:
+    link = sharing.create_link(
+        app_engine,
+        EE_COORDINATOR,
+        organisation="Grid ISAC",
+        tracks=["eastern-europe"],
+        tlp_ceiling="clear",
+        days=7,
+        secret_key=TEST_SECRET,
+    )
+    at = _open(EE_COORDINATOR)
+    assert at.selectbox(key="share_revoke_id").value == link.id
+    at.button(key="share_revoke").click().run()
+    assert not at.exception
+    assert f"Link {link.id} revoked" in at.success[0].value
+    assert at.dataframe[0].value["state"].tolist() == ["revoked"]
+    assert _links(app_engine)[0].revoked_by == "coord-ee"
+    opened = sharing.open_link(app_engine, link.token, secret_key=TEST_SECRET)
+    assert opened.viewer is None and "revoked" in opened.message
+    assert not [s for s in at.selectbox if s.key == "share_revoke_id"]  # nothing left to revoke
+
+
+def test_a_coordinator_sees_only_the_links_of_their_tracks(app_engine: Engine) -> None:
+    admin = local_admin(HOST)
+    for track in ("indo-pacific", "eastern-europe"):
+        sharing.create_link(
+            app_engine,
+            admin,
+            organisation=f"Partner {track}",
+            tracks=[track],
+            tlp_ceiling="green",
+            days=7,
+            secret_key=TEST_SECRET,
+        )
+    coordinator = _open(EE_COORDINATOR)
+    assert coordinator.dataframe[0].value["organisation"].tolist() == ["Partner eastern-europe"]
+    everyone = _open(admin)
+    assert sorted(everyone.dataframe[0].value["organisation"]) == ["Partner eastern-europe", "Partner indo-pacific"]
