@@ -36,6 +36,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("datasets", "Datasets", "", "pages/datasets.py", "datasets", Permission.VIEW_DATASETS),
     PageSpec("upload", "Upload data", "", "pages/upload.py", "upload", Permission.UPLOAD),
     PageSpec("sharing", "Share links", "", "pages/sharing.py", "sharing", Permission.SHARE),
+    PageSpec("accounts", "Accounts", "", "pages/accounts.py", "accounts", Permission.MANAGE_USERS),
 )
 
 

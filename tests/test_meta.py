@@ -11,8 +11,8 @@ from dashboard import PROJECT_ROOT
 from dashboard.navigation import PAGES
 
 PAGE_FILES = sorted((PROJECT_ROOT / "pages").glob("*.py"))
-# bench.py drives the pages with AppTest in a child process; sharing_ui.py holds the Share links page's widgets
-STREAMLIT_ALLOWED = {"ui.py", "auth.py", "bench.py", "sharing_ui.py"}
+# bench.py drives the pages with AppTest in a child process; *_ui.py hold one page's widgets
+STREAMLIT_ALLOWED = {"ui.py", "auth.py", "bench.py", "sharing_ui.py", "accounts_ui.py"}
 
 
 def _guard_position(tree: ast.Module) -> int:

@@ -1,0 +1,19 @@
+"""Accounts (administrators): who can sign in, with which role, tracks and TLP ceiling."""
+
+from __future__ import annotations
+
+from dashboard.auth import Permission, require
+
+viewer = require(Permission.MANAGE_USERS)
+
+import streamlit as st
+
+from dashboard import accounts_ui
+
+st.title("Accounts")
+st.caption(
+    "Local accounts sign in with a password (stored only as an argon2id hash); single sign-on accounts through your "
+    "identity provider. Every change is audited. The command line offers the same (`python -m dashboard user`)."
+)
+accounts_ui.create_form(viewer)
+accounts_ui.accounts_panel(viewer)
