@@ -174,6 +174,43 @@ def create_user(
         return user.id
 
 
+def create_partner_account(
+    engine: Engine,
+    creator: Viewer,
+    username: str,
+    *,
+    organisation: str,
+    tracks: Iterable[str],
+    tlp_ceiling: str,
+) -> str:
+    """A partner account made by a coordinator (own tracks, up to TLP:AMBER and their own ceiling) or an
+    administrator, instead of a share link. Returns the generated password (shown once)."""
+    from dashboard.access import tlp_rank
+
+    tracks = list(dict.fromkeys(tracks))
+    if not creator.can(Permission.SHARE):
+        raise AccountError("only coordinators and administrators can create partner accounts")
+    if not organisation.strip():
+        raise AccountError("name the partner's organisation")
+    outside = set(tracks) - set(creator.tracks)
+    if outside:
+        raise AccountError(f"you cannot grant tracks that are not yours: {', '.join(sorted(outside))}")
+    if tlp_ceiling in TLP_ORDER and tlp_rank(tlp_ceiling) > tlp_rank(creator.tlp_ceiling):
+        raise AccountError("you cannot grant more than your own TLP ceiling")
+    password = generate_password()
+    create_user(
+        engine,
+        username,
+        role=Role.PARTNER.value,
+        tracks=tracks,
+        organisation=organisation.strip(),
+        tlp_ceiling=tlp_ceiling,
+        password=password,
+        actor=creator.name,
+    )
+    return password
+
+
 def set_password(engine: Engine, username: str, password: str, *, actor: str) -> None:
     """Replace a user's password (and unlock the account)."""
     check_password_strength(password)

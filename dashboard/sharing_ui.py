@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import sharing
+from dashboard import accounts, sharing
 from dashboard.access import Viewer, tlp_rank
 from dashboard.models import utcnow
 from dashboard.navigation import PAGES
@@ -126,3 +126,39 @@ def links_panel(viewer: Viewer) -> None:
                 f"Link {chosen} revoked: sessions opened with it end at their next action."
             )
             st.rerun()
+
+
+def partner_account_form(viewer: Viewer) -> None:
+    """Instead of a link: a partner account of its own (role partner, the creator's tracks, up to TLP:AMBER)."""
+    ceilings = [t for t in SHAREABLE_TLP if tlp_rank(t) <= tlp_rank(viewer.tlp_ceiling)]
+    with st.expander("Or create a partner account instead of a link"):
+        with st.form("partner_account"):
+            left, right = st.columns(2)
+            username = left.text_input("Username", max_chars=120, key="partner_user")
+            organisation = right.text_input("Organisation", max_chars=200, key="partner_org")
+            left, right = st.columns(2)
+            tracks = left.multiselect(
+                "Tracks", sorted(viewer.tracks), default=sorted(viewer.tracks), format_func=TRACK_NAMES.get
+            )
+            tlp = right.selectbox(
+                "Highest marking shown",
+                ceilings,
+                index=ceilings.index("green") if "green" in ceilings else 0,
+                format_func=TLP_LABELS.get,
+                key="partner_tlp",
+            )
+            submitted = st.form_submit_button("Create partner account")
+        if not submitted:
+            return
+        try:
+            password = accounts.create_partner_account(
+                engine(), viewer, username, organisation=organisation, tracks=tracks, tlp_ceiling=tlp
+            )
+        except accounts.AccountError as exc:
+            st.error(f"No account was created: {plain(exc)}.")
+            return
+        st.success(
+            f"Partner account {plain(username.strip())} created for {plain(organisation.strip())}. Hand the "
+            "password over safely: it is shown only this once."
+        )
+        st.code(password, language=None)

@@ -16,4 +16,5 @@ st.caption(
     "expires or is revoked. Every use is audited; downloads carry the marking."
 )
 sharing_ui.create_form(viewer)
+sharing_ui.partner_account_form(viewer)
 sharing_ui.links_panel(viewer)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlparse
 
+import pytest
 from sqlalchemy import Engine, select
 from streamlit.testing.v1 import AppTest
 
-from dashboard import PROJECT_ROOT, sharing
+from dashboard import PROJECT_ROOT, accounts, sharing
 from dashboard.access import Role, Viewer, local_admin
 from dashboard.models import AuditEvent, ShareLink
 from tests.conftest import TEST_SECRET, sign_in
@@ -116,3 +117,43 @@ def test_a_coordinator_sees_only_the_links_of_their_tracks(app_engine: Engine) -
     assert coordinator.dataframe[0].value["organisation"].tolist() == ["Partner eastern-europe"]
     everyone = _open(admin)
     assert sorted(everyone.dataframe[0].value["organisation"]) == ["Partner eastern-europe", "Partner indo-pacific"]
+
+
+def test_a_coordinator_creates_a_partner_account_instead_of_a_link(app_engine: Engine) -> None:
+    at = _open(EE_COORDINATOR)
+    at.text_input(key="partner_user").input("pat@grid.example")
+    at.text_input(key="partner_org").input("Grid ISAC")
+    at.button(key="FormSubmitter:partner_account-Create partner account").click().run()
+    assert not at.exception and not at.error
+    password = at.code[0].value
+    signed = accounts.authenticate(app_engine, "pat@grid.example", password, max_failures=5, lockout_minutes=1)
+    assert signed.viewer is not None
+    assert (signed.viewer.role, signed.viewer.tracks, signed.viewer.tlp_ceiling, signed.viewer.organisation) == (
+        Role.PARTNER,
+        frozenset({"eastern-europe"}),
+        "green",
+        "Grid ISAC",
+    )
+
+
+def test_partner_account_rules() -> None:
+    """Coordinators grant only their own tracks, never above their ceiling or TLP:AMBER; partners cannot."""
+    rules = [
+        (EE_COORDINATOR, {"tracks": ["indo-pacific"], "tlp_ceiling": "green"}, "not yours: indo-pacific"),
+        (EE_COORDINATOR, {"tracks": ["eastern-europe"], "tlp_ceiling": "red"}, "more than your own TLP ceiling"),
+        (local_admin(HOST), {"tracks": ["eastern-europe"], "tlp_ceiling": "red"}, "up to TLP:AMBER at most"),
+        (
+            Viewer(
+                name="p",
+                role=Role.PARTNER,
+                tracks=frozenset({"eastern-europe"}),
+                tlp_ceiling="green",
+                organisation="Grid ISAC",
+            ),
+            {"tracks": ["eastern-europe"], "tlp_ceiling": "green"},
+            "only coordinators and administrators",
+        ),
+    ]
+    for creator, grant, message in rules:
+        with pytest.raises(accounts.AccountError, match=message):
+            accounts.create_partner_account(None, creator, "x", organisation="Grid ISAC", **grant)
