@@ -38,7 +38,6 @@ BACKENDS = ("sqlite", "postgresql")
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 LAYERS = ("incidents", "norms", "partnerships")
 LAYER_TABLES = {"incidents": "incidents", "norms": "norm_assessments", "partnerships": "partnerships"}
-SKIPPED_PAGES = {"upload"}  # the upload page needs a file; the ingest steps measure that path
 WARM_FILTER = (
     "Track filter changed from 'Both tracks' to the track holding the data "
     "(same rows, so every query that depends on the filter runs again)"
@@ -1028,7 +1027,7 @@ def child_pages(ns: argparse.Namespace) -> dict[str, Any]:
 
     from dashboard import facts, queries
     from dashboard.access import local_admin
-    from dashboard.navigation import PAGES
+    from dashboard.navigation import DATA_PAGES, PAGES
     from dashboard.settings import load_settings
 
     settings = load_settings()
@@ -1076,9 +1075,7 @@ def child_pages(ns: argparse.Namespace) -> dict[str, Any]:
             except Exception as exc:
                 out["warmup_error"] = f"{type(exc).__name__}: {exc}"
             out["imports_warmup_s"] = round(time.perf_counter() - started, 3)
-            for page in PAGES:
-                if page.key in SKIPPED_PAGES:
-                    continue
+            for page in DATA_PAGES:  # the upload page needs a file: the ingest steps measure that path
                 record: dict[str, Any] = {"errors": []}
                 rss_before = current_rss_mb()
                 params = {"country": ns.country} if page.key == "country" and ns.country else {}

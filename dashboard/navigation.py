@@ -19,6 +19,7 @@ class PageSpec:
     url_path: str
     permission: Permission
     default: bool = False
+    reads_data: bool = True  # False for pages that act (upload, share, manage accounts) rather than show data
 
     @property
     def path(self):
@@ -34,10 +35,11 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("partnerships", "Partnerships", "", "pages/partnerships.py", "partnerships", Permission.VIEW_PARTNERSHIPS),
     PageSpec("country", "Country profile", "", "pages/country.py", "country", Permission.VIEW_COUNTRY),
     PageSpec("datasets", "Datasets", "", "pages/datasets.py", "datasets", Permission.VIEW_DATASETS),
-    PageSpec("upload", "Upload data", "", "pages/upload.py", "upload", Permission.UPLOAD),
-    PageSpec("sharing", "Share links", "", "pages/sharing.py", "sharing", Permission.SHARE),
-    PageSpec("accounts", "Accounts", "", "pages/accounts.py", "accounts", Permission.MANAGE_USERS),
+    PageSpec("upload", "Upload data", "", "pages/upload.py", "upload", Permission.UPLOAD, reads_data=False),
+    PageSpec("sharing", "Share links", "", "pages/sharing.py", "sharing", Permission.SHARE, reads_data=False),
+    PageSpec("accounts", "Accounts", "", "pages/accounts.py", "accounts", Permission.MANAGE_USERS, reads_data=False),
 )
+DATA_PAGES = tuple(p for p in PAGES if p.reads_data)  # the pages that show data: TLP banner, filters, charts
 
 
 def pages_for(viewer: Viewer) -> list[PageSpec]:

@@ -11,11 +11,11 @@ import pytest
 
 from dashboard import bench, demo
 from dashboard.cli import main
-from dashboard.navigation import PAGES
+from dashboard.navigation import DATA_PAGES
 from tests.conftest import BACKENDS, PG_URL
 
 SIZE = 300
-READ_PAGES = [p.key for p in PAGES if p.key != "upload"]
+READ_PAGES = [p.key for p in DATA_PAGES]
 CHARTLESS = {"datasets", "watchlist"}
 
 

@@ -23,7 +23,7 @@ from dashboard.access import local_admin
 from dashboard.bootstrap import initialise
 from dashboard.briefing import build_briefing
 from dashboard.filters import ViewFilter
-from dashboard.navigation import PAGES, PageSpec
+from dashboard.navigation import DATA_PAGES, PAGES, PageSpec
 from tests.browser import (
     ARTIFACTS,
     LOCAL_HOSTS,
@@ -80,9 +80,7 @@ def expected_incidents(engine: Engine, view: ViewFilter) -> int:
     return int(queries.incident_summary(engine, ADMIN, view.incident_filter(ADMIN, view.window(day)))["incidents"])
 
 
-@pytest.mark.parametrize(
-    "spec", [p for p in PAGES if p.key not in {"upload", "sharing", "accounts"}], ids=lambda p: p.key
-)
+@pytest.mark.parametrize("spec", DATA_PAGES, ids=lambda p: p.key)
 def test_page_draws_maps_offline_without_errors(spec: PageSpec, server: Server) -> None:
     has_map = spec.key in MAP_PAGES
     with browser_page(1440, 900) as (page, requests):

@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard import PROJECT_ROOT
 from dashboard.bootstrap import initialise
-from dashboard.navigation import PAGES
+from dashboard.navigation import DATA_PAGES
 from tests.conftest import Database, sign_in
 
 MAX_POINTS = 5_000
@@ -39,7 +39,7 @@ def _points(trace: dict) -> int:
     return total
 
 
-@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.key)
+@pytest.mark.parametrize("page", DATA_PAGES, ids=lambda p: p.key)
 def test_no_figure_carries_more_than_a_few_thousand_points(
     page, big_database: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -53,7 +53,7 @@ def test_no_figure_carries_more_than_a_few_thousand_points(
     at.switch_page(page.script).run()
     assert not at.exception
     figures = at.get("plotly_chart")
-    if page.key not in {"datasets", "watchlist", "upload"}:
+    if page.key not in {"datasets", "watchlist"}:
         assert figures, f"{page.key} shows no chart"
     for figure in figures:
         spec = figure.proto.spec

@@ -24,7 +24,7 @@ from dashboard import PROJECT_ROOT, analytics, exports, queries
 from dashboard.access import local_admin
 from dashboard.briefing import build_briefing
 from dashboard.filters import ViewFilter
-from dashboard.navigation import PAGES, PageSpec
+from dashboard.navigation import DATA_PAGES, PAGES, PageSpec
 from dashboard.reference import TLP_LABELS
 from tests.conftest import sign_in
 from tests.factories import incident, store_incidents
@@ -33,7 +33,7 @@ APP = str(PROJECT_ROOT / "app.py")
 ORGANISATION = "Dialogue Secretariat"
 ADMIN = local_admin(ORGANISATION)
 PAGE_BY_KEY = {p.key: p for p in PAGES}
-READ_PAGES = [p for p in PAGES if p.key not in {"upload", "sharing", "accounts"}]  # tested in their own files
+READ_PAGES = list(DATA_PAGES)  # the other pages are tested in their own files
 FILTERED_PAGES = [p for p in READ_PAGES if p.key != "datasets"]  # every page with a filter bar
 CHARTLESS = {"datasets", "watchlist"}
 BANNER_TEXT = "strictest marking of the data on this page"
