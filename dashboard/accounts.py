@@ -12,7 +12,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import Engine, delete, select
 
 from dashboard import audit
-from dashboard.access import ROLE_PERMISSIONS, Permission, Role, Viewer
+from dashboard.access import ROLE_PERMISSIONS, Permission, Role, Viewer, tlp_rank
 from dashboard.db import transaction
 from dashboard.models import User, UserTrack, as_utc, utcnow
 from dashboard.navigation import PAGES
@@ -185,8 +185,6 @@ def create_partner_account(
 ) -> str:
     """A partner account made by a coordinator (own tracks, up to TLP:AMBER and their own ceiling) or an
     administrator, instead of a share link. Returns the generated password (shown once)."""
-    from dashboard.access import tlp_rank
-
     tracks = list(dict.fromkeys(tracks))
     if not creator.can(Permission.SHARE):
         raise AccountError("only coordinators and administrators can create partner accounts")

@@ -11,7 +11,7 @@ import streamlit as st
 from dashboard import accounts
 from dashboard.access import Role, Viewer
 from dashboard.reference import TLP_LABELS, TLP_ORDER, TRACK_IDS
-from dashboard.ui import TRACK_NAMES, engine, plain, table
+from dashboard.ui import TRACK_NAMES, engine, plain, show_once, table
 
 ROLE_NAMES = {
     Role.ADMIN.value: "Administrator",
@@ -22,8 +22,7 @@ ROLE_NAMES = {
 
 
 def _show_password(username: str, password: str, what: str) -> None:
-    st.success(f"{what} for {plain(username)}. Hand the password over safely: it is shown only this once.")
-    st.code(password, language=None)
+    show_once(f"{what} for {plain(username)}. Hand the password over safely: it is shown only this once.", password)
 
 
 def create_form(viewer: Viewer) -> None:

@@ -5,41 +5,54 @@ The token is shown once, right after it is created; only its hash is stored (das
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 
 from dashboard import accounts, sharing
 from dashboard.access import Viewer, tlp_rank
-from dashboard.models import utcnow
+from dashboard.models import as_utc, utcnow
 from dashboard.navigation import PAGES
 from dashboard.reference import TLP_LABELS
 from dashboard.sharing import MAX_DAYS, SHAREABLE_PAGES, SHAREABLE_TLP
-from dashboard.ui import TRACK_NAMES, engine, plain, settings, table
+from dashboard.ui import TRACK_NAMES, engine, plain, settings, show_once, table
 
 PAGE_TITLES = {p.key: p.title for p in PAGES}
 
 
+def _track_choice(container: Any, viewer: Viewer) -> list[str]:
+    """The viewer's own tracks, all chosen by default."""
+    return container.multiselect(
+        "Tracks", sorted(viewer.tracks), default=sorted(viewer.tracks), format_func=TRACK_NAMES.get
+    )
+
+
+def _marking_choice(container: Any, viewer: Viewer, **kwargs: Any) -> str:
+    """The highest marking a partner may see: CLEAR, GREEN or AMBER, never above the viewer's own ceiling."""
+    ceilings = [t for t in SHAREABLE_TLP if tlp_rank(t) <= tlp_rank(viewer.tlp_ceiling)]
+    return container.selectbox(
+        "Highest marking shown",
+        ceilings,
+        index=ceilings.index("green") if "green" in ceilings else 0,
+        format_func=TLP_LABELS.get,
+        **kwargs,
+    )
+
+
 def create_form(viewer: Viewer) -> None:
     """Organisation, tracks, pages, marking and lifetime; on submit the full link, shown once."""
-    ceilings = [t for t in SHAREABLE_TLP if tlp_rank(t) <= tlp_rank(viewer.tlp_ceiling)]
     with st.form("share_create", clear_on_submit=False):
         st.subheader("New link")
         organisation = st.text_input("Organisation the link is for", max_chars=120, key="share_org")
         left, right = st.columns(2)
-        tracks = left.multiselect(
-            "Tracks", sorted(viewer.tracks), default=sorted(viewer.tracks), format_func=TRACK_NAMES.get
-        )
+        tracks = _track_choice(left, viewer)
         pages = right.multiselect(
             "Pages", list(SHAREABLE_PAGES), default=list(SHAREABLE_PAGES), format_func=PAGE_TITLES.get
         )
         left, right = st.columns(2)
-        tlp = left.selectbox(
-            "Highest marking shown",
-            ceilings,
-            index=ceilings.index("green") if "green" in ceilings else 0,
-            format_func=TLP_LABELS.get,
-            help="TLP:AMBER+STRICT and TLP:RED rows are never shown through a link.",
-        )
+        tlp = _marking_choice(left, viewer, help="TLP:AMBER+STRICT and TLP:RED rows are never shown through a link.")
         days = right.number_input("Valid for (days)", min_value=1, max_value=MAX_DAYS, value=30, step=1)
         note = st.text_input("Note (optional, for your records)", max_chars=200)
         submitted = st.form_submit_button("Create link", type="primary")
@@ -60,19 +73,17 @@ def create_form(viewer: Viewer) -> None:
     except sharing.ShareError as exc:
         st.error(f"No link was created: {plain(exc)}.")
         return
-    st.success(
+    show_once(
         f"Link {link.id} for {plain(organisation.strip())}, valid until {link.expires_at:%d %b %Y %H:%M} UTC. "
-        "Copy it now: it is shown only this once (only a hash of it is stored)."
+        "Copy it now: it is shown only this once (only a hash of it is stored).",
+        sharing.share_url(settings().public_url, link.token),
     )
-    st.code(sharing.share_url(settings().public_url, link.token), language=None)
 
 
-def _state(row: dict[str, object], now) -> str:
+def _state(row: dict[str, object], now: dt.datetime) -> str:
     if row["revoked_at"] is not None:
         return "revoked"
-    expires = pd.Timestamp(row["expires_at"])
-    expires = expires.tz_localize("UTC") if expires.tzinfo is None else expires
-    return "expired" if expires <= pd.Timestamp(now) else "active"
+    return "expired" if as_utc(row["expires_at"]) <= now else "active"
 
 
 def links_panel(viewer: Viewer) -> None:
@@ -130,23 +141,14 @@ def links_panel(viewer: Viewer) -> None:
 
 def partner_account_form(viewer: Viewer) -> None:
     """Instead of a link: a partner account of its own (role partner, the creator's tracks, up to TLP:AMBER)."""
-    ceilings = [t for t in SHAREABLE_TLP if tlp_rank(t) <= tlp_rank(viewer.tlp_ceiling)]
     with st.expander("Or create a partner account instead of a link"):
         with st.form("partner_account"):
             left, right = st.columns(2)
             username = left.text_input("Username", max_chars=120, key="partner_user")
             organisation = right.text_input("Organisation", max_chars=200, key="partner_org")
             left, right = st.columns(2)
-            tracks = left.multiselect(
-                "Tracks", sorted(viewer.tracks), default=sorted(viewer.tracks), format_func=TRACK_NAMES.get
-            )
-            tlp = right.selectbox(
-                "Highest marking shown",
-                ceilings,
-                index=ceilings.index("green") if "green" in ceilings else 0,
-                format_func=TLP_LABELS.get,
-                key="partner_tlp",
-            )
+            tracks = _track_choice(left, viewer)
+            tlp = _marking_choice(right, viewer, key="partner_tlp")
             submitted = st.form_submit_button("Create partner account")
         if not submitted:
             return
@@ -157,8 +159,8 @@ def partner_account_form(viewer: Viewer) -> None:
         except accounts.AccountError as exc:
             st.error(f"No account was created: {plain(exc)}.")
             return
-        st.success(
+        show_once(
             f"Partner account {plain(username.strip())} created for {plain(organisation.strip())}. Hand the "
-            "password over safely: it is shown only this once."
+            "password over safely: it is shown only this once.",
+            password,
         )
-        st.code(password, language=None)

@@ -117,6 +117,12 @@ def kpi_row(items: list[tuple[str, Any, str | None]]) -> None:
         column.metric(label, value, help=help_text)
 
 
+def show_once(message: str, secret: str) -> None:
+    """A success message and a secret (a link, a password) to copy now: it is never stored or shown again."""
+    st.success(message)
+    st.code(secret, language=None)
+
+
 def table(frame: pd.DataFrame, **kwargs: Any) -> None:
     """A read-only table without the index; a short table is not padded to the requested height."""
     if "height" in kwargs:

@@ -217,6 +217,13 @@ def expect_metrics(page, expected: dict[str, str], timeout_ms: int = 30_000) -> 
     assert {k: shown.get(k) for k in expected} == expected
 
 
+def press_download(page, button, timeout_ms: int = 120_000) -> tuple[str, bytes]:
+    """Press a download button (the file may be built on the server when pressed) and return its name and bytes."""
+    with page.expect_download(timeout=timeout_ms) as info:
+        button.click()
+    return info.value.suggested_filename, Path(info.value.path()).read_bytes()
+
+
 def sign_in(page, username: str = BROWSER_USER, password: str = BROWSER_PASSWORD) -> None:
     """Fill the sign-in form shown on any page and wait for the page itself to appear."""
     page.get_by_label("Username", exact=True).wait_for(timeout=30_000)

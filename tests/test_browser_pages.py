@@ -10,7 +10,6 @@ import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pandas as pd
@@ -30,6 +29,7 @@ from tests.browser import (
     browser_page,
     metric_values,
     open_signed_in,
+    press_download,
     require_chromium,
     streamlit_server,
     wait_for_app,
@@ -73,10 +73,15 @@ def number(text: str) -> int:
     return int(text.replace(",", ""))
 
 
-def expected_incidents(engine: Engine, view: ViewFilter) -> int:
-    """The incidents page's count for this filter, computed directly (as of the newest incident or today)."""
+def as_of(engine: Engine) -> dt.date:
+    """The date the pages end on: today, or the newest incident if the data stops earlier (as ui.as_of)."""
     latest = queries.latest_incident_date(engine, ADMIN)
-    day = min(dt.date.today(), latest) if latest else dt.date.today()
+    return min(dt.date.today(), latest) if latest else dt.date.today()
+
+
+def expected_incidents(engine: Engine, view: ViewFilter) -> int:
+    """The incidents page's count for this filter, computed directly."""
+    day = as_of(engine)
     return int(queries.incident_summary(engine, ADMIN, view.incident_filter(ADMIN, view.window(day)))["incidents"])
 
 
@@ -135,12 +140,8 @@ def test_incidents_csv_download_has_as_many_rows_as_the_metric(server: Server) -
         shown = number(metric_values(page)["Incidents"])
         button = page.get_by_role("button", name="Download CSV", exact=True)
         expect(button).to_be_enabled(timeout=30_000)
-        # The file is built on the server when the button is pressed; give a busy machine time.
-        with page.expect_download(timeout=120_000) as info:
-            button.click()
-        download = info.value
-        data = Path(download.path()).read_bytes()
-    assert re.fullmatch(r"incidents_TLP-[A-Z+]+_\d{4}-\d\d-\d\d\.csv", download.suggested_filename)
+        name, data = press_download(page, button)
+    assert re.fullmatch(r"incidents_TLP-[A-Z+]+_\d{4}-\d\d-\d\d\.csv", name)
     assert data.startswith(b"\xef\xbb\xbf")  # UTF-8 with BOM, for spreadsheet programs
     rows = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig", keep_default_na=False)
     assert len(rows) == shown == expected_incidents(server.engine, ViewFilter())
@@ -189,15 +190,10 @@ def test_a_charts_table_downloads_as_csv_when_pressed(server: Server) -> None:
         page.get_by_text("Table behind this chart").first.click()
         button = page.get_by_role("button", name="Download this table (CSV)").first
         expect(button).to_be_visible(timeout=30_000)
-        with page.expect_download(timeout=60_000) as info:
-            button.click()
-        download = info.value
-        data = Path(download.path()).read_bytes()
-    assert re.fullmatch(r"incidents_by_country_TLP-[A-Z+]+_\d{4}-\d\d-\d\d\.csv", download.suggested_filename)
+        name, data = press_download(page, button)
+    assert re.fullmatch(r"incidents_by_country_TLP-[A-Z+]+_\d{4}-\d\d-\d\d\.csv", name)
     rows = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig", keep_default_na=False)
-    latest = queries.latest_incident_date(server.engine, ADMIN)
-    as_of = min(dt.date.today(), latest) if latest else dt.date.today()
-    expected = build_briefing(server.engine, ADMIN, ViewFilter(), as_of).by_country
+    expected = build_briefing(server.engine, ADMIN, ViewFilter(), as_of(server.engine)).by_country
     assert len(rows) == len(expected) > 5
     assert dict(zip(rows["iso3"], rows["incidents"])) == dict(zip(expected["iso3"], expected["incidents"]))
     assert requests.outside == []

@@ -28,6 +28,7 @@ from tests.browser import (
     expect_metrics,
     metric_values,
     open_signed_in,
+    press_download,
     require_chromium,
     streamlit_server,
     wait_for_app,
@@ -85,9 +86,7 @@ def number(text: str) -> int:
 
 def download_csv(page, button: str) -> pd.DataFrame:
     """Press a download button and read the CSV it delivers."""
-    with page.expect_download() as info:
-        page.get_by_role("button", name=button, exact=True).click()
-    data = Path(info.value.path()).read_bytes()
+    _name, data = press_download(page, page.get_by_role("button", name=button, exact=True))
     page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=30_000)
     return pd.read_csv(io.BytesIO(data), encoding="utf-8-sig", keep_default_na=False)
 

@@ -22,9 +22,15 @@ def is_missing(value: object) -> bool:
     return value is None or str(value).strip().lower() in MISSING
 
 
-def _fold(text: str) -> str:
+def plain_ascii(text: str) -> str:
+    """Accents folded to ASCII and white space collapsed, case kept."""
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"\s+", " ", text).strip().lower()
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _fold(text: str) -> str:
+    """`plain_ascii` in lower case: the key names and aliases are compared by (same length as `plain_ascii`)."""
+    return plain_ascii(text).lower()
 
 
 @functools.lru_cache(maxsize=1)

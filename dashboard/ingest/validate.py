@@ -9,7 +9,6 @@ from __future__ import annotations
 import functools
 import math
 import re
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +26,7 @@ from dashboard.ingest.normalise import (
     map_keyword,
     neutral_text,
     parse_date,
+    plain_ascii,
     resolve_country,
     split_list,
     vocabulary_ids,
@@ -180,16 +180,10 @@ def _country_pattern() -> tuple[re.Pattern[str], dict[str, str]]:
     return re.compile(r"(?<!\w)(" + "|".join(re.escape(n) for n in names) + r")(?!\w)"), index
 
 
-def _plain(text: str) -> str:
-    """Accents folded to ASCII and white space collapsed, case kept (same length as `_fold` of the text)."""
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"\s+", " ", text).strip()
-
-
 @functools.lru_cache(maxsize=1)
 def _demonym_pattern() -> tuple[re.Pattern[str], dict[str, str]]:
     """Country adjectives ("Ukrainian"), capitalised as written, so that "polish" the verb is not Poland."""
-    table = {_plain(r["demonym"]): r["iso3"] for r in read_rows("demonyms.csv")}
+    table = {plain_ascii(r["demonym"]): r["iso3"] for r in read_rows("demonyms.csv")}
     names = sorted(table, key=len, reverse=True)
     return re.compile(r"(?<![\w-])(" + "|".join(re.escape(n) for n in names) + r")s?(?![\w-])"), table
 
@@ -200,7 +194,7 @@ def _find_countries(text: str) -> list[str]:
     if is_missing(text):
         return []
     pattern, index = _country_pattern()
-    plain = _plain(text)
+    plain = plain_ascii(text)
     folded = plain.lower()
     found = []
     for m in pattern.finditer(folded):
