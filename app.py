@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from dashboard.auth import route
+from dashboard.app.auth import route
 
 route()

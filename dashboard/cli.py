@@ -14,18 +14,22 @@ import pandas as pd
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from dashboard import __version__, accounts, bench, demo, sharing
-from dashboard import backup as backup_module
-from dashboard.access import Role, Viewer, local_admin
-from dashboard.bootstrap import initialise
-from dashboard.db import DatabaseUrlError, get_engine, schema_is_current
+from dashboard import __version__, accounts
+from dashboard.accounts import sharing
+from dashboard.accounts.sharing import SHAREABLE_PAGES, SHAREABLE_TLP
+from dashboard.core.access import Role, Viewer, local_admin
+from dashboard.core.pages import PAGES
+from dashboard.core.settings import Settings, SettingsError, load_settings
+from dashboard.core.tlp import TLP_ORDER
+from dashboard.core.vocabulary import TRACK_IDS
+from dashboard.export import tables
 from dashboard.ingest import pipeline, versions
 from dashboard.ingest.pipeline import LAYERS, MODES
-from dashboard.navigation import PAGES
-from dashboard.queries import active_versions, layer_counts
-from dashboard.reference import TLP_ORDER, TRACK_IDS
-from dashboard.settings import Settings, SettingsError, load_settings
-from dashboard.sharing import SHAREABLE_PAGES, SHAREABLE_TLP
+from dashboard.ops import backup as backup_module
+from dashboard.ops import demo
+from dashboard.ops.bootstrap import initialise
+from dashboard.read import active_versions, layer_counts
+from dashboard.store.db import DatabaseUrlError, get_engine, schema_is_current
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
 
@@ -209,16 +213,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     _add_briefing_parser(sub)
 
-    p = sub.add_parser(
+    sub.add_parser(  # its options live with the benchmark (benchmarks/bench.py), imported only when it runs
         "bench",
+        add_help=False,
         help="measure ingest, pages and the PDF briefing at growing data sizes",
-        description="Benchmark: for each size, generate that many synthetic incidents of one track, ingest them "
-        "into a fresh SQLite and PostgreSQL database through the upload path, open every read page and export the "
-        "PDF briefing, and compare the ingest with sqlite-utils. Prints a table and writes JSON. "
-        "Uses its own databases (--database-url is ignored). Exit 1 if any step failed or stored the wrong rows.",
     )
-    bench.add_arguments(p)
     return parser
+
+
+BENCH_DESCRIPTION = (
+    "Benchmark: for each size, generate that many synthetic incidents of one track, ingest them "
+    "into a fresh SQLite and PostgreSQL database through the upload path, open every read page and export the "
+    "PDF briefing, and compare the ingest with sqlite-utils. Prints a table and writes JSON. "
+    "Uses its own databases (--database-url is ignored). Exit 1 if any step failed or stored the wrong rows."
+)
 
 
 def _engine(args: argparse.Namespace, settings: Settings) -> Engine:
@@ -446,7 +454,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     if len(prepared.issues) > 20:
         print(f"... and {len(prepared.issues) - 20} more issues (use --report FILE.csv for all)")
     if args.report:
-        args.report.write_bytes(pipeline.report_csv(prepared))
+        args.report.write_bytes(tables.report_csv(prepared))
         print(f"report written to {args.report}")
     if args.dry_run:
         print("dry run: nothing written")
@@ -543,9 +551,9 @@ def _add_briefing_parser(sub) -> None:
 
 
 def cmd_briefing(args: argparse.Namespace, settings: Settings) -> int:
-    from dashboard import briefing_export
-    from dashboard.access import Permission
-    from dashboard.reference import TLP_LABELS
+    from dashboard.core.access import Permission
+    from dashboard.core.tlp import TLP_LABELS
+    from dashboard.export import briefing as briefing_export
 
     fmt = args.out.suffix.lower().lstrip(".")
     if fmt not in {"pdf", "html"}:
@@ -580,8 +588,12 @@ def cmd_briefing(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_bench(args: argparse.Namespace, _settings: Settings) -> int:
+    from benchmarks import bench  # the benchmark lives outside the runtime package
+
+    parser = argparse.ArgumentParser(prog="python -m dashboard bench", description=BENCH_DESCRIPTION)
+    bench.add_arguments(parser)
     try:
-        return bench.run(args)
+        return bench.run(parser.parse_args(args.bench_args))
     except bench.BenchError as exc:
         raise Refused(str(exc)) from None
 
@@ -605,7 +617,11 @@ COMMANDS = {
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns the exit code."""
     parser = build_parser()
-    args = parser.parse_args(argv)  # exits 2 on a usage error
+    args, rest = parser.parse_known_args(argv)  # exits 2 on a usage error
+    if args.command == "bench":
+        args.bench_args = rest
+    elif rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     try:
         settings = load_settings()
         logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dashboard.auth import Permission, require
+from dashboard.app.auth import Permission, require
 
 viewer = require(Permission.MANAGE_USERS)
 
 import streamlit as st
 
-from dashboard import accounts_ui
+from dashboard.app import accounts_panel as accounts_ui
 
 st.title("Accounts")
 st.caption(

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dashboard.auth import Permission, require
+from dashboard.app.auth import Permission, require
 
 viewer = require(Permission.VIEW_BRIEFING)
 
 import streamlit as st
 
-from dashboard import charts, maps, ui
+from dashboard.app import ui
+from dashboard.present import charts, maps
 
 view = ui.filter_bar(viewer, fields=("track", "period"))
 as_of = ui.as_of(viewer)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from dashboard.auth import Permission, require
+from dashboard.app.auth import Permission, require
 
 viewer = require(Permission.VIEW_COUNTRY)
 
 import streamlit as st
 
-from dashboard import analytics, charts, ui
+from dashboard.analysis import analytics
+from dashboard.app import ui
+from dashboard.present import charts
 
 view = ui.filter_bar(viewer, fields=("track", "period"))
 tracks = view.tracks(viewer)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dashboard.auth import Permission, require
+from dashboard.app.auth import Permission, require
 
 viewer = require(Permission.VIEW_DATASETS)
 
 import streamlit as st
 
-from dashboard import ui
+from dashboard.app import ui
 
 st.title("Datasets")
 st.caption("Cyber incidents, norm adherence and partnerships for the Indo-Pacific and Eastern Europe dialogue tracks.")

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from dashboard.auth import Permission, require
+from dashboard.app.auth import Permission, require
 
 viewer = require(Permission.VIEW_INCIDENTS)
 
 import streamlit as st
 
-from dashboard import analytics, charts, maps, ui
+from dashboard.analysis import analytics
+from dashboard.app import ui
+from dashboard.present import charts, maps
 
 view = ui.filter_bar(viewer, fields=("track", "period", "countries", "sectors", "types", "severity"))
 as_of = ui.as_of(viewer)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dashboard.auth import Permission, require
+from dashboard.app.auth import Permission, require
 
 viewer = require(Permission.SHARE)
 
 import streamlit as st
 
-from dashboard import sharing_ui
+from dashboard.app import sharing_panel as sharing_ui
 
 st.title("Share links")
 st.caption(

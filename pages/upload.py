@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dashboard.auth import Permission, require
+from dashboard.app.auth import Permission, require
 
 viewer = require(Permission.UPLOAD)
 
 import streamlit as st
 
-from dashboard import ui
+from dashboard.app import ui
 from dashboard.ingest import pipeline
 
 st.title("Upload data")

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dashboard.auth import Permission, require
+from dashboard.app.auth import Permission, require
 
 viewer = require(Permission.VIEW_WATCHLIST)
 
 import streamlit as st
 
-from dashboard import ui
+from dashboard.app import ui
 
 view = ui.filter_bar(viewer, fields=("track",))
 tracks = view.tracks(viewer)

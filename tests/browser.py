@@ -52,8 +52,8 @@ BROWSER_PASSWORD = "browser-admin-password"
 def ensure_browser_admin(database_url: str) -> None:
     """An administrator account the browser tests sign in with (created once per database)."""
     from dashboard import accounts
-    from dashboard.db import get_engine
-    from dashboard.reference import TRACK_IDS
+    from dashboard.core.vocabulary import TRACK_IDS
+    from dashboard.store.db import get_engine
 
     engine = get_engine(database_url)
     if BROWSER_USER not in {u["username"] for u in accounts.list_users(engine)}:

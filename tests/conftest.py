@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
-from dashboard.bootstrap import initialise
-from dashboard.db import dispose_engine, get_engine, normalise_url
+from dashboard.ops.bootstrap import initialise
+from dashboard.store.db import dispose_engine, get_engine, normalise_url
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
@@ -117,7 +117,7 @@ def app_engine(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engi
 
 def sign_in(at, viewer=None):
     """Start an AppTest session already signed in (as the local administrator unless a viewer is given)."""
-    from dashboard.access import local_admin
+    from dashboard.core.access import local_admin
 
     at.session_state["viewer"] = viewer or local_admin(HOST_ORG)
     return at

@@ -15,10 +15,11 @@ import streamlit as st
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
-from dashboard import PROJECT_ROOT, queries, sharing
-from dashboard.access import Permission, Role, Viewer
-from dashboard.navigation import PAGES
-from dashboard.reference import TLP_ORDER
+from dashboard import PROJECT_ROOT, read
+from dashboard.accounts import sharing
+from dashboard.core.access import Permission, Role, Viewer
+from dashboard.core.pages import PAGES
+from dashboard.core.tlp import TLP_ORDER
 from tests.conftest import TEST_SECRET, sign_in
 from tests.factories import incident, norm, partnership, store, store_incidents
 
@@ -215,8 +216,8 @@ def test_a_green_share_link_shows_a_banner_and_never_anything_above_green(marked
         for mark in ("AMBER", "STRICT", "RED"):
             assert f"LEAK-{mark}" not in text, f"share link shows an {mark} row on {page.key}"
         assert IP_MARK not in text
-    rows = queries.incident_rows(
-        marked, sharing.open_link(marked, token, secret_key=TEST_SECRET).viewer, queries.IncidentFilter(), None
+    rows = read.incident_rows(
+        marked, sharing.open_link(marked, token, secret_key=TEST_SECRET).viewer, read.IncidentFilter(), None
     )
     assert sorted(rows["title"]) == ["LEAK-CLEAR-INCIDENT", "LEAK-GREEN-INCIDENT"]
 
@@ -271,7 +272,7 @@ def test_revoking_a_link_ends_sessions_opened_with_it(marked: Engine) -> None:
 def test_the_app_refuses_to_start_outside_demo_mode_with_the_default_secret(
     marked: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from dashboard.settings import DEFAULT_SECRET
+    from dashboard.core.settings import DEFAULT_SECRET
 
     monkeypatch.setenv("DASHBOARD_SECRET_KEY", DEFAULT_SECRET)
     st.cache_resource.clear()

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import Engine, select, text
 
 from dashboard import accounts
-from dashboard.access import Permission, Role
-from dashboard.accounts import AccountError, authenticate, create_user
-from dashboard.models import AuditEvent, User
+from dashboard.accounts.users import AccountError, authenticate, create_user
+from dashboard.core.access import Permission, Role
+from dashboard.store.models import AuditEvent, User
 
 PASSWORD = "correct horse battery"
 

@@ -6,8 +6,8 @@ from sqlalchemy import Engine, select
 from streamlit.testing.v1 import AppTest
 
 from dashboard import PROJECT_ROOT, accounts
-from dashboard.access import Role, Viewer, local_admin
-from dashboard.models import AuditEvent, User
+from dashboard.core.access import Role, Viewer, local_admin
+from dashboard.store.models import AuditEvent, User
 from tests.conftest import sign_in
 
 APP = str(PROJECT_ROOT / "app.py")

@@ -6,8 +6,9 @@ import datetime as dt
 
 import pandas as pd
 
-from dashboard import analytics
-from dashboard.analytics import Delta, Period
+from dashboard.analysis import analytics
+from dashboard.analysis.analytics import Delta
+from dashboard.core.periods import Period
 
 
 def test_previous_period_has_equal_length_and_ends_the_day_before() -> None:

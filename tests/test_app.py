@@ -7,9 +7,9 @@ import streamlit as st
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
-from dashboard import PROJECT_ROOT, queries
-from dashboard.access import local_admin
-from dashboard.navigation import PAGES
+from dashboard import PROJECT_ROOT, read
+from dashboard.core.access import local_admin
+from dashboard.core.pages import PAGES
 from tests.conftest import Database, sign_in
 
 APP = str(PROJECT_ROOT / "app.py")
@@ -42,7 +42,7 @@ def test_datasets_page_shows_the_demo_counts(demo_engine: Engine, use_database) 
     at = sign_in(AppTest.from_file(APP, default_timeout=60)).run()
     at.switch_page("pages/datasets.py").run()
     assert not at.exception
-    counts = queries.layer_counts(demo_engine, local_admin("Dialogue Secretariat"))
+    counts = read.layer_counts(demo_engine, local_admin("Dialogue Secretariat"))
     expected = sorted(f"{n:,}" for n in counts[counts["layer"] == "incidents"]["rows"])
     assert sorted(_metrics(at)["Incidents"]) == expected
     assert any("Synthetic demo data" in i.value for i in at.info)

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from dashboard import bench, demo
+from dashboard import bench
 from dashboard.cli import main
-from dashboard.navigation import DATA_PAGES
+from dashboard.core.pages import DATA_PAGES
+from dashboard.ops import demo
 from tests.conftest import BACKENDS, PG_URL
 
 SIZE = 300
@@ -58,7 +59,7 @@ def test_bench_smoke_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     if PG_URL:  # the benchmark's own database is gone afterwards
         from sqlalchemy import text
 
-        from dashboard.db import get_engine
+        from dashboard.store.db import get_engine
 
         with get_engine(PG_URL).connect() as conn:
             name = argv[argv.index("--pg-database") + 1]

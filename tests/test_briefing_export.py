@@ -19,13 +19,13 @@ import pytest
 from plotly.offline import get_plotlyjs
 from sqlalchemy import Engine
 
-from dashboard import briefing_export as bx
-from dashboard.access import Role, Viewer, local_admin, tlp_rank
-from dashboard.bootstrap import initialise
-from dashboard.briefing import Briefing, build_briefing
-from dashboard.filters import ViewFilter
-from dashboard.queries import IncidentFilter, incident_rows
-from dashboard.reference import TLP_LABELS
+from dashboard.analysis.briefing import Briefing, build_briefing
+from dashboard.core.access import Role, Viewer, local_admin
+from dashboard.core.filters import IncidentFilter, ViewFilter
+from dashboard.core.tlp import TLP_LABELS, tlp_rank
+from dashboard.export import briefing as bx
+from dashboard.ops.bootstrap import initialise
+from dashboard.read import incident_rows
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium
 from tests.conftest import Database
 from tests.factories import incident, partnership, store, store_incidents

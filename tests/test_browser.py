@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from dashboard.bootstrap import initialise
+from dashboard.ops.bootstrap import initialise
 from tests.browser import ARTIFACTS, browser_page, open_signed_in, require_chromium, streamlit_server, wait_for_app
 from tests.conftest import Database
 

@@ -9,10 +9,11 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import Engine
 
-from dashboard import accounts, sharing
-from dashboard.access import Role, Viewer
-from dashboard.bootstrap import initialise
-from dashboard.navigation import PAGES
+from dashboard import accounts
+from dashboard.accounts import sharing
+from dashboard.core.access import Role, Viewer
+from dashboard.core.pages import PAGES
+from dashboard.ops.bootstrap import initialise
 from tests.browser import ARTIFACTS, browser_page, require_chromium, sign_in, streamlit_server, wait_for_app
 from tests.conftest import TEST_SECRET, Database
 

@@ -17,12 +17,12 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import Engine
 
-from dashboard import queries
-from dashboard.access import local_admin
-from dashboard.bootstrap import initialise
-from dashboard.briefing import build_briefing
-from dashboard.filters import ViewFilter
-from dashboard.navigation import DATA_PAGES, PAGES, PageSpec
+from dashboard import read
+from dashboard.analysis.briefing import build_briefing
+from dashboard.core.access import local_admin
+from dashboard.core.filters import ViewFilter
+from dashboard.core.pages import DATA_PAGES, PAGES, PageSpec
+from dashboard.ops.bootstrap import initialise
 from tests.browser import (
     ARTIFACTS,
     LOCAL_HOSTS,
@@ -75,14 +75,14 @@ def number(text: str) -> int:
 
 def as_of(engine: Engine) -> dt.date:
     """The date the pages end on: today, or the newest incident if the data stops earlier (as ui.as_of)."""
-    latest = queries.latest_incident_date(engine, ADMIN)
+    latest = read.latest_incident_date(engine, ADMIN)
     return min(dt.date.today(), latest) if latest else dt.date.today()
 
 
 def expected_incidents(engine: Engine, view: ViewFilter) -> int:
     """The incidents page's count for this filter, computed directly."""
     day = as_of(engine)
-    return int(queries.incident_summary(engine, ADMIN, view.incident_filter(ADMIN, view.window(day)))["incidents"])
+    return int(read.incident_summary(engine, ADMIN, view.incident_filter(ADMIN, view.window(day)))["incidents"])
 
 
 @pytest.mark.parametrize("spec", DATA_PAGES, ids=lambda p: p.key)

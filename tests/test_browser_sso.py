@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import expect
 
 from dashboard import accounts
-from dashboard.bootstrap import initialise
+from dashboard.ops.bootstrap import initialise
 from tests.browser import ARTIFACTS, browser_page, free_port, require_chromium, streamlit_server, wait_for_app
 from tests.conftest import Database
 

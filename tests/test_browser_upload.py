@@ -19,8 +19,8 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import Engine, func, select
 
-from dashboard.bootstrap import initialise
-from dashboard.models import AuditEvent, DatasetVersion
+from dashboard.ops.bootstrap import initialise
+from dashboard.store.models import AuditEvent, DatasetVersion
 from tests.browser import (
     ARTIFACTS,
     BROWSER_USER,

@@ -14,7 +14,7 @@ from sqlalchemy import Engine, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
 from dashboard.ingest import bulk
-from dashboard.models import Incident, IncidentNorm, IncidentSector, IncidentTarget
+from dashboard.store.models import Incident, IncidentNorm, IncidentSector, IncidentTarget
 from tests.factories import incident, store_incidents
 from tests.test_db import table_checksums
 

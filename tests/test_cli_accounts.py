@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 
-from dashboard import accounts, sharing
-from dashboard.settings import DEFAULT_SECRET
+from dashboard import accounts
+from dashboard.accounts import sharing
+from dashboard.core.settings import DEFAULT_SECRET
 from tests.conftest import Database
 from tests.test_cli import run
 

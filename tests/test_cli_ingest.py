@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from dashboard import DATA_DIR
-from dashboard.access import local_admin
+from dashboard.core.access import local_admin
 from dashboard.ingest import pipeline
-from dashboard.models import Incident
+from dashboard.store.models import Incident
 from tests.conftest import Database
 from tests.test_cli import run
 from tests.test_db import table_checksums

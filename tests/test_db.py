@@ -8,9 +8,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, MetaData, select, text
 
-from dashboard.bootstrap import initialise
-from dashboard.db import current_revision, head_revision, table_names
-from dashboard.models import Base
+from dashboard.ops.bootstrap import initialise
+from dashboard.store.db import current_revision, head_revision, table_names
+from dashboard.store.models import Base
 from tests.conftest import Database
 
 
@@ -74,7 +74,7 @@ def test_downgrade_and_upgrade_keep_the_data(database: Database) -> None:
     """A migration round trip (head -> 0002 -> head) keeps every incident and version."""
     from alembic import command
 
-    from dashboard.db import _alembic_config
+    from dashboard.store.db import _alembic_config
 
     initialise(database.engine, seed_demo=True, seed=9, incidents=40)
     with database.engine.connect() as conn:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from dashboard import demo
-from dashboard.reference import track_members
-from dashboard.templates import column_names
+from dashboard.core.vocabulary import track_members
+from dashboard.ingest.templates import column_names
+from dashboard.ops import demo
 
 
 @pytest.fixture(scope="module")

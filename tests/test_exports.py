@@ -7,7 +7,7 @@ import io
 
 import pandas as pd
 
-from dashboard import exports
+from dashboard.export import tables as exports
 
 PAYLOADS = ['=HYPERLINK("http://x")', "+1+1", "-2+3", "@SUM(A1)", "\tTAB", "plain", "a=b"]
 

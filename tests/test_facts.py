@@ -1,4 +1,4 @@
-"""The snapshot reads (dashboard/facts.py) equal the direct SQL reads (queries._sql_*) for every viewer and filter.
+"""The snapshot reads (dashboard/read/snapshot.py) equal the direct SQL reads (read._sql_*) for every viewer and filter.
 
 Several viewers (administrator, an official of one track with a GREEN ceiling, coordinators of the host and of
 another organisation with AMBER+STRICT rows of both present, a partner share link) and filters, on random data
@@ -15,12 +15,13 @@ import pandas as pd
 import pytest
 from sqlalchemy import Engine, select
 
-from dashboard import facts, queries
-from dashboard.access import Role, Viewer, local_admin
+from dashboard import read
+from dashboard.core.access import Role, Viewer, local_admin
+from dashboard.core.filters import IncidentFilter
 from dashboard.ingest import versions
 from dashboard.ingest.commit import VersionMeta, commit_version
-from dashboard.models import Incident
-from dashboard.queries import IncidentFilter
+from dashboard.read import snapshot as facts
+from dashboard.store.models import Incident
 from tests.factories import incident
 
 HOST = "Dialogue Secretariat"
@@ -126,17 +127,15 @@ def assert_fast_equals_sql(engine: Engine) -> None:
     """Every incident read on the snapshot equals the same read in SQL, for every viewer and filter."""
     facts.clear_cache()
     for name, viewer in VIEWERS.items():
-        assert queries.latest_incident_date(engine, viewer) == queries._sql_latest_incident_date(engine, viewer), name
-        assert queries.strictest_tlp(engine, viewer) == queries._sql_strictest_tlp(engine, viewer), name
-        assert queries.strictest_tlp(engine, viewer, ["incidents"]) == queries._sql_strictest_tlp(
+        assert read.latest_incident_date(engine, viewer) == read._sql_latest_incident_date(engine, viewer), name
+        assert read.strictest_tlp(engine, viewer) == read._sql_strictest_tlp(engine, viewer), name
+        assert read.strictest_tlp(engine, viewer, ["incidents"]) == read._sql_strictest_tlp(
             engine, viewer, ["incidents"]
         )
-        _same(queries.layer_counts(engine, viewer), queries._sql_layer_counts(engine, viewer))
+        _same(read.layer_counts(engine, viewer), read._sql_layer_counts(engine, viewer))
         for label, flt in FILTERS.items():
             where = f"{name}/{label}"
-            assert queries.incident_summary(engine, viewer, flt) == queries._sql_incident_summary(
-                engine, viewer, flt
-            ), where
+            assert read.incident_summary(engine, viewer, flt) == read._sql_incident_summary(engine, viewer, flt), where
             for fn, args, keys in (
                 ("incident_counts_by_country", (), None),
                 ("incident_counts_by_month", (), None),
@@ -150,26 +149,26 @@ def assert_fast_equals_sql(engine: Engine) -> None:
                 ("incident_rows", (25,), None),
                 ("incident_rows", (0,), None),
             ):
-                fast = getattr(queries, fn)(engine, viewer, flt, *args)
-                direct = getattr(queries, f"_sql_{fn}")(engine, viewer, flt, *args)
+                fast = getattr(read, fn)(engine, viewer, flt, *args)
+                direct = getattr(read, f"_sql_{fn}")(engine, viewer, flt, *args)
                 try:
                     _same(fast, direct, keys)
                 except AssertionError as exc:
                     raise AssertionError(f"{fn}{args} differs for {where}: {exc}") from None
-            rows = queries.incident_rows(engine, viewer, flt, 40, "BLR")
-            _same(rows, queries._sql_incident_rows(engine, viewer, flt, 40, "BLR"))
+            rows = read.incident_rows(engine, viewer, flt, 40, "BLR")
+            _same(rows, read._sql_incident_rows(engine, viewer, flt, 40, "BLR"))
         window = (DAY - dt.timedelta(days=800), DAY - dt.timedelta(days=89), DAY)
         for by in ("country", "sector", "dyad", "norm"):
             for tracks in (frozenset(viewer.tracks), frozenset({EE})):
-                fast = queries.window_counts(engine, viewer, tracks, by, *window)
-                direct = queries._sql_window_counts(engine, viewer, tracks, by, *window)
+                fast = read.window_counts(engine, viewer, tracks, by, *window)
+                direct = read._sql_window_counts(engine, viewer, tracks, by, *window)
                 _same(fast, direct, ["key"])
 
 
 def test_snapshot_reads_equal_sql_reads(mixed: Engine) -> None:
     assert_fast_equals_sql(mixed)
     # every viewer sees something, and scoping differs between them
-    seen = {name: queries.incident_summary(mixed, v, IncidentFilter())["incidents"] for name, v in VIEWERS.items()}
+    seen = {name: read.incident_summary(mixed, v, IncidentFilter())["incidents"] for name, v in VIEWERS.items()}
     assert all(seen.values()), seen
     assert len(set(seen.values())) == len(seen), seen
 
@@ -180,19 +179,19 @@ def test_snapshot_follows_an_append_that_replaces_rows_and_a_rollback(mixed: Eng
             select(Incident.id, Incident.dataset_version_id).where(Incident.track_id == EE).order_by(Incident.id)
         ).all()
     first_version = ee[0].dataset_version_id
-    before = queries.incident_summary(mixed, ADMIN, IncidentFilter(tracks=frozenset({EE})))
+    before = read.incident_summary(mixed, ADMIN, IncidentFilter(tracks=frozenset({EE})))
     replaced = [r.id for r in ee[:30]]
     rng = np.random.default_rng(11)
     _commit(mixed, EE, _rows(rng, 30, "ee-new", COUNTRIES[:6]), replaces=replaced)
-    after = queries.incident_summary(mixed, ADMIN, IncidentFilter(tracks=frozenset({EE})))
-    assert after == queries._sql_incident_summary(mixed, ADMIN, IncidentFilter(tracks=frozenset({EE})))
+    after = read.incident_summary(mixed, ADMIN, IncidentFilter(tracks=frozenset({EE})))
+    assert after == read._sql_incident_summary(mixed, ADMIN, IncidentFilter(tracks=frozenset({EE})))
     assert after != before
     snap = facts.snapshot(mixed)
     assert not set(replaced) & set(snap.ids.tolist())
     assert_fast_equals_sql(mixed)
 
     versions.rollback(mixed, first_version, ADMIN)
-    assert queries.incident_summary(mixed, ADMIN, IncidentFilter(tracks=frozenset({EE}))) == before
+    assert read.incident_summary(mixed, ADMIN, IncidentFilter(tracks=frozenset({EE}))) == before
     assert set(replaced) <= set(facts.snapshot(mixed).ids.tolist())
     assert_fast_equals_sql(mixed)
 
@@ -204,28 +203,28 @@ def test_the_snapshot_is_reloaded_only_when_the_data_changes(mixed: Engine) -> N
     _commit(mixed, IP, _rows(np.random.default_rng(3), 5, "ip-more", COUNTRIES[5:]))
     second = facts.snapshot(mixed)
     assert second is not first and second.size == first.size + 5
-    assert second.stamp == queries.data_stamp(mixed)
+    assert second.stamp == read.data_stamp(mixed)
 
 
 def test_empty_database_reads(engine: Engine) -> None:
     facts.clear_cache()
-    assert queries.incident_summary(engine, ADMIN, IncidentFilter()) == {
+    assert read.incident_summary(engine, ADMIN, IncidentFilter()) == {
         "incidents": 0,
         "significant": 0,
         "countries": 0,
         "tlp": None,
     }
-    assert queries.latest_incident_date(engine, ADMIN) is None
-    assert queries.incident_rows(engine, ADMIN, IncidentFilter(), 10).empty
-    assert queries.window_counts(engine, ADMIN, frozenset({EE}), "dyad", DAY, DAY, DAY).empty
-    assert queries.dyad_counts(engine, ADMIN, IncidentFilter()).empty
+    assert read.latest_incident_date(engine, ADMIN) is None
+    assert read.incident_rows(engine, ADMIN, IncidentFilter(), 10).empty
+    assert read.window_counts(engine, ADMIN, frozenset({EE}), "dyad", DAY, DAY, DAY).empty
+    assert read.dyad_counts(engine, ADMIN, IncidentFilter()).empty
 
 
 def test_all_rows_with_links_from_the_snapshot_equal_sql(mixed: Engine) -> None:
     for viewer in VIEWERS.values():
         for flt in (FILTERS["all"], FILTERS["combined"]):
-            _same(queries.incident_rows(mixed, viewer, flt, None), queries._sql_incident_rows(mixed, viewer, flt, None))
+            _same(read.incident_rows(mixed, viewer, flt, None), read._sql_incident_rows(mixed, viewer, flt, None))
         _same(
-            queries.incident_rows(mixed, viewer, FILTERS["all"], None, "RUS"),
-            queries._sql_incident_rows(mixed, viewer, FILTERS["all"], None, "RUS"),
+            read.incident_rows(mixed, viewer, FILTERS["all"], None, "RUS"),
+            read._sql_incident_rows(mixed, viewer, FILTERS["all"], None, "RUS"),
         )

@@ -10,8 +10,8 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from dashboard import PROJECT_ROOT
-from dashboard.bootstrap import initialise
-from dashboard.navigation import DATA_PAGES
+from dashboard.core.pages import DATA_PAGES
+from dashboard.ops.bootstrap import initialise
 from tests.conftest import Database, sign_in
 
 MAX_POINTS = 5_000

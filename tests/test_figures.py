@@ -1,4 +1,4 @@
-"""Figure builders (dashboard.charts, dashboard.maps) and the palette: no database, no Streamlit."""
+"""Figure builders (dashboard.present.charts, dashboard.present.maps) and the palette: no database, no Streamlit."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
 
-from dashboard import PROJECT_ROOT, charts, maps, palette
-from dashboard.reference import load, read_rows
+from dashboard import PROJECT_ROOT
+from dashboard.core.vocabulary import load, read_rows
+from dashboard.present import charts, maps, palette
 
 AS_OF = dt.date(2026, 10, 31)
 TYPE_IDS = [row["id"] for row in read_rows("incident_types.csv")]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from dashboard.access import Role, Viewer
-from dashboard.filters import ViewFilter, parse_query_params
+from dashboard.core.access import Role, Viewer
+from dashboard.core.filters import ViewFilter, parse_query_params
 
 EE_ONLY = Viewer(
     name="p", role=Role.PARTNER, tracks=frozenset({"eastern-europe"}), tlp_ceiling="green", organisation="Org"

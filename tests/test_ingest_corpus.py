@@ -20,8 +20,10 @@ import pandas as pd
 import pytest
 from sqlalchemy import Engine
 
-from dashboard import exports, queries
-from dashboard.access import Role, Viewer, local_admin
+from dashboard import read
+from dashboard.core.access import Role, Viewer, local_admin
+from dashboard.export import tables
+from dashboard.export import tables as exports
 from dashboard.ingest import pipeline, versions
 from tests.factories import incident, store_incidents
 from tests.fixtures.ingest import make_corpus
@@ -74,7 +76,7 @@ class Case:
 
 def stored_incidents(engine: Engine) -> pd.DataFrame:
     """Every incident the administrator sees, with targets and sectors joined as text."""
-    return queries.incident_rows(engine, ADMIN, queries.IncidentFilter(tracks=frozenset({EE})), limit=None)
+    return read.incident_rows(engine, ADMIN, read.IncidentFilter(tracks=frozenset({EE})), limit=None)
 
 
 def by_source(engine: Engine) -> dict[str, dict]:
@@ -234,11 +236,11 @@ def check_vocabulary(engine: Engine, prepared: pipeline.Prepared) -> None:
 def check_other_layers_exports(engine: Engine, prepared: pipeline.Prepared) -> None:
     """Payloads in partnership and norm uploads are stored as text and neutralised in those pages' downloads."""
     if prepared.layer == "partnerships":
-        frame = queries.partnership_rows(engine, ADMIN)
+        frame = read.partnership_rows(engine, ADMIN)
         row = frame.iloc[0]
         assert row["name"] == '=HYPERLINK("http://evil.example","Hotline")' and row["funder"] == "@SUM(A1)"
     else:
-        frame = queries.norm_status_as_of(engine, ADMIN)
+        frame = read.norm_status_as_of(engine, ADMIN)
         assert frame["round_label"].tolist() == ["=1+1"]
     assert_no_live_formula(frame)
 
@@ -562,7 +564,7 @@ def run_case(engine: Engine, case: Case) -> None:
     assert (counts["total"], counts["errors"], counts["warnings"]) == (expect.total, expect.errors, expect.warnings)
     valid = expect.total - expect.errors
     assert counts["valid"] == valid and counts["new"] == valid
-    report = pd.read_csv(io.BytesIO(pipeline.report_csv(prepared)), encoding="utf-8-sig", dtype=str)
+    report = pd.read_csv(io.BytesIO(tables.report_csv(prepared)), encoding="utf-8-sig", dtype=str)
     assert len(report) == len(expect.issues)
 
     if expect.errors:
@@ -740,7 +742,7 @@ def test_the_validation_report_neutralises_payloads_in_bad_cells(engine: Engine)
     data = make_corpus.csv_text(rows).encode()
     prepared = _prepare(engine, Case("bad.csv", VALID), data)
     assert prepared.counts["errors"] == 2
-    report = pd.read_csv(io.BytesIO(pipeline.report_csv(prepared)), encoding="utf-8-sig", dtype=str)
+    report = pd.read_csv(io.BytesIO(tables.report_csv(prepared)), encoding="utf-8-sig", dtype=str)
     assert set(report["value"]) >= {"'=1+2", "'@evil", "'-2021-01-01", "'+cmd"}
     assert not [v for v in report.fillna("").to_numpy().ravel() if str(v).startswith(FORMULA_START)]
 

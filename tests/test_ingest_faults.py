@@ -23,13 +23,13 @@ from sqlalchemy import Engine, event, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from dashboard import PROJECT_ROOT, queries
-from dashboard.access import local_admin
+from dashboard import PROJECT_ROOT, read
+from dashboard.core.access import local_admin
+from dashboard.core.filters import IncidentFilter
 from dashboard.ingest import bulk, pipeline
 from dashboard.ingest.pipeline import Committed, Prepared, UploadRefused
 from dashboard.ingest.versions import rollback
-from dashboard.models import AuditEvent, DatasetVersion, Incident, IncidentTarget
-from dashboard.queries import IncidentFilter
+from dashboard.store.models import AuditEvent, DatasetVersion, Incident, IncidentTarget
 from tests.conftest import HOST_ORG, Database
 from tests.test_db import table_checksums
 
@@ -107,14 +107,14 @@ def upload(engine: Engine, data: bytes, name: str, mode: str = "append") -> Comm
 
 def visible_count(engine: Engine) -> int:
     """Incidents of the track a reader sees now (active versions, not replaced), counted directly in SQL."""
-    stmt = select(func.count()).select_from(Incident).where(queries.scope_clause(Incident, ADMIN))
+    stmt = select(func.count()).select_from(Incident).where(read.scope_clause(Incident, ADMIN))
     with engine.connect() as conn:
         return int(conn.scalar(stmt.where(Incident.track_id == TRACK)))
 
 
 def visible_rows(engine: Engine) -> set[tuple[str, str]]:
     """(source_id, title) of every incident of the track a reader sees now, through the page's own query."""
-    rows = queries.incident_rows(engine, ADMIN, IncidentFilter(tracks=frozenset({TRACK})), None)
+    rows = read.incident_rows(engine, ADMIN, IncidentFilter(tracks=frozenset({TRACK})), None)
     return set(zip(rows["source_id"], rows["title"]))
 
 
@@ -315,9 +315,9 @@ def test_readers_never_see_half_an_upload(engine: Engine) -> None:
     writer.start()
     while True:
         during = not done.is_set()
-        summary = queries.incident_summary(engine, ADMIN, flt)["incidents"]
+        summary = read.incident_summary(engine, ADMIN, flt)["incidents"]
         direct = visible_count(engine)
-        by_country = int(queries.incident_counts_by_country(engine, ADMIN, flt)["incidents"].sum())
+        by_country = int(read.incident_counts_by_country(engine, ADMIN, flt)["incidents"].sum())
         observed.append((during, summary, direct, by_country))
         if not during:
             break
@@ -404,19 +404,19 @@ def test_a_process_killed_inside_its_commit_leaves_the_previous_version_and_the_
 
 def test_rollback_to_each_earlier_version_shows_exactly_its_rows_and_deletes_nothing(engine: Engine) -> None:
     snapshots: dict[int, set[tuple[str, str]]] = {}
-    stamps = [queries.data_stamp(engine)]
+    stamps = [read.data_stamp(engine)]
     v1 = upload(engine, incidents_csv("A", 50), "a.csv")
     snapshots[v1.version_id] = visible_rows(engine)
-    stamps.append(queries.data_stamp(engine))
+    stamps.append(read.data_stamp(engine))
     # The second append adds 30 rows and changes the titles of 10 rows of the first.
     v2_file = incidents_csv("A", 10, title="changed") + b"".join(incidents_csv("B", 30).splitlines(True)[1:])
     v2 = upload(engine, v2_file, "b.csv")
     assert (v2.counts["new"], v2.counts["changed"]) == (30, 10)
     snapshots[v2.version_id] = visible_rows(engine)
-    stamps.append(queries.data_stamp(engine))
+    stamps.append(read.data_stamp(engine))
     v3 = upload(engine, incidents_csv("C", 40), "c.csv", mode="replace")
     snapshots[v3.version_id] = visible_rows(engine)
-    stamps.append(queries.data_stamp(engine))
+    stamps.append(read.data_stamp(engine))
     assert len(set(stamps)) == len(stamps), f"a commit did not change the cache stamp: {stamps}"
 
     assert len(snapshots[v1.version_id]) == 50
@@ -429,11 +429,11 @@ def test_rollback_to_each_earlier_version_shows_exactly_its_rows_and_deletes_not
     assert stored[Incident] == 50 + 40 + 40
     rollbacks = 0
     for target in (v1, v2, v3, v1, v3, v2):
-        stamp = queries.data_stamp(engine)
+        stamp = read.data_stamp(engine)
         rollback(engine, target.version_id, ADMIN)
         rollbacks += 1
         assert visible_rows(engine) == snapshots[target.version_id], f"rollback to version {target.number}"
-        assert queries.data_stamp(engine) != stamp, f"rollback to version {target.number} kept the cache stamp"
+        assert read.data_stamp(engine) != stamp, f"rollback to version {target.number} kept the cache stamp"
         assert audit_count(engine, "dataset.rollback") == rollbacks
         assert {m: count_rows(engine, m) for m in stored} == stored, "a rollback deleted rows"
     with engine.connect() as conn:
@@ -449,15 +449,15 @@ def test_rollback_to_each_earlier_version_shows_exactly_its_rows_and_deletes_not
 
 
 def test_the_cache_stamp_changes_after_a_commit_and_after_a_rollback(engine: Engine) -> None:
-    empty = queries.data_stamp(engine)
+    empty = read.data_stamp(engine)
     v1 = upload(engine, incidents_csv("A", 20), "a.csv")
-    one = queries.data_stamp(engine)
+    one = read.data_stamp(engine)
     v2 = upload(engine, incidents_csv("B", 20), "b.csv")
-    two = queries.data_stamp(engine)
+    two = read.data_stamp(engine)
     rollback(engine, v1.version_id, ADMIN)
-    back = queries.data_stamp(engine)
+    back = read.data_stamp(engine)
     rollback(engine, v2.version_id, ADMIN)
-    forward = queries.data_stamp(engine)
+    forward = read.data_stamp(engine)
     assert len({empty, one, two, back}) == 4
     assert forward == two  # the same active state may share its stamp: the cached results are still right
 
@@ -471,7 +471,7 @@ def test_the_cache_stamp_changes_after_a_rollback_to_a_set_with_the_same_size_an
     rollback(engine, v2.version_id, ADMIN)  # active {2}
     upload(engine, incidents_csv("E", 5), "e.csv")  # active {2, 5}
     shown = visible_prefixes(engine)
-    stamp = queries.data_stamp(engine)
+    stamp = read.data_stamp(engine)
     rollback(engine, v4.version_id, ADMIN)  # active {3, 4}
     assert visible_prefixes(engine) != shown == {"B": 5, "E": 5}
-    assert queries.data_stamp(engine) != stamp, "different data, same cache key"
+    assert read.data_stamp(engine) != stamp, "different data, same cache key"

@@ -19,10 +19,10 @@ import pandas as pd
 import pytest
 from sqlalchemy import Engine, select
 
-from dashboard import PROJECT_ROOT, queries
-from dashboard.access import local_admin
+from dashboard import PROJECT_ROOT, read
+from dashboard.core.access import local_admin
 from dashboard.ingest import pipeline, versions
-from dashboard.models import Incident
+from dashboard.store.models import Incident
 from tests.conftest import Database
 from tests.test_db import table_checksums
 
@@ -415,7 +415,7 @@ def prepare(engine: Engine, name: str, data: bytes, **options) -> pipeline.Prepa
 
 def stored(engine: Engine) -> dict[str, dict]:
     """Stored incidents of the track keyed by title, with their countries and sectors as sets."""
-    frame = queries.incident_rows(engine, ADMIN, queries.IncidentFilter(tracks=frozenset({EE})), limit=None)
+    frame = read.incident_rows(engine, ADMIN, read.IncidentFilter(tracks=frozenset({EE})), limit=None)
     out = {}
     for r in frame.to_dict("records"):
         for key in ("targets", "initiators", "sectors"):

@@ -8,11 +8,70 @@ import re
 import pytest
 
 from dashboard import PROJECT_ROOT
-from dashboard.navigation import PAGES
+from dashboard.core.pages import PAGES
 
 PAGE_FILES = sorted((PROJECT_ROOT / "pages").glob("*.py"))
-# bench.py drives the pages with AppTest in a child process; *_ui.py hold one page's widgets
-STREAMLIT_ALLOWED = {"ui.py", "auth.py", "bench.py", "sharing_ui.py", "accounts_ui.py"}
+PACKAGE = PROJECT_ROOT / "dashboard"
+
+# What each layer package may import (README, "Code map"). Lower layers never import higher ones.
+LAYER_IMPORTS: dict[str, set[str]] = {
+    "core": set(),
+    "store": {"core"},
+    "read": {"core", "store"},
+    "accounts": {"core", "store"},
+    "ingest": {"core", "store", "read"},
+    "analysis": {"core", "store", "read"},
+    "present": {"core", "store", "analysis"},
+    "export": {"core", "store", "read", "ingest", "analysis", "present"},
+    "ops": {"core", "store", "read", "ingest", "accounts"},
+    "app": {"core", "store", "read", "accounts", "ingest", "analysis", "present", "export", "ops"},
+}
+TOP_LEVEL = {"__init__", "__main__", "cli"}  # dashboard/*.py: the CLI may use every layer but app
+
+
+def _dashboard_imports(path, *, module_level_only: bool = False) -> list[tuple[int, str]]:
+    """(line, module) of every import of a dashboard module in one file (`from dashboard import x` gives
+    dashboard.x), including imports inside functions unless module_level_only."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    nodes = tree.body if module_level_only else list(ast.walk(tree))
+    if module_level_only:  # also imports under `if TYPE_CHECKING:` at module level
+        nodes = [n for top in tree.body for n in ([top] if not isinstance(top, ast.If) else top.body)]
+    found = []
+    for node in nodes:
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, a.name) for a in node.names if a.name.split(".")[0] == "dashboard"]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "dashboard":
+            if node.module == "dashboard":
+                found += [(node.lineno, f"dashboard.{a.name}") for a in node.names]
+            else:
+                found.append((node.lineno, node.module))
+    return found
+
+
+def _layer(module: str) -> str | None:
+    """The layer package of a dotted module name (None for the package root and its constants)."""
+    parts = module.split(".")
+    if len(parts) < 2 or parts[1] in {"PROJECT_ROOT", "DATA_DIR", "__version__"}:
+        return None
+    return parts[1]
+
+
+def layer_violations(root=PACKAGE) -> list[str]:
+    """Imports of one layer package from another that it may not use."""
+    problems = []
+    for path in sorted(root.rglob("*.py")):
+        rel = path.relative_to(root)
+        own = rel.parts[0] if len(rel.parts) > 1 else rel.stem
+        if own in TOP_LEVEL:
+            allowed = TOP_LEVEL | set(LAYER_IMPORTS) - ({"app"} if own == "cli" else set())
+        else:
+            assert own in LAYER_IMPORTS, f"dashboard/{rel}: a package that is not a layer (add it to the code map)"
+            allowed = LAYER_IMPORTS[own]
+        for line, module in _dashboard_imports(path):
+            layer = _layer(module)
+            if layer is not None and layer != own and layer not in allowed:
+                problems.append(f"dashboard/{rel}:{line} imports {module}: {own} may import only {sorted(allowed)}")
+    return problems
 
 
 def _guard_position(tree: ast.Module) -> int:
@@ -36,7 +95,7 @@ def test_every_page_starts_with_the_access_guard(path) -> None:
     )
     for node in tree.body[:position]:
         if isinstance(node, ast.ImportFrom):
-            assert node.module in {"__future__", "dashboard.auth"}, (
+            assert node.module in {"__future__", "dashboard.app.auth"}, (
                 f"{path.name} imports {node.module} before the guard"
             )
         elif isinstance(node, ast.Import):
@@ -59,9 +118,58 @@ def test_pages_stay_thin_and_do_not_touch_data(path) -> None:
     assert not re.search(r"read_sql|read_csv|read_excel|\btext\(|\bselect\(|sqlalchemy", text)
 
 
-def test_package_modules_do_not_import_streamlit() -> None:
-    for path in (PROJECT_ROOT / "dashboard").rglob("*.py"):
-        if path.name in STREAMLIT_ALLOWED:
+def test_layers_import_only_the_layers_below_them() -> None:
+    assert layer_violations() == []
+
+
+def test_the_layer_rule_catches_a_wrong_import(tmp_path) -> None:
+    """The rule itself: a core module that imports the read layer is reported, and the same tree without it is not."""
+    (tmp_path / "core").mkdir()
+    (tmp_path / "read").mkdir()
+    (tmp_path / "core" / "access.py").write_text("from dashboard.store import models\n")
+    (tmp_path / "read" / "incidents.py").write_text("from dashboard.core import access\n")
+    assert layer_violations(tmp_path) == ["dashboard/core/access.py:1 imports dashboard.store: core may import only []"]
+    (tmp_path / "core" / "access.py").write_text("from dashboard import PROJECT_ROOT\n")
+    assert layer_violations(tmp_path) == []
+
+
+def test_no_import_loops_between_modules() -> None:
+    """Module-level imports (type-only ones included) form no cycle: types live where both sides can import them."""
+    graph: dict[str, set[str]] = {}
+    for path in PACKAGE.rglob("*.py"):
+        rel = path.relative_to(PROJECT_ROOT).with_suffix("")
+        name = ".".join(rel.parts[:-1] if rel.name == "__init__" else rel.parts)
+        modules = {m for _, m in _dashboard_imports(path, module_level_only=True)}
+        graph[name] = {m for m in modules if (PROJECT_ROOT / (m.replace(".", "/") + ".py")).exists()}
+    visiting, done, loops = set(), set(), []
+
+    def visit(node: str, trail: list[str]) -> None:
+        if node in done:
+            return
+        if node in visiting:
+            loops.append(" -> ".join([*trail[trail.index(node) :], node]))
+            return
+        visiting.add(node)
+        for nxt in sorted(graph.get(node, ())):
+            visit(nxt, [*trail, node])
+        visiting.discard(node)
+        done.add(node)
+
+    for node in sorted(graph):
+        visit(node, [])
+    assert loops == []
+
+
+@pytest.mark.parametrize("spec", PAGES, ids=lambda p: p.key)
+def test_every_page_guard_names_the_permission_of_its_registry_entry(spec) -> None:
+    tree = ast.parse(spec.path.read_text(encoding="utf-8"))
+    call = tree.body[_guard_position(tree)].value
+    assert [ast.unparse(a) for a in call.args] == [f"Permission.{spec.permission.name}"], spec.script
+
+
+def test_only_the_app_package_imports_streamlit() -> None:
+    for path in PACKAGE.rglob("*.py"):
+        if path.relative_to(PACKAGE).parts[0] == "app":
             continue
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
@@ -111,5 +219,5 @@ def test_readme_gives_the_two_commands_that_ci_uses() -> None:
 
 
 def test_the_all_organisations_viewer_is_used_only_for_upload_comparison() -> None:
-    users = [p for p in (PROJECT_ROOT / "dashboard").rglob("*.py") if "all_organisations=True" in p.read_text()]
-    assert [p.name for p in users] == ["queries.py"]
+    users = [p for p in PACKAGE.rglob("*.py") if "all_organisations=True" in p.read_text()]
+    assert [str(p.relative_to(PACKAGE)) for p in users] == ["read/__init__.py"]

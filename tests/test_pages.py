@@ -20,12 +20,14 @@ import streamlit as st
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
-from dashboard import PROJECT_ROOT, analytics, exports, queries
-from dashboard.access import local_admin
-from dashboard.briefing import build_briefing
-from dashboard.filters import ViewFilter
-from dashboard.navigation import DATA_PAGES, PAGES, PageSpec
-from dashboard.reference import TLP_LABELS
+from dashboard import PROJECT_ROOT, read
+from dashboard.analysis import analytics
+from dashboard.analysis.briefing import build_briefing
+from dashboard.core.access import local_admin
+from dashboard.core.filters import ViewFilter
+from dashboard.core.pages import DATA_PAGES, PAGES, PageSpec
+from dashboard.core.tlp import TLP_LABELS
+from dashboard.export import tables as exports
 from tests.conftest import sign_in
 from tests.factories import incident, store_incidents
 
@@ -114,7 +116,7 @@ def number(text: str) -> int:
 
 def as_of(engine: Engine) -> dt.date:
     """The date the pages end their periods on (ui.as_of): today, or the newest incident if data stops earlier."""
-    latest = queries.latest_incident_date(engine, ADMIN)
+    latest = read.latest_incident_date(engine, ADMIN)
     return min(dt.date.today(), latest) if latest else dt.date.today()
 
 
@@ -132,7 +134,7 @@ def view_filter(params: dict[str, str]) -> ViewFilter:
     )
 
 
-def incident_filter(engine: Engine, params: dict[str, str]) -> queries.IncidentFilter:
+def incident_filter(engine: Engine, params: dict[str, str]) -> read.IncidentFilter:
     """The incident filter of the incidents page for these URL parameters, computed without Streamlit."""
     view = view_filter(params)
     return view.incident_filter(ADMIN, view.window(as_of(engine)))
@@ -140,7 +142,7 @@ def incident_filter(engine: Engine, params: dict[str, str]) -> queries.IncidentF
 
 def expected_summary(engine: Engine, params: dict[str, str]) -> dict[str, object]:
     """incident_summary for the filter the incidents page builds from these URL parameters."""
-    return queries.incident_summary(engine, ADMIN, incident_filter(engine, params))
+    return read.incident_summary(engine, ADMIN, incident_filter(engine, params))
 
 
 def banners(at: AppTest) -> list[str]:
@@ -214,7 +216,7 @@ def test_incidents_page_figures_equal_the_direct_query(demo: Engine) -> None:
 def test_norms_page_lists_the_assessed_states(demo: Engine) -> None:
     at = open_page("norms")
     assert_rendered(at, "Norms and CBMs")
-    status = queries.norm_status_as_of(demo, ADMIN, None, frozenset(ADMIN.tracks), frozenset())
+    status = read.norm_status_as_of(demo, ADMIN, None, frozenset(ADMIN.tracks), frozenset())
     evidence = table_with(at, "country", "code", "assessed_on", "evidence_url")
     assert len(evidence) == len(status) > 0
     assert set(evidence["country"]) == set(status["country"])
@@ -226,7 +228,7 @@ def test_norms_page_lists_the_assessed_states(demo: Engine) -> None:
 def test_partnerships_page_counts_equal_partnership_rows(demo: Engine) -> None:
     at = open_page("partnerships")
     assert_rendered(at, "Partnerships")
-    rows = queries.partnership_rows(demo, ADMIN, frozenset(ADMIN.tracks), frozenset())
+    rows = read.partnership_rows(demo, ADMIN, frozenset(ADMIN.tracks), frozenset())
     hotlines = analytics.hotline_ages(rows, as_of(demo))
     stale = int((hotlines["days"].isna() | (hotlines["days"] > 365)).sum())
     shown = {k: number(v) for k, v in metrics(at).items()}
@@ -243,7 +245,7 @@ def test_partnerships_page_counts_equal_partnership_rows(demo: Engine) -> None:
 
 def test_datasets_page_counts_every_layer(demo: Engine) -> None:
     at = open_page("datasets")
-    counts = queries.layer_counts(demo, ADMIN)
+    counts = read.layer_counts(demo, ADMIN)
     shown = sorted((m.label, number(m.value)) for m in at.metric)
     labels = {"incidents": "Incidents", "norms": "Norm assessments", "partnerships": "Partnerships"}
     assert shown == sorted((labels[r.layer], r.rows) for r in counts.itertuples())
@@ -257,7 +259,7 @@ def test_country_page_honours_the_country_in_the_link(demo: Engine) -> None:
     assert_rendered(at, "Poland")
     assert at.selectbox(key="f_country").value == "POL"
     assert at.query_params["country"] == "POL"
-    received = queries.incident_summary(demo, ADMIN, replace(incident_filter(demo, {}), countries=frozenset({"POL"})))
+    received = read.incident_summary(demo, ADMIN, replace(incident_filter(demo, {}), countries=frozenset({"POL"})))
     assert number(metrics(at)["Incidents received"]) == received["incidents"] > 0
     rows = table_with(at, "title", "targets", "severity")
     assert len(rows) == min(200, received["incidents"])
@@ -360,13 +362,13 @@ def test_country_page_follows_the_period_in_the_link(demo: Engine) -> None:
     short = open_page("country", {"country": "UKR", "period": "90d"})
     long = open_page("country", {"country": "UKR", "period": "all"})
     flt = replace(incident_filter(demo, {"period": "all"}), countries=frozenset({"UKR"}))
-    everything = queries.incident_summary(demo, ADMIN, flt)
+    everything = read.incident_summary(demo, ADMIN, flt)
     assert number(metrics(long)["Incidents received"]) == everything["incidents"]
     assert 0 < number(metrics(short)["Incidents received"]) < everything["incidents"]
 
 
 def test_partnerships_and_norms_follow_countries_in_the_link(demo: Engine) -> None:
-    rows = queries.partnership_rows(demo, ADMIN, frozenset(ADMIN.tracks), frozenset({"UKR"}))
+    rows = read.partnership_rows(demo, ADMIN, frozenset(ADMIN.tracks), frozenset({"UKR"}))
     at = open_page("partnerships", {"countries": "UKR"})
     assert number(metrics(at)["Partnerships"]) == len(rows) > 0
     assert all("UKR" in c.split("; ") for c in table_with(at, "name", "kind", "parties", "url")["countries"])
@@ -456,10 +458,10 @@ def test_pages_offer_deferred_csv_and_xlsx_downloads(key: str, demo: Engine) -> 
 )
 def test_incident_download_holds_exactly_the_filtered_rows(params: dict[str, str], demo: Engine) -> None:
     flt = incident_filter(demo, params)
-    data = exports.to_csv_bytes(queries.incident_rows(demo, ADMIN, flt, None))  # what "Download CSV" returns
+    data = exports.to_csv_bytes(read.incident_rows(demo, ADMIN, flt, None))  # what "Download CSV" returns
     assert data.startswith(b"\xef\xbb\xbf")
     rows = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig", keep_default_na=False)
-    summary = queries.incident_summary(demo, ADMIN, flt)
+    summary = read.incident_summary(demo, ADMIN, flt)
     assert len(rows) == summary["incidents"] > 0
     assert rows["id"].is_unique
     dates = pd.to_datetime(rows["start_date"]).dt.date
@@ -484,8 +486,8 @@ def test_downloads_neutralise_formulas_and_the_xlsx_carries_the_marking(empty: E
         [incident(p, when="2026-06-01", tlp="amber") for p in PAYLOADS] + [incident("Plain title", when="2026-06-02")],
     )
     flt = incident_filter(empty, {"track": EE, "period": "all"})
-    frame = queries.incident_rows(empty, ADMIN, flt, None)
-    tlp = queries.incident_summary(empty, ADMIN, flt)["tlp"]
+    frame = read.incident_rows(empty, ADMIN, flt, None)
+    tlp = read.incident_summary(empty, ADMIN, flt)["tlp"]
     assert tlp == "amber"
 
     csv_rows = pd.read_csv(io.BytesIO(exports.to_csv_bytes(frame)), encoding="utf-8-sig", keep_default_na=False)

@@ -7,9 +7,9 @@ import datetime as dt
 import pytest
 from sqlalchemy import Engine, update
 
-from dashboard import queries
-from dashboard.access import Role, Viewer, local_admin
-from dashboard.models import DatasetVersion
+from dashboard import read
+from dashboard.core.access import Role, Viewer, local_admin
+from dashboard.store.models import DatasetVersion
 from tests.factories import incident, store_incidents
 
 HOST = "Dialogue Secretariat"
@@ -32,7 +32,7 @@ def marked(engine: Engine) -> Engine:
 
 
 def _titles_by_country(engine: Engine, v: Viewer) -> dict[str, int]:
-    frame = queries.incident_counts_by_country(engine, v)
+    frame = read.incident_counts_by_country(engine, v)
     return dict(zip(frame["iso3"], frame["incidents"]))
 
 
@@ -59,17 +59,17 @@ def test_counts_only_include_rows_within_the_ceiling(
 def test_track_scope_hides_the_other_track_everywhere(marked: Engine) -> None:
     v = viewer("red", tracks=("indo-pacific",), org=HOST)
     assert _titles_by_country(marked, v) == {"SGP": 1}
-    months = queries.incident_counts_by_month(marked, v)
+    months = read.incident_counts_by_month(marked, v)
     assert months["incidents"].sum() == 1
-    counts = queries.layer_counts(marked, v)
+    counts = read.layer_counts(marked, v)
     assert set(counts["track_id"]) == {"indo-pacific"}
-    assert queries.strictest_tlp(marked, v) == "clear"
-    assert set(queries.active_versions(marked, v)["track_id"]) == {"indo-pacific"}
+    assert read.strictest_tlp(marked, v) == "clear"
+    assert set(read.active_versions(marked, v)["track_id"]) == {"indo-pacific"}
 
 
 def test_strictest_marking_follows_the_viewer(marked: Engine) -> None:
-    assert queries.strictest_tlp(marked, viewer("green")) == "green"
-    assert queries.strictest_tlp(marked, local_admin(HOST)) == "red"
+    assert read.strictest_tlp(marked, viewer("green")) == "green"
+    assert read.strictest_tlp(marked, local_admin(HOST)) == "red"
 
 
 def test_inactive_versions_are_invisible(marked: Engine) -> None:
@@ -97,16 +97,16 @@ def test_filters_apply_in_sql(engine: Engine) -> None:
         ],
     )
     admin = local_admin(HOST)
-    months = queries.incident_counts_by_month(engine, admin)
+    months = read.incident_counts_by_month(engine, admin)
     assert months.to_dict("list") == {"month": ["2025-01", "2025-02", "2025-03"], "incidents": [1, 1, 1]}
-    flt = queries.IncidentFilter(min_severity=3)
-    assert _sum(queries.incident_counts_by_country(engine, admin, flt)) == {"EST": 2, "LVA": 1}
-    flt = queries.IncidentFilter(start=dt.date(2025, 2, 1), end=dt.date(2025, 2, 28))
-    assert _sum(queries.incident_counts_by_country(engine, admin, flt)) == {"EST": 1, "LVA": 1}
-    flt = queries.IncidentFilter(sectors=frozenset({"health"}), countries=frozenset({"LVA"}))
-    assert queries.incident_counts_by_month(engine, admin, flt)["incidents"].tolist() == [1]
-    flt = queries.IncidentFilter(types=frozenset({"espionage"}))
-    by_country = queries.incident_counts_by_country(engine, admin, flt)
+    flt = read.IncidentFilter(min_severity=3)
+    assert _sum(read.incident_counts_by_country(engine, admin, flt)) == {"EST": 2, "LVA": 1}
+    flt = read.IncidentFilter(start=dt.date(2025, 2, 1), end=dt.date(2025, 2, 28))
+    assert _sum(read.incident_counts_by_country(engine, admin, flt)) == {"EST": 1, "LVA": 1}
+    flt = read.IncidentFilter(sectors=frozenset({"health"}), countries=frozenset({"LVA"}))
+    assert read.incident_counts_by_month(engine, admin, flt)["incidents"].tolist() == [1]
+    flt = read.IncidentFilter(types=frozenset({"espionage"}))
+    by_country = read.incident_counts_by_country(engine, admin, flt)
     assert by_country[["iso3", "incidents", "severity_weighted", "significant"]].values.tolist() == [["EST", 1, 3, 1]]
 
 
@@ -115,18 +115,18 @@ def _sum(frame) -> dict[str, int]:
 
 
 def test_empty_database_gives_zero_filled_counts(engine: Engine) -> None:
-    counts = queries.layer_counts(engine, local_admin(HOST))
+    counts = read.layer_counts(engine, local_admin(HOST))
     assert len(counts) == 6 and counts["rows"].sum() == 0
-    assert queries.strictest_tlp(engine, local_admin(HOST)) is None
-    assert queries.incident_counts_by_country(engine, local_admin(HOST)).empty
+    assert read.strictest_tlp(engine, local_admin(HOST)) is None
+    assert read.incident_counts_by_country(engine, local_admin(HOST)).empty
 
 
 def test_demo_counts_agree_between_layers_of_the_api(demo_engine: Engine) -> None:
     admin = local_admin(HOST)
-    counts = queries.layer_counts(demo_engine, admin)
+    counts = read.layer_counts(demo_engine, admin)
     total = int(counts[counts["layer"] == "incidents"]["rows"].sum())
     assert 1800 <= total <= 2000  # some AMBER+STRICT rows belong to partner organisations
-    assert queries.incident_counts_by_month(demo_engine, admin)["incidents"].sum() == total
-    assert queries.shows_synthetic_data(demo_engine, admin)
+    assert read.incident_counts_by_month(demo_engine, admin)["incidents"].sum() == total
+    assert read.shows_synthetic_data(demo_engine, admin)
     green = viewer("green")
-    assert queries.incident_counts_by_month(demo_engine, green)["incidents"].sum() < total
+    assert read.incident_counts_by_month(demo_engine, green)["incidents"].sum() < total

@@ -7,7 +7,8 @@ import json
 import pytest
 
 from dashboard import DATA_DIR
-from dashboard.reference import VOCABULARIES, load, read_rows, track_members
+from dashboard.core.vocabulary import load, read_rows, track_members
+from dashboard.store.reference import VOCABULARIES
 
 LOCK = DATA_DIR / "reference" / "ids.lock.json"
 
@@ -120,3 +121,12 @@ def test_sector_crosswalk_and_incident_type_crosswalk() -> None:
     assert {"government", "defence", "elections", "media", "civil-society", "education"} <= set(sectors)
     types = {t["id"]: t for t in load("incident_types.csv")}
     assert types["ransomware"]["enisa_class"] == "Malicious Code"
+
+
+@pytest.mark.parametrize("vocab", VOCABULARIES, ids=lambda v: v.file)
+def test_vocabulary_files_read_by_core_are_typed_like_the_models(vocab) -> None:
+    """core.vocabulary.load (no models) gives the same values as the typing by the models that fills the database."""
+    from dashboard.core.vocabulary import load
+    from dashboard.store.reference import typed_rows
+
+    assert list(load(vocab.file)) == typed_rows(vocab)

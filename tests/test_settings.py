@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from dashboard import PROJECT_ROOT
-from dashboard.settings import DEFAULT_SQLITE_PATH, SETTINGS, SettingsError, load_settings
+from dashboard.core.settings import DEFAULT_SQLITE_PATH, SETTINGS, SettingsError, load_settings
 
 
 def test_defaults_use_embedded_sqlite(tmp_path: Path) -> None:

@@ -7,10 +7,11 @@ import datetime as dt
 import pytest
 from sqlalchemy import Engine, select
 
-from dashboard import queries, sharing
-from dashboard.access import Permission, Role, Viewer, local_admin
-from dashboard.models import AuditEvent, ShareLink
-from dashboard.sharing import ShareError, create_link, open_link, revoke_link
+from dashboard import read
+from dashboard.accounts import sharing
+from dashboard.accounts.sharing import ShareError, create_link, open_link, revoke_link
+from dashboard.core.access import Permission, Role, Viewer, local_admin
+from dashboard.store.models import AuditEvent, ShareLink
 from tests.factories import incident, store_incidents
 
 SECRET = "test-secret-key-that-is-long-enough"
@@ -117,11 +118,11 @@ def test_green_link_sees_no_amber_or_red_rows_and_nothing_of_the_other_track(eng
     )
     store_incidents(engine, "indo-pacific", [incident("ip", tlp="clear", targets=("SGP",))])
     viewer = open_link(engine, _link(engine).token, secret_key=SECRET, now=NOW).viewer
-    rows = queries.incident_rows(engine, viewer, queries.IncidentFilter(), None)
+    rows = read.incident_rows(engine, viewer, read.IncidentFilter(), None)
     assert sorted(rows["title"]) == ["ee-clear", "ee-green"]
-    assert queries.incident_summary(engine, viewer, queries.IncidentFilter())["incidents"] == 2
-    assert queries.strictest_tlp(engine, viewer) == "green"
-    assert set(queries.layer_counts(engine, viewer)["track_id"]) == {"eastern-europe"}
+    assert read.incident_summary(engine, viewer, read.IncidentFilter())["incidents"] == 2
+    assert read.strictest_tlp(engine, viewer) == "green"
+    assert set(read.layer_counts(engine, viewer)["track_id"]) == {"eastern-europe"}
 
 
 def test_revocation_is_limited_to_own_tracks_and_listing_hides_tokens(engine: Engine) -> None:

@@ -8,9 +8,10 @@ import pytest
 from sqlalchemy import Engine, select
 from streamlit.testing.v1 import AppTest
 
-from dashboard import PROJECT_ROOT, accounts, sharing
-from dashboard.access import Role, Viewer, local_admin
-from dashboard.models import AuditEvent, ShareLink
+from dashboard import PROJECT_ROOT, accounts
+from dashboard.accounts import sharing
+from dashboard.core.access import Role, Viewer, local_admin
+from dashboard.store.models import AuditEvent, ShareLink
 from tests.conftest import TEST_SECRET, sign_in
 
 APP = str(PROJECT_ROOT / "app.py")

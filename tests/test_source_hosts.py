@@ -1,4 +1,4 @@
-"""Web sites cited by incidents (queries.incident_source_hosts, the briefing's provenance) and the briefing's reads.
+"""Web sites cited by incidents (read.incident_source_hosts, the briefing's provenance) and the briefing's reads.
 
 The narrow read must equal a direct count over the rows the viewer may see (every column read, hosts found by
 urllib, as the export did before), for viewers with different scopes: tracks, TLP ceiling, AMBER+STRICT of the
@@ -18,14 +18,16 @@ import pandas as pd
 import pytest
 from sqlalchemy import Engine, select
 
-from dashboard import analytics, briefing_export, facts, queries
-from dashboard.access import Role, Viewer, local_admin
-from dashboard.briefing import build_briefing
-from dashboard.filters import ViewFilter
+from dashboard import read
+from dashboard.analysis import analytics
+from dashboard.analysis.briefing import build_briefing
+from dashboard.core.access import Role, Viewer, local_admin
+from dashboard.core.filters import IncidentFilter, ViewFilter
+from dashboard.core.tlp import strictest_in
+from dashboard.export import briefing as briefing_export
 from dashboard.ingest.commit import VersionMeta, commit_version
-from dashboard.models import Incident
-from dashboard.queries import IncidentFilter
-from dashboard.reference import strictest_in
+from dashboard.read import snapshot as facts
+from dashboard.store.models import Incident
 from tests.factories import incident
 
 HOST = "Dialogue Secretariat"
@@ -72,7 +74,7 @@ URLS = [
 
 def direct_hosts(engine: Engine, viewer: Viewer, flt: IncidentFilter) -> list[tuple[str, int]]:
     """Every visible row read in SQL, hosts found per row by urllib: what the export computed before."""
-    rows = queries._sql_incident_rows(engine, viewer, flt, None)
+    rows = read._sql_incident_rows(engine, viewer, flt, None)
     hosts: Counter[str] = Counter()
     for cell in rows["source_urls"]:
         found = {urlparse(u.strip()).hostname or "" for u in str(cell).split("; ") if u.strip()}
@@ -124,7 +126,7 @@ def test_source_hosts_equal_a_direct_count_for_each_viewer(cited: Engine) -> Non
     seen = {}
     for name, viewer in VIEWERS.items():
         for label, flt in FILTERS.items():
-            got = as_list(queries.incident_source_hosts(cited, viewer, flt))
+            got = as_list(read.incident_source_hosts(cited, viewer, flt))
             assert got == direct_hosts(cited, viewer, flt), f"{name}/{label}"
             seen[name, label] = got
     assert seen["admin", "empty"] == []
@@ -149,10 +151,10 @@ def test_replaced_and_inactive_rows_cite_nothing(engine: Engine) -> None:
     _commit(engine, EE, [newer], replaces=[kept_id])
     facts.clear_cache()
     for viewer in VIEWERS.values():
-        got = as_list(queries.incident_source_hosts(engine, viewer, IncidentFilter()))
+        got = as_list(read.incident_source_hosts(engine, viewer, IncidentFilter()))
         assert got == direct_hosts(engine, viewer, IncidentFilter())
     # as before: 'www.' is removed after the hosts of an incident are made distinct
-    assert as_list(queries.incident_source_hosts(engine, VIEWERS["admin"], IncidentFilter())) == [("newer.example", 2)]
+    assert as_list(read.incident_source_hosts(engine, VIEWERS["admin"], IncidentFilter())) == [("newer.example", 2)]
 
 
 @pytest.mark.parametrize("viewer", ["partner", "official"])
@@ -189,20 +191,20 @@ def test_host_extraction_matches_urllib_on_odd_text() -> None:
         found = {urlparse(u.strip()).hostname or "" for u in "; ".join(value).split("; ") if u.strip()}
         hosts.update(h.removeprefix("www.") for h in found if h)
     expected = sorted(hosts.items(), key=lambda kv: (-kv[1], kv[0]))
-    assert as_list(queries._source_host_counts(texts)) == expected
-    assert as_list(queries._source_host_counts(["null", "[]"])) == []
-    assert as_list(queries._source_host_counts([])) == []
+    assert as_list(read._source_host_counts(texts)) == expected
+    assert as_list(read._source_host_counts(["null", "[]"])) == []
+    assert as_list(read._source_host_counts([])) == []
 
 
 def test_briefing_reads_each_norm_round_once_with_the_same_figures(demo_engine: Engine, monkeypatch) -> None:
     viewer = VIEWERS["official-ee-green"]
     tracks = frozenset({EE})
-    rounds = queries.norm_rounds(demo_engine, viewer, tracks)
+    rounds = read.norm_rounds(demo_engine, viewer, tracks)
     assert len(rounds) >= 2
     days = [rounds[0] - dt.timedelta(days=1), rounds[0], rounds[1] + dt.timedelta(days=3), dt.date(2026, 10, 31)]
     calls = []
-    read = queries.norm_status_as_of
-    monkeypatch.setattr(queries, "norm_status_as_of", lambda *a, **k: calls.append(a[2]) or read(*a, **k))
+    original = read.norm_status_as_of
+    monkeypatch.setattr(read, "norm_status_as_of", lambda *a, **k: calls.append(a[2]) or original(*a, **k))
     reads = []
     for as_of in days:
         for period in ("12m", "24m"):

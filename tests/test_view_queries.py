@@ -8,18 +8,18 @@ import pandas as pd
 import pytest
 from sqlalchemy import Engine
 
-from dashboard import queries
-from dashboard.access import Role, Viewer, local_admin
-from dashboard.briefing import build_briefing
-from dashboard.filters import ViewFilter
-from dashboard.reference import TRACK_IDS
+from dashboard import read
+from dashboard.analysis.briefing import build_briefing
+from dashboard.core.access import Role, Viewer, local_admin
+from dashboard.core.filters import ViewFilter
+from dashboard.core.vocabulary import TRACK_IDS
 from tests.factories import incident, norm, partnership, store, store_incidents
 
 ADMIN = local_admin("Dialogue Secretariat")
 GREEN_EE = Viewer(
     name="p", role=Role.PARTNER, tracks=frozenset({"eastern-europe"}), tlp_ceiling="green", organisation="Partner"
 )
-ALL = queries.IncidentFilter()
+ALL = read.IncidentFilter()
 
 
 @pytest.fixture
@@ -97,77 +97,77 @@ def data(engine: Engine) -> Engine:
 
 
 def test_incident_summary_and_breakdowns(data: Engine) -> None:
-    assert queries.incident_summary(data, ADMIN, ALL) == {
+    assert read.incident_summary(data, ADMIN, ALL) == {
         "incidents": 5,
         "significant": 3,
         "countries": 4,
         "tlp": "red",
     }
-    assert queries.incident_summary(data, GREEN_EE, ALL) == {
+    assert read.incident_summary(data, GREEN_EE, ALL) == {
         "incidents": 2,
         "significant": 1,
         "countries": 2,
         "tlp": "green",
     }
-    by_type = queries.incident_counts_by_month_and(data, ADMIN, ALL, "type")
+    by_type = read.incident_counts_by_month_and(data, ADMIN, ALL, "type")
     assert by_type[by_type["month"] == "2026-09"][["key", "incidents"]].values.tolist() == [
         ["disruption", 1],
         ["espionage", 1],
     ]
-    by_sector = queries.incident_counts_by_month_and(data, ADMIN, ALL, "sector")
+    by_sector = read.incident_counts_by_month_and(data, ADMIN, ALL, "sector")
     assert by_sector[by_sector["month"] == "2026-09"]["incidents"].sum() == 3  # e1 counts once per sector
-    matrix = queries.sector_type_counts(data, GREEN_EE, ALL)
+    matrix = read.sector_type_counts(data, GREEN_EE, ALL)
     assert sorted(matrix.values.tolist()) == [
         ["energy", "disruption", 1],
         ["energy", "espionage", 1],
         ["government", "disruption", 1],
     ]
-    sectors = queries.incident_counts_by_sector(data, ADMIN, ALL)
+    sectors = read.incident_counts_by_sector(data, ADMIN, ALL)
     assert dict(zip(sectors["sector_id"], sectors["incidents"])) == {"energy": 4, "government": 1, "health": 1}
 
 
 def test_dyads_and_initiated(data: Engine) -> None:
-    dyads = queries.dyad_counts(data, ADMIN, ALL)
+    dyads = read.dyad_counts(data, ADMIN, ALL)
     assert dyads[["initiator", "target", "incidents"]].values.tolist() == [
         ["RUS", "EST", 2],
         ["BLR", "POL", 1],
         ["RUS", "LVA", 1],
     ]
-    assert queries.dyad_counts(data, GREEN_EE, ALL)[["initiator", "target", "incidents"]].values.tolist() == [
+    assert read.dyad_counts(data, GREEN_EE, ALL)[["initiator", "target", "incidents"]].values.tolist() == [
         ["RUS", "EST", 2],
         ["RUS", "LVA", 1],
     ]
-    initiated = queries.incident_initiated_counts(data, ADMIN, ALL, "RUS")
+    initiated = read.incident_initiated_counts(data, ADMIN, ALL, "RUS")
     assert dict(zip(initiated["target"], initiated["incidents"])) == {"EST": 2, "LVA": 1}
 
 
 def test_incident_rows_join_links_and_respect_scope(data: Engine) -> None:
-    rows = queries.incident_rows(data, ADMIN, ALL, limit=None)
+    rows = read.incident_rows(data, ADMIN, ALL, limit=None)
     assert rows["title"].tolist() == ["e3", "i1", "e2", "e1", "e4"]  # newest first
     e1 = rows.set_index("title").loc["e1"]
     assert (e1["targets"], e1["initiators"], e1["sectors"]) == ("EST; LVA", "RUS", "energy; government")
-    assert queries.incident_rows(data, ADMIN, ALL, limit=2)["title"].tolist() == ["e3", "i1"]
-    assert set(queries.incident_rows(data, GREEN_EE, ALL, None)["title"]) == {"e1", "e2"}
-    flt = queries.IncidentFilter(countries=frozenset({"LVA"}))
-    assert queries.incident_rows(data, ADMIN, flt, None)["title"].tolist() == ["e1"]
-    assert queries.incident_rows(data, ADMIN, ALL, None, initiated_by="BLR")["title"].tolist() == ["e3"]
+    assert read.incident_rows(data, ADMIN, ALL, limit=2)["title"].tolist() == ["e3", "i1"]
+    assert set(read.incident_rows(data, GREEN_EE, ALL, None)["title"]) == {"e1", "e2"}
+    flt = read.IncidentFilter(countries=frozenset({"LVA"}))
+    assert read.incident_rows(data, ADMIN, flt, None)["title"].tolist() == ["e1"]
+    assert read.incident_rows(data, ADMIN, ALL, None, initiated_by="BLR")["title"].tolist() == ["e3"]
 
 
 def test_norm_status_takes_the_latest_visible_assessment(data: Engine) -> None:
-    latest = queries.norm_status_as_of(data, ADMIN)
+    latest = read.norm_status_as_of(data, ADMIN)
     assert latest[["iso3", "item_id", "status"]].values.tolist() == [
         ["EST", "un-norms:a", "implemented"],
         ["EST", "un-norms:b", "in_progress"],
         ["LVA", "un-norms:a", "implemented"],
     ]
-    earlier = queries.norm_status_as_of(data, ADMIN, dt.date(2025, 12, 31))
+    earlier = read.norm_status_as_of(data, ADMIN, dt.date(2025, 12, 31))
     assert earlier[["iso3", "item_id", "status"]].values.tolist() == [
         ["EST", "un-norms:a", "in_progress"],
         ["EST", "un-norms:b", "implemented"],
     ]
-    assert set(queries.norm_status_as_of(data, GREEN_EE)["iso3"]) == {"EST"}  # LVA's row is AMBER
-    assert queries.norm_rounds(data, ADMIN) == [dt.date(2025, 6, 30), dt.date(2026, 6, 30)]
-    shares = queries.norm_round_shares(data, ADMIN, countries=frozenset({"EST"}))
+    assert set(read.norm_status_as_of(data, GREEN_EE)["iso3"]) == {"EST"}  # LVA's row is AMBER
+    assert read.norm_rounds(data, ADMIN) == [dt.date(2025, 6, 30), dt.date(2026, 6, 30)]
+    shares = read.norm_round_shares(data, ADMIN, countries=frozenset({"EST"}))
     assert shares[["assessed_on", "implemented", "assessed"]].values.tolist() == [
         [dt.date(2025, 6, 30), 1, 2],
         [dt.date(2026, 6, 30), 1, 2],
@@ -175,16 +175,16 @@ def test_norm_status_takes_the_latest_visible_assessment(data: Engine) -> None:
 
 
 def test_partnerships_rows_counts_and_scope(data: Engine) -> None:
-    rows = queries.partnership_rows(data, ADMIN)
+    rows = read.partnership_rows(data, ADMIN)
     assert set(rows["name"]) == {"EST-LVA hotline", "CERT project", "Secret MoU"}
     hotline = rows.set_index("name").loc["EST-LVA hotline"]
     assert hotline["countries"] == "EST; LVA" and hotline["party_types"] == "government"
     assert rows.set_index("name").loc["CERT project", "party_types"] == "cert; ngo"
-    assert set(queries.partnership_rows(data, GREEN_EE)["name"]) == {"EST-LVA hotline", "CERT project"}
-    assert list(queries.partnership_rows(data, ADMIN, countries=frozenset({"LVA"}))["name"]) == ["EST-LVA hotline"]
-    counts = queries.partnership_counts_by_country(data, GREEN_EE)
+    assert set(read.partnership_rows(data, GREEN_EE)["name"]) == {"EST-LVA hotline", "CERT project"}
+    assert list(read.partnership_rows(data, ADMIN, countries=frozenset({"LVA"}))["name"]) == ["EST-LVA hotline"]
+    counts = read.partnership_counts_by_country(data, GREEN_EE)
     assert dict(zip(counts["iso3"], counts["partnerships"])) == {"EST": 1, "LVA": 1, "POL": 1}
-    assert queries.partnership_rows(data, ADMIN, tracks=frozenset({"indo-pacific"})).empty
+    assert read.partnership_rows(data, ADMIN, tracks=frozenset({"indo-pacific"})).empty
 
 
 def test_briefing_figures(data: Engine) -> None:
@@ -214,26 +214,26 @@ def test_norm_status_of_some_tracks_and_countries_equals_a_direct_read(demo_engi
         tlp_ceiling="green",
         organisation="Dialogue Secretariat",
     )
-    as_of = queries.norm_rounds(demo_engine, ADMIN)[-2]
+    as_of = read.norm_rounds(demo_engine, ADMIN)[-2]
     for viewer in (ADMIN, ee_only):
         for day in (None, as_of):
             for tracks in (None, frozenset({"eastern-europe"}), frozenset({"indo-pacific"}), frozenset(TRACK_IDS)):
                 for countries in (None, frozenset(), frozenset({"UKR", "JPN", "EST"})):
-                    got = queries.norm_status_as_of(demo_engine, viewer, day, tracks, countries)
-                    direct = queries._norm_status_as_of(demo_engine, viewer, day, tracks, countries)
+                    got = read.norm_status_as_of(demo_engine, viewer, day, tracks, countries)
+                    direct = read._norm_status_as_of(demo_engine, viewer, day, tracks, countries)
                     pd.testing.assert_frame_equal(_plain(got), _plain(direct))
-    assert len(queries.norm_status_as_of(demo_engine, ADMIN, None, frozenset({"indo-pacific"}))) > 0
-    assert queries.norm_status_as_of(demo_engine, ee_only, None, frozenset({"indo-pacific"})).empty
+    assert len(read.norm_status_as_of(demo_engine, ADMIN, None, frozenset({"indo-pacific"}))) > 0
+    assert read.norm_status_as_of(demo_engine, ee_only, None, frozenset({"indo-pacific"})).empty
 
 
 def test_partnerships_of_some_tracks_and_countries_equal_a_direct_read(demo_engine: Engine) -> None:
     for viewer in (ADMIN, GREEN_EE):
         for tracks in (None, frozenset({"eastern-europe"}), frozenset({"indo-pacific"})):
             for countries in (None, frozenset({"UKR", "JPN", "EST"}), frozenset({"POL"})):
-                got = queries.partnership_rows(demo_engine, viewer, tracks, countries)
-                direct = queries._partnership_rows(demo_engine, viewer, tracks, countries)
+                got = read.partnership_rows(demo_engine, viewer, tracks, countries)
+                direct = read._partnership_rows(demo_engine, viewer, tracks, countries)
                 pd.testing.assert_frame_equal(_plain(got), _plain(direct))
-    assert not queries.partnership_rows(demo_engine, ADMIN, frozenset({"indo-pacific"})).empty
+    assert not read.partnership_rows(demo_engine, ADMIN, frozenset({"indo-pacific"})).empty
 
 
 def _plain(frame: pd.DataFrame) -> pd.DataFrame:

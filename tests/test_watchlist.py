@@ -8,8 +8,9 @@ import pandas as pd
 import pytest
 from sqlalchemy import Engine
 
-from dashboard.access import local_admin
-from dashboard.watchlist import Thresholds, build_watchlist, poisson_upper_tail, surges
+from dashboard.analysis.watchlist import build_watchlist, poisson_upper_tail, surges
+from dashboard.core.access import local_admin
+from dashboard.core.settings import Thresholds
 from tests.factories import incident, partnership, store, store_incidents
 
 AS_OF = dt.date(2026, 10, 31)
@@ -74,7 +75,7 @@ def test_watchlist_on_planted_data(planted: Engine) -> None:
 
 
 def test_watchlist_only_uses_visible_rows(planted: Engine) -> None:
-    from dashboard.access import Role, Viewer
+    from dashboard.core.access import Role, Viewer
 
     other_track = Viewer(
         name="ip",

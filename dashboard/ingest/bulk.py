@@ -23,7 +23,7 @@ from sqlalchemy import insert as insert_statement
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
-from dashboard.models import Base
+from dashboard.store.models import Base
 
 SQLITE_CACHE_KB = 64 * 1024  # page cache of the connection doing a bulk insert
 CHUNK = 100_000  # rows per COPY block or executemany call: bounds memory whatever the upload size

@@ -10,17 +10,15 @@ checked in seconds instead of minutes, and the report is identical.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from dashboard.ingest.issues import Issue, RowCheck, short
 from dashboard.ingest.normalise import neutral_text
-
-if TYPE_CHECKING:
-    from dashboard.ingest.validate import Issue, _Row
 
 PRINTABLE_ASCII = r"^[\x20-\x7e\t\n]*$"
 MISSING_TEXT = r"^(?:[nN][aA][nN]|[nN][uU][lL][lL])?$"  # what neutral_text treats as no value ('', nan, null)
@@ -92,7 +90,7 @@ def _already_neutral(array: pa.Array | pa.ChunkedArray) -> bool:
 class Columns:
     """The mapped columns of an upload, checked field by field; collects every issue with its file row number."""
 
-    def __init__(self, frame: pd.DataFrame, mapping: dict[str, tuple[str, ...]], make_row: Callable[..., _Row]):
+    def __init__(self, frame: pd.DataFrame, mapping: dict[str, tuple[str, ...]], make_row: Callable[..., RowCheck]):
         self.frame = frame.reset_index(drop=True)
         self.mapping = mapping
         self.make_row = make_row
@@ -103,7 +101,9 @@ class Columns:
     def label(self, fld: str) -> str:
         return " + ".join(self.mapping.get(fld, (fld,)))
 
-    def per_value(self, fields: tuple[str, ...], rule: Callable[[_Row], Any]) -> tuple[np.ndarray, np.ndarray, list]:
+    def per_value(
+        self, fields: tuple[str, ...], rule: Callable[[RowCheck], Any]
+    ) -> tuple[np.ndarray, np.ndarray, list]:
         """Apply a row-level rule once per distinct combination of the fields' columns.
 
         Returns the value of every row, the per-row codes and the value of each code."""
@@ -119,8 +119,6 @@ class Columns:
         return spread(values, codes), codes, values
 
     def _spread_issues(self, codes: np.ndarray, found: list[list[Issue]]) -> None:
-        from dashboard.ingest.validate import Issue
-
         flagged = np.array([bool(f) for f in found], dtype=bool)
         if not flagged.any():
             return
@@ -129,9 +127,7 @@ class Columns:
             self.issues += [Issue(number, i.column, i.value, i.message, i.level) for i in found[codes[index]]]
 
     def add(self, index: int, fld: str, value: object, message: str, level: str) -> None:
-        from dashboard.ingest.validate import Issue, _short
-
-        self.issues.append(Issue(int(self.numbers[index]), self.label(fld), _short(value), message, level))
+        self.issues.append(Issue(int(self.numbers[index]), self.label(fld), short(value), message, level))
 
     def source(self, fld: str) -> pd.Series | None:
         """The text of a field mapped to exactly one column (None when it is mapped to several or none)."""
@@ -172,7 +168,7 @@ class Columns:
                 self.add(index, fld, raw.iloc[index], f"{fld} is required and is empty", "error")
         return text
 
-    def urls(self, fld: str, rule: Callable[[_Row], list[str]], limit: int) -> np.ndarray:
+    def urls(self, fld: str, rule: Callable[[RowCheck], list[str]], limit: int) -> np.ndarray:
         """Lists of web addresses. A cell holding one plain http(s) address (no spaces, quotes, backslashes or a
         trailing ';') is that address; every other cell goes through the row-level rule, once per distinct value."""
         raw = self.source(fld)

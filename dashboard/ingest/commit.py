@@ -1,7 +1,7 @@
 """Commit normalised rows of one layer and track as a new numbered dataset version, in one transaction.
 
 The frames handed in are already validated and in the canonical shape of our templates, with list cells
-as Python lists (see dashboard.templates). Nothing here parses files or guesses.
+as Python lists (see dashboard.ingest.templates). Nothing here parses files or guesses.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ import pandas as pd
 from sqlalchemy import Engine, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
-from dashboard import audit
-from dashboard.db import lock_for_write, transaction
 from dashboard.ingest import bulk
-from dashboard.models import (
+from dashboard.store import audit
+from dashboard.store.db import lock_for_write, transaction
+from dashboard.store.models import (
     DatasetVersion,
     Incident,
     NormAssessment,

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import pycountry
 
-from dashboard.reference import load, read_rows
+from dashboard.core.vocabulary import load, read_rows
 
 MISSING = {"", "not available", "n/a", "na", "none", "null", "nan", "unknown", "[]", "['']", "-", "—", "?"}
 EARLIEST = dt.date(1980, 1, 1)  # the first recorded state cyber operations are from the late 1980s

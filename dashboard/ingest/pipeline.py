@@ -18,14 +18,16 @@ import pyarrow as pa
 from sqlalchemy import Engine
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
-from dashboard import queries
-from dashboard.access import Permission, Role, Viewer
+from dashboard import read
+from dashboard.core.access import Permission, Role, Viewer
+from dashboard.core.tlp import TLP_ORDER
+from dashboard.core.vocabulary import TRACK_IDS
 from dashboard.ingest import bulk, presets
 from dashboard.ingest.commit import VersionMeta, commit_version
+from dashboard.ingest.issues import Issue, Validated
 from dashboard.ingest.readers import RawTable, ReadError, read_path, read_upload
-from dashboard.ingest.validate import Issue, Validated, validate
+from dashboard.ingest.validate import validate
 from dashboard.ingest.versions import version_number
-from dashboard.reference import TLP_ORDER, TRACK_IDS
 
 LAYERS = ("incidents", "norms", "partnerships")
 MODES = ("append", "replace")
@@ -266,7 +268,7 @@ def _compare(engine: Engine, viewer: Viewer, prepared: Prepared) -> None:
     errors = prepared.checked.error_rows
     nothing = (pd.Series([], dtype=object), np.empty(0, dtype=object))
     keys, prints = _keys_and_prints(prepared.layer, rows) if not rows.empty else nothing
-    current = queries.current_rows_for_diff(engine, viewer, prepared.layer, prepared.track)
+    current = read.current_rows_for_diff(engine, viewer, prepared.layer, prepared.track)
     current_keys, current_prints = _keys_and_prints(prepared.layer, current) if not current.empty else nothing
     prepared.existing_rows = len(current)
     numbers = np.asarray(rows["row"].tolist() if not rows.empty else [], dtype=np.int64)
@@ -372,13 +374,6 @@ def commit(
             f"busy): {str(exc.orig or exc).splitlines()[0]}. Nothing was written; try again."
         ) from None
     return Committed(version_id, version_number(engine, version_id), len(rows), counts)
-
-
-def report_csv(prepared: Prepared) -> bytes:
-    """The validation report as CSV (formulas neutralised), for the coordinator to download."""
-    from dashboard.exports import to_csv_bytes
-
-    return to_csv_bytes(prepared.report_frame())
 
 
 def read_mapping_file(text: str) -> dict[str, str | list[str]]:

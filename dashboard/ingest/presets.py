@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from dashboard.templates import TEMPLATES, column_names
+from dashboard.ingest.templates import TEMPLATES, column_names
 
 
 @dataclass(frozen=True)

@@ -10,13 +10,15 @@ import functools
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from dashboard.core.tlp import TLP_ORDER
+from dashboard.core.vocabulary import labels, load, read_rows, track_members
 from dashboard.ingest.columnar import Columns, objects, spread
+from dashboard.ingest.issues import RowCheck, Validated
 from dashboard.ingest.normalise import (
     SECTOR_KEYWORDS,
     TYPE_KEYWORDS,
@@ -24,107 +26,22 @@ from dashboard.ingest.normalise import (
     _fold,
     is_missing,
     map_keyword,
-    neutral_text,
-    parse_date,
     plain_ascii,
     resolve_country,
     split_list,
     vocabulary_ids,
 )
 from dashboard.ingest.presets import Preset
-from dashboard.reference import TLP_ORDER, labels, load, read_rows, track_members
 
 TITLE_LIMIT, TEXT_LIMIT, URL_LIMIT = 500, 20_000, 2_000
 CONFIDENCE = {"low", "medium", "high", "unknown"}
-
-
-@dataclass(frozen=True)
-class Issue:
-    """One problem in one cell."""
-
-    row: int
-    column: str
-    value: str
-    message: str
-    level: str  # "error" | "warning"
-
-
-@dataclass
-class Validated:
-    """Canonical rows that can be stored (with their file row numbers) and every issue found."""
-
-    rows: pd.DataFrame
-    issues: list[Issue] = field(default_factory=list)
-    rows_total: int = 0
-
-    @property
-    def error_rows(self) -> set[int]:
-        """File row numbers that cannot be stored."""
-        return {i.row for i in self.issues if i.level == "error"}
-
-    @property
-    def warning_rows(self) -> set[int]:
-        """File row numbers stored with a warning."""
-        return {i.row for i in self.issues if i.level == "warning"} - self.error_rows
-
-
-class _Row:
-    """Collects the issues of one row while its fields are checked."""
-
-    def __init__(self, number: int, source: dict[str, str], mapping: dict[str, tuple[str, ...]]) -> None:
-        self.number, self.source, self.mapping = number, source, mapping
-        self.issues: list[Issue] = []
-
-    def column(self, fld: str) -> str:
-        return " + ".join(self.mapping.get(fld, (fld,)))
-
-    def raw(self, fld: str) -> str:
-        parts = [self.source.get(c, "") for c in self.mapping.get(fld, ())]
-        parts = [p for p in parts if p is not None and str(p).strip() != ""]
-        return "; ".join(str(p) for p in parts) if len(parts) > 1 else (str(parts[0]) if parts else "")
-
-    def items(self, fld: str, separators: tuple[str, ...] = (";",)) -> list[str]:
-        """The items of a list field, each mapped column split on its own (two literal lists stay parseable)."""
-        out: list[str] = []
-        for column in self.mapping.get(fld, ()):
-            out += split_list(self.source.get(column, ""), separators=separators)
-        return out
-
-    def error(self, fld: str, value: object, message: str) -> None:
-        self.issues.append(Issue(self.number, self.column(fld), _short(value), message, "error"))
-
-    def warn(self, fld: str, value: object, message: str) -> None:
-        self.issues.append(Issue(self.number, self.column(fld), _short(value), message, "warning"))
-
-    def text(self, fld: str, limit: int, *, required: bool = False) -> str:
-        raw = self.raw(fld)
-        value, problem = neutral_text(raw, limit)
-        if problem:
-            self.error(fld, raw, f"{fld} {problem}")
-        if required and not value:
-            self.error(fld, raw, f"{fld} is required and is empty")
-        return value
-
-    def date(self, fld: str, style: str, *, required: bool = False, future: bool = False):
-        raw = self.raw(fld)
-        result = parse_date(raw, style=style, allow_future=future)
-        if result.problem:
-            self.error(fld, raw, f"{fld} {result.problem}")
-        elif required and result.value is None:
-            self.error(fld, raw, f"{fld} is required and is empty")
-        return result.value
-
-
-def _short(value: object) -> str:
-    text = "" if value is None else str(value)
-    return text if len(text) <= 200 else text[:197] + "..."
 
 
 def _apply_mapping(frame: pd.DataFrame, mapping: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
     return {fld: tuple(c for c in cols if c in frame.columns) for fld, cols in mapping.items()}
 
 
-def _countries(row: _Row, fld: str, *, required: bool, free_text: bool, track_set: set[str] | None) -> list[str]:
+def _countries(row: RowCheck, fld: str, *, required: bool, free_text: bool, track_set: set[str] | None) -> list[str]:
     raw = row.raw(fld)
     names = _find_countries(raw) if free_text else _country_names(row, fld)
     found: list[str] = []
@@ -160,7 +77,7 @@ def _countries(row: _Row, fld: str, *, required: bool, free_text: bool, track_se
     return found
 
 
-def _country_names(row: _Row, fld: str) -> list[str]:
+def _country_names(row: RowCheck, fld: str) -> list[str]:
     """Country names of a list cell. A comma splits only where the whole piece is not itself one name, so an ISO
     short form such as "Korea, Democratic People's Republic of" stays whole."""
     names: list[str] = []
@@ -218,7 +135,7 @@ def _find_countries(text: str) -> list[str]:
 
 
 def _vocab(
-    row: _Row,
+    row: RowCheck,
     fld: str,
     ids: set[str],
     names: dict[str, str],
@@ -249,7 +166,7 @@ def _vocab(
     return None
 
 
-def _tlp(row: _Row, default_tlp: str) -> str:
+def _tlp(row: RowCheck, default_tlp: str) -> str:
     raw = row.raw("tlp").strip()
     if is_missing(raw):
         return default_tlp
@@ -260,7 +177,7 @@ def _tlp(row: _Row, default_tlp: str) -> str:
     return default_tlp
 
 
-def _urls(row: _Row, fld: str) -> list[str]:
+def _urls(row: RowCheck, fld: str) -> list[str]:
     urls = []
     for item in row.items(fld, separators=(";", " ")):
         if re.match(r"https?://\S+$", item) and len(item) <= URL_LIMIT:
@@ -270,7 +187,7 @@ def _urls(row: _Row, fld: str) -> list[str]:
     return list(dict.fromkeys(urls))
 
 
-def _severity(row: _Row, preset: Preset) -> int | None:
+def _severity(row: RowCheck, preset: Preset) -> int | None:
     raw = row.raw("severity").strip()
     if is_missing(raw):
         return None
@@ -322,9 +239,9 @@ def validate_incidents(
     members = set(track_members().get(track, []))
     free_text_targets = preset.name == "cfr"
     guess = preset.name != "template"  # our template takes ids or names, never guesses
-    cols = Columns(frame, mapping, _Row)
+    cols = Columns(frame, mapping, RowCheck)
 
-    def sectors_rule(row: _Row) -> list[str]:
+    def sectors_rule(row: RowCheck) -> list[str]:
         found = []
         for label in row.items("sectors"):
             if label in sectors_ids:
@@ -341,14 +258,14 @@ def validate_incidents(
                 row.warn("sectors", label, f"sector '{label}' has no match in our sector list; left out")
         return list(dict.fromkeys(found))
 
-    def norms_rule(row: _Row) -> list[str]:
+    def norms_rule(row: RowCheck) -> list[str]:
         norms = [n for n in split_list(row.raw("norms")) if n]
         bad = [n for n in norms if n not in items]
         if bad:
             row.error("norms", ", ".join(bad), "unknown norm item ids (use ids such as un-norms:f)")
         return list(dict.fromkeys(n for n in norms if n in items))
 
-    def confidence_rule(row: _Row) -> str:
+    def confidence_rule(row: RowCheck) -> str:
         confidence = row.raw("confidence").strip().lower() or "unknown"
         if confidence not in CONFIDENCE:
             row.warn("confidence", confidence, "confidence must be low, medium, high or unknown; stored as unknown")
@@ -456,7 +373,7 @@ def validate_norms(
     members = set(track_members().get(track, []))
     out, issues = [], []
     for index, source in enumerate(frame.to_dict("records")):
-        row = _Row(index + 2, source, mapping)
+        row = RowCheck(index + 2, source, mapping)
         raw_country = row.raw("iso3")
         match = resolve_country(raw_country) if not is_missing(raw_country) else None
         if match is None:
@@ -509,7 +426,7 @@ def validate_partnerships(
     members = set(track_members().get(track, []))
     out, issues = [], []
     for index, source in enumerate(frame.to_dict("records")):
-        row = _Row(index + 2, source, mapping)
+        row = RowCheck(index + 2, source, mapping)
         kind = _vocab(row, "kind", kinds, kind_names, required=True)
         countries = _countries(row, "countries", required=True, free_text=False, track_set=members)
         if kind == "hotline" and len(countries) != 2:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy import Engine, select, update
 
-from dashboard import audit
-from dashboard.access import Permission, Role, Viewer
-from dashboard.db import lock_for_write, transaction
-from dashboard.models import DatasetVersion
+from dashboard.core.access import Permission, Role, Viewer
+from dashboard.store import audit
+from dashboard.store.db import lock_for_write, transaction
+from dashboard.store.models import DatasetVersion
 
 VERSION_COLUMNS = [
     "id",

@@ -17,9 +17,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from dashboard.access import local_admin
-from dashboard.db import get_engine
+from dashboard.core.access import local_admin
 from dashboard.ingest import bulk, pipeline
+from dashboard.store.db import get_engine
 
 HOST_ORG = "Dialogue Secretariat"
 TRACK = "eastern-europe"

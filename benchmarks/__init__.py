@@ -1,0 +1,1 @@
+"""The benchmark (`python -m dashboard bench`), kept outside the runtime package."""

@@ -1,0 +1,237 @@
+"""Sign-in, sign-out, share links, idle timeout, the router, and the access guard every page calls first.
+
+This is the one package module (with ui.py) that uses Streamlit: it keeps the viewer in the session.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pandas as pd
+import streamlit as st
+from streamlit.errors import StreamlitAPIException
+
+from dashboard import accounts
+from dashboard.accounts import sharing
+from dashboard.app.ui import engine, plain, settings
+from dashboard.core.access import Permission, Viewer
+from dashboard.core.pages import PAGES, pages_for
+from dashboard.core.settings import SettingsError
+from dashboard.core.tlp import TLP_LABELS
+
+__all__ = ["Permission", "current_viewer", "require", "route"]
+
+_VIEWER = "viewer"
+_LAST_SEEN = "_last_seen"
+_NOTICE = "_auth_notice"
+_TOKEN = "_share_token"
+_ROUTING = "_routing"
+_REFUSAL = "_share_refusal"
+_SSO = "_sso"
+_SSO_REFUSAL = "_sso_refusal"
+
+
+def _sign_out(reason: str, notice: str | None = None) -> None:
+    viewer = st.session_state.get(_VIEWER)
+    if viewer is not None:
+        accounts.record_sign_out(engine(), viewer, reason)
+    for key in (_VIEWER, _LAST_SEEN, _TOKEN, _SSO):
+        st.session_state.pop(key, None)
+    if notice:
+        st.session_state[_NOTICE] = notice
+
+
+def current_viewer() -> Viewer | None:
+    """The signed-in viewer of this browser session, or None (after an idle timeout, a revoked link, ...)."""
+    viewer: Viewer | None = st.session_state.get(_VIEWER)
+    if viewer is None:
+        return None
+    now = time.time()
+    idle = settings().session_idle_minutes
+    last = st.session_state.get(_LAST_SEEN, now)
+    if now - last > idle * 60:
+        was_sso = st.session_state.get(_SSO)
+        _sign_out("idle", f"You were signed out after {idle} minutes without activity.")
+        if was_sso:
+            st.logout()  # the identity cookie would otherwise sign the session straight back in
+        return None
+    if viewer.share_link_id is not None and not sharing.is_still_valid(engine(), viewer):
+        _sign_out("link no longer valid", "This share link has expired or been revoked.")
+        return None
+    if viewer.user_id is not None and not accounts.is_active(engine(), viewer.user_id):
+        _sign_out("account disabled", "Your account has been disabled.")
+        return None
+    st.session_state[_LAST_SEEN] = now
+    return viewer
+
+
+def _open_share_link(token: str) -> str | None:
+    """Sign this session in through a share link; returns a refusal message, or None on success."""
+    if st.session_state.get(_TOKEN) == token and st.session_state.get(_VIEWER) is not None:
+        return None
+    result = sharing.open_link(engine(), token, secret_key=settings().secret_key)
+    if result.viewer is None:
+        _sign_out("share link refused")
+        return result.message
+    st.session_state[_VIEWER] = result.viewer
+    st.session_state[_TOKEN] = token
+    st.session_state[_LAST_SEEN] = time.time()
+    return None
+
+
+def sso_configured() -> bool:
+    """True when `[auth]` is configured in secrets.toml: then `st.login` with that OIDC provider is offered."""
+    try:
+        return "auth" in st.secrets
+    except (FileNotFoundError, KeyError, StreamlitAPIException):
+        return False
+
+
+def _sso_viewer() -> tuple[Viewer | None, str | None]:
+    """The viewer of a single-sign-on session (or a refusal), mapped once per session and audited."""
+    if not sso_configured() or not st.user.is_logged_in:
+        return None, None
+    result = accounts.sso_sign_in(engine(), dict(st.user.to_dict()))
+    if result.viewer is None:
+        return None, result.message
+    st.session_state[_VIEWER] = result.viewer
+    st.session_state[_LAST_SEEN] = time.time()
+    st.session_state[_SSO] = True
+    return result.viewer, None
+
+
+def _sign_in_page() -> None:
+    st.title("Cyber Dialogue Dashboard")
+    st.caption("Cyber incidents, norm adherence and partnerships for the Indo-Pacific and Eastern Europe tracks.")
+    notice = st.session_state.pop(_NOTICE, None)
+    if notice:
+        st.info(notice)
+    cfg = settings()
+    if sso_configured():
+        refusal = st.session_state.get(_SSO_REFUSAL)
+        if refusal:
+            st.error(refusal)
+            st.button("Sign out of single sign-on", on_click=st.logout, key="sso_logout")
+        else:
+            st.button("Sign in with single sign-on", on_click=st.login, type="primary", key="sso_login")
+        st.caption("Or sign in with a local account:")
+    with st.form("sign_in", clear_on_submit=False, width=420):
+        username = st.text_input("Username", key="sign_in_user")
+        password = st.text_input("Password", type="password", key="sign_in_password")
+        submitted = st.form_submit_button("Sign in", type="primary")
+    if submitted:
+        result = accounts.authenticate(
+            engine(), username, password, max_failures=cfg.max_failed_sign_ins, lockout_minutes=cfg.lockout_minutes
+        )
+        if result.viewer is None:
+            st.error(result.message)
+        else:
+            st.session_state[_VIEWER] = result.viewer
+            st.session_state[_LAST_SEEN] = time.time()
+            st.rerun()
+    if cfg.demo_mode:
+        st.subheader("Demo accounts")
+        st.caption(
+            "Demo mode is on: these accounts exist so you can try every view. They see synthetic data. "
+            "Turn demo mode off for a real deployment (see README)."
+        )
+        st.table(  # a plain HTML table: readable by screen readers and copyable
+            pd.DataFrame(
+                [{"Username": a.username, "Password": a.password, "Can": a.description} for a in accounts.DEMO_ACCOUNTS]
+            ).set_index("Username")
+        )
+
+
+def _refused_page(message: str) -> None:
+    st.title("Cyber Dialogue Dashboard")
+    st.error(message)
+
+
+def _partner_banner(viewer: Viewer) -> None:
+    if viewer.share_link_id is None:
+        return
+    expires = f"{viewer.expires_at:%d %b %Y}" if viewer.expires_at else "no date"
+    st.info(
+        f"Shared with **{plain(viewer.organisation)}** · read-only · data up to **{TLP_LABELS[viewer.tlp_ceiling]}** · "
+        f"link valid until **{expires}**. Downloads are marked {TLP_LABELS[viewer.tlp_ceiling]}; "
+        "handle them accordingly."
+    )
+
+
+def route() -> None:
+    """Page config, sign-in (or a share link), then the pages this viewer may open.
+
+    Without a viewer every page URL stays routable but hidden: the page's guard shows the sign-in form instead
+    of the page, so a deep link (with its filters) is kept through signing in.
+    """
+    st.set_page_config(page_title="Cyber Dialogue Dashboard", page_icon="🛰️", layout="wide")
+    cfg = settings()
+    try:
+        cfg.check_secret()
+    except SettingsError as exc:
+        st.error(f"The dashboard is not configured safely and will not start: {exc}.")
+        st.stop()
+    token = st.query_params.get("share")
+    refusal = _open_share_link(str(token)) if token else None
+    st.session_state[_REFUSAL] = refusal
+    viewer = None if refusal else current_viewer()
+    st.session_state[_SSO_REFUSAL] = None
+    if viewer is None and not refusal:
+        viewer, st.session_state[_SSO_REFUSAL] = _sso_viewer()
+    allowed = pages_for(viewer) if viewer else []
+    if viewer is not None and not allowed:
+        st.error("Your account has no pages. Ask an administrator for access.")
+        st.stop()
+    # Every page stays routable, so a link to a page this viewer may not open gets the guard's refusal (not
+    # Streamlit's "page not found"); the menu lists only the allowed pages.
+    default = allowed[0] if allowed else PAGES[0]
+    pages = {
+        spec.key: st.Page(
+            spec.path, title=spec.title, icon=spec.icon or None, url_path=spec.url_path, default=spec is default
+        )
+        for spec in PAGES
+    }
+    navigation = st.navigation(list(pages.values()), position="hidden")
+    if viewer is not None:
+        with st.sidebar:
+            for spec in allowed:
+                st.page_link(pages[spec.key], label=spec.title)
+            st.divider()
+            st.caption(f"Signed in as **{viewer.name}** ({viewer.role.value}) · {TLP_LABELS[viewer.tlp_ceiling]}")
+            label = "Close shared view" if viewer.share_link_id is not None else "Sign out"
+            if st.button(label, key="sign_out"):
+                was_sso = st.session_state.get(_SSO)
+                _sign_out("user")
+                if token:
+                    st.query_params.clear()
+                if was_sso:
+                    st.logout()  # also clears the identity cookie, then reruns
+                st.rerun()
+        _partner_banner(viewer)
+    st.session_state[_ROUTING] = True
+    try:
+        navigation.run()
+    finally:
+        st.session_state[_ROUTING] = False
+
+
+def require(permission: Permission) -> Viewer:
+    """Return the viewer if they hold the permission; otherwise show sign-in or a refusal and stop the page.
+
+    A deep link can make Streamlit run a page script directly, without app.py. Then the guard runs the router
+    itself (which runs this page again, guarded) and stops the direct run.
+    """
+    if not st.session_state.get(_ROUTING):
+        route()
+        st.stop()
+    viewer = current_viewer()
+    if viewer is None:
+        refusal = st.session_state.get(_REFUSAL)
+        _refused_page(refusal) if refusal else _sign_in_page()
+        st.stop()
+    if not viewer.can(permission):
+        st.error(
+            "You do not have access to this page. Sign in with an account that has access, or ask an administrator."
+        )
+        st.stop()
+    return viewer

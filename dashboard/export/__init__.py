@@ -1,0 +1,4 @@
+"""Export: CSV/XLSX tables and the PDF/HTML briefing.
+
+Imports core, store, read, ingest, analysis, present.
+"""

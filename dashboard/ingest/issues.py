@@ -1,0 +1,92 @@
+"""What an upload check finds: one Issue per problem cell, the rows that passed, and the row-by-row collector."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from dashboard.ingest.normalise import neutral_text, parse_date, split_list
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One problem in one cell."""
+
+    row: int
+    column: str
+    value: str
+    message: str
+    level: str  # "error" | "warning"
+
+
+@dataclass
+class Validated:
+    """Canonical rows that can be stored (with their file row numbers) and every issue found."""
+
+    rows: pd.DataFrame
+    issues: list[Issue] = field(default_factory=list)
+    rows_total: int = 0
+
+    @property
+    def error_rows(self) -> set[int]:
+        """File row numbers that cannot be stored."""
+        return {i.row for i in self.issues if i.level == "error"}
+
+    @property
+    def warning_rows(self) -> set[int]:
+        """File row numbers stored with a warning."""
+        return {i.row for i in self.issues if i.level == "warning"} - self.error_rows
+
+
+class RowCheck:
+    """Collects the issues of one row while its fields are checked."""
+
+    def __init__(self, number: int, source: dict[str, str], mapping: dict[str, tuple[str, ...]]) -> None:
+        self.number, self.source, self.mapping = number, source, mapping
+        self.issues: list[Issue] = []
+
+    def column(self, fld: str) -> str:
+        return " + ".join(self.mapping.get(fld, (fld,)))
+
+    def raw(self, fld: str) -> str:
+        parts = [self.source.get(c, "") for c in self.mapping.get(fld, ())]
+        parts = [p for p in parts if p is not None and str(p).strip() != ""]
+        return "; ".join(str(p) for p in parts) if len(parts) > 1 else (str(parts[0]) if parts else "")
+
+    def items(self, fld: str, separators: tuple[str, ...] = (";",)) -> list[str]:
+        """The items of a list field, each mapped column split on its own (two literal lists stay parseable)."""
+        out: list[str] = []
+        for column in self.mapping.get(fld, ()):
+            out += split_list(self.source.get(column, ""), separators=separators)
+        return out
+
+    def error(self, fld: str, value: object, message: str) -> None:
+        self.issues.append(Issue(self.number, self.column(fld), short(value), message, "error"))
+
+    def warn(self, fld: str, value: object, message: str) -> None:
+        self.issues.append(Issue(self.number, self.column(fld), short(value), message, "warning"))
+
+    def text(self, fld: str, limit: int, *, required: bool = False) -> str:
+        raw = self.raw(fld)
+        value, problem = neutral_text(raw, limit)
+        if problem:
+            self.error(fld, raw, f"{fld} {problem}")
+        if required and not value:
+            self.error(fld, raw, f"{fld} is required and is empty")
+        return value
+
+    def date(self, fld: str, style: str, *, required: bool = False, future: bool = False):
+        raw = self.raw(fld)
+        result = parse_date(raw, style=style, allow_future=future)
+        if result.problem:
+            self.error(fld, raw, f"{fld} {result.problem}")
+        elif required and result.value is None:
+            self.error(fld, raw, f"{fld} is required and is empty")
+        return result.value
+
+
+def short(value: object) -> str:
+    """A cell value as shown in the report: at most 200 characters."""
+    text = "" if value is None else str(value)
+    return text if len(text) <= 200 else text[:197] + "..."

@@ -1,0 +1,4 @@
+"""Store: engine and sessions, ORM models, migrations, reference vocabularies in the database, audit.
+
+Imports core.
+"""
