@@ -290,3 +290,13 @@ def test_only_coordinators_and_admins_hold_upload_and_share() -> None:
         )
     }
     assert holders == {Role.ADMIN, Role.COORDINATOR}
+
+
+@pytest.mark.parametrize("role", list(Role))
+@pytest.mark.parametrize("tracks", [(), ("indo-pacific",), ("eastern-europe",), ("indo-pacific", "eastern-europe")])
+def test_may_act_on_is_administrator_or_own_tracks(role, tracks) -> None:
+    ceiling = "amber" if role == Role.PARTNER else "red"
+    viewer = Viewer("v", role, frozenset({"indo-pacific"}), ceiling, "Org")
+    assert viewer.may_act_on(*tracks) == (role == Role.ADMIN or set(tracks) <= {"indo-pacific"})
+    assert viewer.may_upload_to("eastern-europe") == (role == Role.ADMIN)
+    assert viewer.may_upload_to("indo-pacific") == (role in {Role.ADMIN, Role.COORDINATOR})

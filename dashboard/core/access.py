@@ -85,6 +85,14 @@ class Viewer:
         """True when the viewer holds the permission."""
         return permission in self.permissions
 
+    def may_act_on(self, *tracks: str) -> bool:
+        """The one rule for acting on a track's data: an administrator, or every track named is the viewer's own."""
+        return self.role == Role.ADMIN or set(tracks) <= self.tracks
+
+    def may_upload_to(self, track: str) -> bool:
+        """Holds the upload permission and may act on the track (uploads, rollbacks, the upload comparison)."""
+        return self.can(Permission.UPLOAD) and self.may_act_on(track)
+
     @property
     def visible_tlp(self) -> tuple[str, ...]:
         """TLP levels within the ceiling; AMBER+STRICT is further limited to the viewer's own organisation."""

@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
 from dashboard import read
-from dashboard.core.access import Permission, Role, Viewer
+from dashboard.core.access import Permission, Viewer
 from dashboard.core.tlp import TLP_ORDER
 from dashboard.core.vocabulary import TRACK_IDS
 from dashboard.ingest import bulk, presets
@@ -216,7 +216,7 @@ def prepare(
         raise UploadRefused(f"Unknown layer '{layer}': choose incidents, norms or partnerships.")
     if track not in TRACK_IDS:
         raise UploadRefused(f"Unknown track '{track}'.")
-    if viewer.role != Role.ADMIN and track not in viewer.tracks:
+    if not viewer.may_act_on(track):
         raise UploadRefused(f"You can upload only to your own tracks; {track} is not one of them.")
     if default_tlp not in TLP_ORDER:
         raise UploadRefused(f"Unknown default TLP '{default_tlp}'.")
@@ -331,7 +331,7 @@ def commit(
     """Store the valid rows as a new dataset version in one transaction, or refuse and write nothing."""
     if mode not in MODES:
         raise UploadRefused(f"Unknown mode '{mode}': use append or replace.")
-    if not viewer.can(Permission.UPLOAD) or (viewer.role != Role.ADMIN and prepared.track not in viewer.tracks):
+    if not viewer.may_upload_to(prepared.track):
         raise UploadRefused("You may not store uploads for this track.")
     counts = prepared.counts
     errors = {i for i, s in enumerate(prepared.status) if s == "error"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy import Engine, select, update
 
-from dashboard.core.access import Permission, Role, Viewer
+from dashboard.core.access import Permission, Viewer
 from dashboard.store import audit
 from dashboard.store.db import lock_for_write, transaction
 from dashboard.store.models import DatasetVersion
@@ -70,7 +70,7 @@ def rollback(engine: Engine, version_id: int, actor: Viewer) -> list[int]:
             raise VersionError(f"there is no dataset version {version_id}")
         if not actor.can(Permission.UPLOAD):
             raise VersionError("only coordinators and administrators can roll back")
-        if actor.role != Role.ADMIN and target.track_id not in actor.tracks:
+        if not actor.may_act_on(target.track_id):
             raise VersionError(f"version {version_id} belongs to {target.track_id}, which is not one of your tracks")
         wanted = set(target.active_set or [target.id])
         siblings = select(DatasetVersion.id).where(

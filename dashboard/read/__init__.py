@@ -35,7 +35,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
-from dashboard.core.access import Permission, Role, Viewer
+from dashboard.core.access import Role, Viewer
 from dashboard.core.filters import IncidentFilter
 from dashboard.core.tlp import TLP_ORDER
 from dashboard.read import snapshot as facts
@@ -797,7 +797,7 @@ def current_rows_for_diff(engine: Engine, viewer: Viewer, layer: str, track: str
     the track, or re-uploading a file would duplicate the rows the uploader cannot see. It is open only to those
     who may upload to the track, and its result is used for matching keys, never shown.
     """
-    if not viewer.can(Permission.UPLOAD) or (viewer.role != Role.ADMIN and track not in viewer.tracks):
+    if not viewer.may_upload_to(track):
         raise PermissionError("only coordinators of the track and administrators compare uploads")
     tracks = frozenset({track})
     viewer = Viewer(
