@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from dashboard import bench
+from benchmarks import bench
 from dashboard.cli import main
 from dashboard.core.pages import DATA_PAGES
 from dashboard.ops import demo
