@@ -25,6 +25,7 @@ from dashboard.core.filters import IncidentFilter, ViewFilter
 from dashboard.core.tlp import TLP_LABELS, tlp_rank
 from dashboard.export import briefing as bx
 from dashboard.ops.bootstrap import initialise
+from dashboard.present.palette import TLP_COLOURS
 from dashboard.read import incident_rows
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium
 from tests.conftest import Database
@@ -164,7 +165,7 @@ def test_a_green_partner_export_holds_only_their_grant(demo_engine: Engine, expo
     assert label in {"TLP:GREEN", "TLP:CLEAR"}
     assert pages <= bx.MAX_PAGES
     assert_marked(texts, label)
-    assert f'<span class="label" style="color:{bx.TLP_COLOURS[label[4:].lower()]}">{label}</span>' in html
+    assert f'<span class="label" style="color:{TLP_COLOURS[label[4:].lower()]}">{label}</span>' in html
     for document in (text, html):
         assert "TLP:AMBER" not in document and "TLP:RED" not in document
         assert "Indo-Pacific" not in document

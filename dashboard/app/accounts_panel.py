@@ -9,10 +9,11 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import accounts
-from dashboard.app.ui import TRACK_NAMES, engine, plain, show_once, table
+from dashboard.app.ui import engine, plain, show_once, table
 from dashboard.core.access import Role, Viewer
 from dashboard.core.tlp import TLP_LABELS, TLP_ORDER
 from dashboard.core.vocabulary import TRACK_IDS
+from dashboard.present.labels import TRACK_NAMES
 
 ROLE_NAMES = {
     Role.ADMIN.value: "Administrator",

@@ -14,10 +14,11 @@ import streamlit as st
 from dashboard import accounts
 from dashboard.accounts import sharing
 from dashboard.accounts.sharing import MAX_DAYS, SHAREABLE_PAGES, SHAREABLE_TLP
-from dashboard.app.ui import TRACK_NAMES, engine, plain, settings, show_once, table
+from dashboard.app.ui import engine, plain, settings, show_once, table
 from dashboard.core.access import Viewer
 from dashboard.core.pages import PAGES
 from dashboard.core.tlp import TLP_LABELS, tlp_rank
+from dashboard.present.labels import TRACK_NAMES
 from dashboard.store.models import as_utc, utcnow
 
 PAGE_TITLES = {p.key: p.title for p in PAGES}

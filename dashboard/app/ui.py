@@ -19,18 +19,26 @@ from dashboard.core.access import Viewer
 from dashboard.core.filters import PERIOD_LABELS, PERIODS, TRACK_BOTH, ViewFilter, parse_query_params
 from dashboard.core.settings import Settings, SettingsError, load_settings
 from dashboard.core.tlp import TLP_LABELS, strictest_in, strictest_marking
-from dashboard.core.vocabulary import labels, load
+from dashboard.core.vocabulary import load
 from dashboard.export import tables as exports
 from dashboard.ops import bootstrap
+from dashboard.present.labels import (
+    FRAMEWORK_NAMES,
+    KIND_NAMES,
+    KIND_PLURALS,
+    PARTY_TYPE_NAMES,
+    SECTOR_NAMES,
+    SEVERITY_NAMES,
+    SIGNAL_KINDS,
+    STATUS_NAMES,
+    TRACK_NAMES,
+    TYPE_NAMES,
+)
+from dashboard.present.labels import (
+    track_label as track_name,
+)
+from dashboard.present.palette import TLP_COLOURS
 from dashboard.store.db import get_engine
-
-TLP_STYLE = {
-    "clear": ("#ffffff", "#1f1f1f"),
-    "green": ("#33ff00", "#000000"),
-    "amber": ("#ffc000", "#000000"),
-    "amber+strict": ("#ffc000", "#000000"),
-    "red": ("#ff2b2b", "#000000"),
-}
 
 
 @st.cache_resource(show_spinner=False)
@@ -98,10 +106,10 @@ def tlp_banner(tlp: str | None) -> None:
     """Show the strictest TLP marking among the rows on the page."""
     if tlp is None:
         return
-    background, _colour = TLP_STYLE[tlp]
+    colour = TLP_COLOURS[tlp]
     st.markdown(
         f"<div style='background:#000;padding:4px 10px;border-radius:4px;display:inline-block'>"
-        f"<span style='color:{background};font-weight:700;font-family:monospace'>{TLP_LABELS[tlp]}</span>"
+        f"<span style='color:{colour};font-weight:700;font-family:monospace'>{TLP_LABELS[tlp]}</span>"
         f"<span style='color:#fff;font-size:0.85em'> &nbsp;strictest marking of the data on this page</span></div>",
         unsafe_allow_html=True,
     )
@@ -134,12 +142,6 @@ def table(frame: pd.DataFrame, **kwargs: Any) -> None:
     st.dataframe(frame, hide_index=True, width="stretch", **kwargs)
 
 
-TRACK_NAMES = labels("tracks.csv")
-TYPE_NAMES = labels("incident_types.csv")
-SECTOR_NAMES = labels("sectors.csv")
-FRAMEWORK_NAMES = labels("frameworks.csv", label="short_name")
-
-
 def as_of(viewer: Viewer) -> dt.date:
     """The date views end on: today, or the newest visible incident if the data stops earlier."""
     latest = query("latest_incident_date", viewer)
@@ -161,7 +163,7 @@ def filter_bar(viewer: Viewer, *, fields: Sequence[str] = ("track", "period")) -
             tracks,
             index=tracks.index(current.track) if current.track in tracks else 0,
             key="f_track",
-            format_func=lambda t: "Both tracks" if t == TRACK_BOTH else TRACK_NAMES[t],
+            format_func=track_name,
         )
         if "period" in fields:
             periods = list(PERIODS)
@@ -224,7 +226,6 @@ def filter_bar(viewer: Viewer, *, fields: Sequence[str] = ("track", "period")) -
 
 
 FILTER_PARAMS = {"track", "period", "from", "to", "countries", "sectors", "types", "severity"}
-SEVERITY_NAMES = {s["level"]: s["name"] for s in load("severity_levels.csv")}
 
 
 def downloads(fetch: Callable[[], pd.DataFrame], *, stem: str, tlp: str | None, title: str, key: str) -> None:
@@ -274,7 +275,7 @@ def chart(
 
 def track_label(view: ViewFilter) -> str:
     """'Indo-Pacific', 'Eastern Europe' or 'Both tracks'."""
-    return "Both tracks" if view.track == TRACK_BOTH else TRACK_NAMES[view.track]
+    return track_name(view.track)
 
 
 def headline_row(headlines: Sequence[Any]) -> None:
@@ -308,7 +309,7 @@ def norm_summary(brief: Any) -> None:
         st.write("No state moved back on any item since the previous round.")
     else:
         st.markdown(f"**{len(downgrades)} items moved back** since the previous round:")
-        statuses = labels("norm_statuses.csv")
+        statuses = STATUS_NAMES
         shown = downgrades.assign(
             before=downgrades["before"].map(statuses),
             after=downgrades["after"].map(statuses),
@@ -445,7 +446,7 @@ def norm_changes_table(changes: pd.DataFrame) -> None:
     if changes.empty:
         st.write("No status changed.")
         return
-    statuses = labels("norm_statuses.csv")
+    statuses = STATUS_NAMES
     shown = changes.assign(
         framework_id=changes["framework_id"].map(FRAMEWORK_NAMES),
         before=changes["before"].map(statuses),
@@ -469,7 +470,7 @@ def norm_changes_table(changes: pd.DataFrame) -> None:
 
 def evidence_table(status: pd.DataFrame) -> None:
     """Latest status of each state and item with its evidence link."""
-    statuses = labels("norm_statuses.csv")
+    statuses = STATUS_NAMES
     shown = status.assign(
         status=status["status"].map(statuses),
         tlp=status["tlp"].map(TLP_LABELS),
@@ -489,18 +490,6 @@ def evidence_table(status: pd.DataFrame) -> None:
         },
         height=360,
     )
-
-
-KIND_NAMES = labels("partnership_kinds.csv")
-KIND_PLURALS = {
-    "ppp": "public-private partnerships",
-    "capacity-building": "capacity-building projects",
-    "hotline": "hotlines",
-    "poc-network": "point-of-contact networks",
-    "mou": "memoranda of understanding",
-    "exercise": "exercises",
-}
-PARTY_TYPE_NAMES = labels("party_types.csv")
 
 
 def partnership_breakdowns(rows: pd.DataFrame) -> list[tuple[pd.DataFrame, str, str, dict[str, str] | None]]:
@@ -563,7 +552,7 @@ def strictest_of(*markings: str | None) -> str | None:
 
 def country_picker(viewer: Viewer, tracks: frozenset[str]) -> tuple[str, str, str] | None:
     """Choose one country of the tracks; kept in the URL as ?country=ISO3. Returns (iso3, name, tracks)."""
-    options = query("read.track_countries", viewer, tracks)
+    options = query("queries.track_countries", viewer, tracks)
     if options.empty:
         return None
     names = dict(zip(options["iso3"], options["name"]))
@@ -783,16 +772,6 @@ def versions_panel(viewer: Viewer, layer: str, track: str) -> None:
                 f"(active versions {', '.join(map(str, active))}). Every page now shows it."
             )
             st.rerun()
-
-
-SIGNAL_KINDS = {
-    "surge": "Surge",
-    "norm-strain": "Norm under strain",
-    "norm-downgrade": "Moved back on norms",
-    "hotline-gap": "Hotline gap",
-    "stale-hotline": "Untested hotline",
-    "partnership-lapse": "Partnership lapse",
-}
 
 
 def watchlist_signals(viewer: Viewer, tracks: frozenset[str], as_of: dt.date) -> list[Any]:

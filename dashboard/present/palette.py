@@ -95,6 +95,15 @@ SEQUENTIAL: list[list[float | str]] = [
 # A softer scale for a background layer under lines and markers (partnerships per country under hotlines).
 SEQUENTIAL_LIGHT: list[list[float | str]] = [[0.0, "#F7FBFF"], [1.0, "#9ECAE1"]]
 
+# TLP 2.0 colours: each label is written in its colour on a black background (page banner, PDF and HTML).
+TLP_COLOURS = {
+    "clear": "#FFFFFF",
+    "green": "#33FF00",
+    "amber": "#FFC000",
+    "amber+strict": "#FFC000",
+    "red": "#FF2B2B",
+}
+
 LAND = "#F0F0F0"
 OCEAN = "#FAFCFE"
 BORDER = "#B0B0B0"

@@ -38,51 +38,27 @@ from dashboard.core.access import Permission, Viewer
 from dashboard.core.filters import TRACK_BOTH, IncidentFilter, ViewFilter
 from dashboard.core.settings import SettingsError, Thresholds, load_settings
 from dashboard.core.tlp import TLP_LABELS, strictest_in, strictest_marking, tlp_rank
-from dashboard.core.vocabulary import TRACK_IDS, labels, load
+from dashboard.core.vocabulary import TRACK_IDS, load
 from dashboard.present import charts, maps
+from dashboard.present.labels import (
+    BOTH_TRACKS,
+    FIGURE_NAMES,
+    FRAMEWORK_NAMES,
+    KIND_NAMES,
+    KIND_PLURALS,
+    LAYER_NAMES,
+    SECTOR_NAMES,
+    SIGNAL_KINDS,
+    STATUS_NAMES,
+    TRACK_NAMES,
+    TYPE_NAMES,
+)
+from dashboard.present.palette import TLP_COLOURS
 
 MAX_PAGES = 4
 MAX_PERIOD_DAYS = 3660
 WATCHLIST_ROWS = 10
-# TLP 2.0: the label is written in its colour on a black background.
-TLP_COLOURS = {
-    "clear": "#FFFFFF",
-    "green": "#33FF00",
-    "amber": "#FFC000",
-    "amber+strict": "#FFC000",
-    "red": "#FF2B2B",
-}
-SIGNAL_KINDS = {
-    "surge": "Surge",
-    "norm-strain": "Norm under strain",
-    "norm-downgrade": "Moved back",
-    "hotline-gap": "Hotline gap",
-    "stale-hotline": "Stale hotline",
-    "partnership-lapse": "Partnership lapse",
-}
 INCIDENT_SIGNALS = {"surge", "norm-strain", "hotline-gap", "partnership-lapse"}
-FIGURE_NAMES = {
-    "recent": "recent",
-    "baseline": "baseline",
-    "expected": "expected",
-    "rate_ratio": "ratio",
-    "p_value": "p",
-    "incidents_12m": "incidents in 12 mo",
-    "days_since_test": "days since test",
-    "items": "items",
-    "codes": "items",
-    "status": "status",
-    "end_date": "ended",
-}
-KIND_PLURALS = {
-    "ppp": "public-private partnerships",
-    "capacity-building": "capacity-building projects",
-    "hotline": "hotlines",
-    "poc-network": "point-of-contact networks",
-    "mou": "memoranda of understanding",
-    "exercise": "exercises",
-}
-LAYER_NAMES = {"incidents": "Incidents", "norms": "Norms and CBMs", "partnerships": "Partnerships"}
 
 
 class ExportError(Exception):
@@ -225,10 +201,10 @@ def collect(
     signals = build_watchlist(engine, viewer, tracks, as_of, th)
     versions = read.active_versions(engine, viewer)
     versions = versions[versions["track_id"].isin(tracks)].reset_index(drop=True)
-    names = labels("tracks.csv")
+    names = TRACK_NAMES
     if track == TRACK_BOTH:
         label = " and ".join(names[t] for t in sorted(tracks, key=names.get))
-        label = f"Both tracks ({label})" if len(tracks) > 1 else label
+        label = f"{BOTH_TRACKS} ({label})" if len(tracks) > 1 else label
     else:
         label = names[track]
     frameworks = [
@@ -264,7 +240,7 @@ def collect(
         "trend": charts.build_trend_figure(
             brief.monthly,
             stack_col="type",
-            labels=labels("incident_types.csv"),
+            labels=TYPE_NAMES,
             height=360,
         ),
     }
@@ -319,7 +295,7 @@ def headline_help(headlines: Sequence[Headline]) -> str:
 
 def mover_lines(c: BriefingContent) -> list[str]:
     """Countries and sectors with the largest change against the previous period."""
-    sectors = labels("sectors.csv")
+    sectors = SECTOR_NAMES
     out = []
     for title, frame, key, names in (
         ("Countries", c.brief.country_movers, "name", None),
@@ -365,8 +341,8 @@ def downgrade_rows(c: BriefingContent) -> list[tuple[str, str, str]]:
     down = c.brief.norm_downgrades
     if down.empty:
         return []
-    frameworks = labels("frameworks.csv", label="short_name")
-    statuses = labels("norm_statuses.csv")
+    frameworks = FRAMEWORK_NAMES
+    statuses = STATUS_NAMES
     rows = []
     for country, part in down.groupby("country", sort=True):
         items = []
@@ -404,7 +380,7 @@ def partnership_line(c: BriefingContent) -> str:
     kinds = c.brief.partnership_kinds
     if kinds.empty:
         return "No active partnerships in these tracks."
-    names = labels("partnership_kinds.csv")
+    names = KIND_NAMES
     parts = [
         f"{r.partnerships} "
         + (KIND_PLURALS.get(r.kind, r.kind) if r.partnerships != 1 else names.get(r.kind, r.kind).lower())
@@ -429,7 +405,7 @@ def version_rows(c: BriefingContent) -> tuple[list[str], list[tuple[str, ...]]]:
     header = ["Layer", "Track", "Version", "Uploaded (UTC)", "SHA-256 (start)", "Synthetic"]
     if full:
         header[3:3] = ["File", "Uploaded by"]
-    names = labels("tracks.csv")
+    names = TRACK_NAMES
     rows = []
     for v in c.versions.itertuples():
         when = pd.Timestamp(v.uploaded_at)
