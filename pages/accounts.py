@@ -8,12 +8,12 @@ viewer = require(Permission.MANAGE_USERS)
 
 import streamlit as st
 
-from dashboard.app import accounts_panel as accounts_ui
+from dashboard.app import accounts_panel
 
 st.title("Accounts")
 st.caption(
     "Local accounts sign in with a password (stored only as an argon2id hash); single sign-on accounts through your "
     "identity provider. Every change is audited. The command line offers the same (`python -m dashboard user`)."
 )
-accounts_ui.create_form(viewer)
-accounts_ui.accounts_panel(viewer)
+accounts_panel.create_form(viewer)
+accounts_panel.accounts_panel(viewer)

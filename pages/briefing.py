@@ -8,20 +8,27 @@ viewer = require(Permission.VIEW_BRIEFING)
 
 import streamlit as st
 
-from dashboard.app import ui
+from dashboard import read
+from dashboard.analysis import briefing
+from dashboard.app import briefing_panel, watchlist_panel
+from dashboard.app.chart_panel import chart
+from dashboard.app.context import as_of_date, cached
+from dashboard.app.filter_bar import filter_bar
+from dashboard.app.widgets import link, synthetic_notice, tlp_banner
 from dashboard.present import charts, maps
+from dashboard.present.labels import SECTOR_NAMES, TYPE_NAMES, track_label
 
-view = ui.filter_bar(viewer, fields=("track", "period"))
-as_of = ui.as_of(viewer)
-brief = ui.query("briefing.build_briefing", viewer, view, as_of)
+view = filter_bar(viewer, fields=("track", "period"))
+as_of = as_of_date(viewer)
+brief = cached(briefing.build_briefing, viewer, view, as_of)
 
 st.title("Track briefing")
 st.caption(
-    f"{ui.track_label(view)} · {brief.period.start:%d %b %Y} – {brief.period.end:%d %b %Y}, "
+    f"{track_label(view.track)} · {brief.period.start:%d %b %Y} – {brief.period.end:%d %b %Y}, "
     f"compared with the {brief.period.days} days before · as of {as_of:%d %b %Y}"
 )
-ui.synthetic_notice(viewer)
-ui.tlp_banner(brief.tlp)
+synthetic_notice(viewer)
+tlp_banner(brief.tlp)
 if brief.empty:
     st.info(
         "Nothing to brief on yet for these tracks. Coordinators can upload incidents, norm assessments and "
@@ -29,12 +36,12 @@ if brief.empty:
     )
     st.stop()
 
-ui.headline_row(brief.headlines)
-ui.briefing_downloads(viewer, view, as_of, brief.period.days, brief.tlp)
+briefing_panel.headline_row(brief.headlines)
+briefing_panel.briefing_downloads(viewer, view, as_of, brief.period.days, brief.tlp)
 
 left, right = st.columns([3, 2])
 with left:
-    countries = ui.query("queries.track_countries", viewer, view.tracks(viewer))
+    countries = cached(read.track_countries, viewer, view.tracks(viewer))
     figure = maps.build_country_map(
         brief.by_country,
         "incidents",
@@ -43,35 +50,35 @@ with left:
         hover_cols={"significant": "Significant"},
         colorbar_title="Incidents",
     )
-    ui.chart(figure, brief.by_country, key="brief_map", tlp=brief.tlp, stem="incidents_by_country")
+    chart(figure, brief.by_country, key="brief_map", tlp=brief.tlp, stem="incidents_by_country")
 with right:
     trend = charts.build_trend_figure(
         brief.monthly,
         stack_col="type",
         title="Incidents per month by type",
-        labels=ui.TYPE_NAMES,
+        labels=TYPE_NAMES,
         height=520,
         legend_below=True,
     )
-    ui.chart(trend, brief.monthly, key="brief_trend", tlp=brief.tlp, stem="incidents_by_month")
+    chart(trend, brief.monthly, key="brief_trend", tlp=brief.tlp, stem="incidents_by_month")
 
 left, right = st.columns(2)
 with left:
     figure = charts.build_movers_bar(brief.country_movers, "name", "change", "Countries: largest change")
-    ui.chart(figure, brief.country_movers, key="brief_country_movers", tlp=brief.tlp, stem="country_movers")
+    chart(figure, brief.country_movers, key="brief_country_movers", tlp=brief.tlp, stem="country_movers")
 with right:
-    movers = brief.sector_movers.assign(sector=brief.sector_movers["sector_id"].map(ui.SECTOR_NAMES))
+    movers = brief.sector_movers.assign(sector=brief.sector_movers["sector_id"].map(SECTOR_NAMES))
     figure = charts.build_movers_bar(movers, "sector", "change", "Sectors: largest change")
-    ui.chart(figure, movers, key="brief_sector_movers", tlp=brief.tlp, stem="sector_movers")
+    chart(figure, movers, key="brief_sector_movers", tlp=brief.tlp, stem="sector_movers")
 
 st.subheader("Watchlist")
-ui.signal_list(ui.watchlist_signals(viewer, view.tracks(viewer), as_of), limit=5)
-ui.link("/watchlist", "All signals on the watchlist page")
+watchlist_panel.signal_list(watchlist_panel.watchlist_signals(viewer, view.tracks(viewer), as_of), limit=5)
+link("/watchlist", "All signals on the watchlist page")
 
 left, right = st.columns(2)
 with left:
     st.subheader("Norm adherence")
-    ui.norm_summary(brief)
+    briefing_panel.norm_summary(brief)
 with right:
     st.subheader("Partnerships and hotlines")
-    ui.partnership_summary(brief)
+    briefing_panel.partnership_summary(brief)

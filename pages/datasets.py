@@ -8,14 +8,16 @@ viewer = require(Permission.VIEW_DATASETS)
 
 import streamlit as st
 
-from dashboard.app import ui
+from dashboard import read
+from dashboard.app.context import cached
+from dashboard.app.widgets import columns_table, kpi_row, synthetic_notice, tlp_banner
 
 st.title("Datasets")
 st.caption("Cyber incidents, norm adherence and partnerships for the Indo-Pacific and Eastern Europe dialogue tracks.")
-ui.synthetic_notice(viewer)
+synthetic_notice(viewer)
 
-counts = ui.query("layer_counts", viewer)
-ui.tlp_banner(ui.query("strictest_tlp", viewer))
+counts = cached(read.layer_counts, viewer)
+tlp_banner(cached(read.strictest_tlp, viewer))
 
 if counts["rows"].sum() == 0:
     st.info("No data yet. A coordinator can upload incidents, norm assessments and partnerships for a track.")
@@ -23,19 +25,17 @@ if counts["rows"].sum() == 0:
 labels = {"incidents": "Incidents", "norms": "Norm assessments", "partnerships": "Partnerships"}
 for track, part in counts.groupby("track", sort=True):
     st.subheader(str(track))
-    ui.kpi_row([(labels[r.layer], f"{r.rows:,}", None) for r in part.itertuples()])
+    kpi_row([(labels[r.layer], f"{r.rows:,}", None) for r in part.itertuples()])
 
 if viewer.can(Permission.UPLOAD):  # upload counts include rows a reader may not see
     st.subheader("Dataset versions in use")
-    versions = ui.query("active_versions", viewer)
+    versions = cached(read.active_versions, viewer)
     if versions.empty:
         st.write("No dataset versions yet.")
     else:
-        ui.table(
-            versions[
-                ["layer", "track_id", "number", "file_name", "uploaded_by", "uploaded_at", "rows_stored", "synthetic"]
-            ],
-            column_config={
+        columns_table(
+            versions,
+            {
                 "layer": "Layer",
                 "track_id": "Track",
                 "number": "Version",

@@ -8,31 +8,38 @@ viewer = require(Permission.VIEW_NORMS)
 
 import streamlit as st
 
+from dashboard import read
 from dashboard.analysis import analytics
-from dashboard.app import ui
+from dashboard.app import norms_panel
+from dashboard.app.chart_panel import chart, downloads
+from dashboard.app.context import cached
+from dashboard.app.filter_bar import filter_bar
+from dashboard.app.widgets import synthetic_notice, tlp_banner
+from dashboard.core.tlp import strictest_in
 from dashboard.present import charts, maps
+from dashboard.present.labels import track_label
 
-view = ui.filter_bar(viewer, fields=("track", "countries"))
+view = filter_bar(viewer, fields=("track", "countries"))
 tracks = view.tracks(viewer)
 countries = frozenset(view.countries)
-status = ui.query("queries.norm_status_as_of", viewer, None, tracks, countries)
-rounds = ui.query("queries.norm_rounds", viewer, tracks)
+status = cached(read.norm_status_as_of, viewer, None, tracks, countries)
+rounds = cached(read.norm_rounds, viewer, tracks)
 
 st.title("Norms and CBMs")
-st.caption(f"{ui.track_label(view)} · UN norms of responsible state behaviour, OSCE cyber CBMs, ARF measures")
-ui.synthetic_notice(viewer)
-ui.tlp_banner(ui.strictest(status))
+st.caption(f"{track_label(view.track)} · UN norms of responsible state behaviour, OSCE cyber CBMs, ARF measures")
+synthetic_notice(viewer)
+tlp_banner(strictest_in(status))
 if status.empty:
     st.info("No norm or CBM assessments for these tracks and countries yet. Coordinators can upload them.")
     st.stop()
 
-shares = ui.query("queries.norm_round_shares", viewer, tracks, countries)
+shares = cached(read.norm_round_shares, viewer, tracks, countries)
 latest = analytics.latest_shares(shares)
 st.caption(f"Latest status per state and item; {len(rounds)} assessment rounds, the last on {rounds[-1]:%d %b %Y}.")
 
 left, right = st.columns([3, 2])
 with left:
-    track_countries = ui.query("queries.track_countries", viewer, tracks)
+    track_countries = cached(read.track_countries, viewer, tracks)
     figure = maps.build_country_map(
         latest.assign(percent=(latest["share"] * 100).round(0)),
         "percent",
@@ -41,31 +48,31 @@ with left:
         hover_cols={"implemented": "Implemented", "assessed": "Assessed"},
         colorbar_title="% implemented",
     )
-    ui.chart(figure, latest, key="norm_map", stem="norm_adherence")
+    chart(figure, latest, key="norm_map", stem="norm_adherence")
 with right:
     trajectory = analytics.trajectory(shares)
-    ui.trajectory_chart(trajectory, key="norm_trajectory")
+    norms_panel.trajectory_chart(trajectory, key="norm_trajectory")
 
-items = ui.framework_items()
-for framework, label in ui.framework_tabs(tracks):
+items = norms_panel.framework_items()
+for framework, label in norms_panel.framework_tabs(tracks):
     with st.expander(label, expanded=framework == "un-norms"):
         part = status[status["framework_id"] == framework]
         figure = charts.build_norm_matrix(part, items=items, countries=track_countries, title=label)
-        ui.chart(figure, part, key=f"norm_matrix_{framework}", stem=f"norm_status_{framework}")
+        chart(figure, part, key=f"norm_matrix_{framework}", stem=f"norm_status_{framework}")
 
 st.subheader("What changed since the previous round")
 if len(rounds) < 2:
     st.write("Only one assessment round so far.")
 else:
-    before = ui.query("queries.norm_status_as_of", viewer, rounds[-2], tracks, countries)
-    after = ui.query("queries.norm_status_as_of", viewer, rounds[-1], tracks, countries)
+    before = cached(read.norm_status_as_of, viewer, rounds[-2], tracks, countries)
+    after = cached(read.norm_status_as_of, viewer, rounds[-1], tracks, countries)
     changes = analytics.norm_changes(before, after)
     ups, downs = (changes["direction"] == "up").sum(), (changes["direction"] == "down").sum()
     st.markdown(
         f"{rounds[-2]:%d %b %Y} → {rounds[-1]:%d %b %Y}: **{ups} items moved forward**, **{downs} moved back**."
     )
-    ui.norm_changes_table(changes)
+    norms_panel.norm_changes_table(changes)
 
 st.subheader("Evidence")
-ui.evidence_table(status)
-ui.downloads(lambda: status, stem="norm_status", tlp=ui.strictest(status), title="Norm and CBM status", key="norm_rows")
+norms_panel.evidence_table(status)
+downloads(lambda: status, stem="norm_status", tlp=strictest_in(status), title="Norm and CBM status", key="norm_rows")

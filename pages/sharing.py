@@ -8,13 +8,13 @@ viewer = require(Permission.SHARE)
 
 import streamlit as st
 
-from dashboard.app import sharing_panel as sharing_ui
+from dashboard.app import sharing_panel
 
 st.title("Share links")
 st.caption(
     "A link opens chosen pages of chosen tracks, read only, for one organisation, up to a TLP marking, until it "
     "expires or is revoked. Every use is audited; downloads carry the marking."
 )
-sharing_ui.create_form(viewer)
-sharing_ui.partner_account_form(viewer)
-sharing_ui.links_panel(viewer)
+sharing_panel.create_form(viewer)
+sharing_panel.partner_account_form(viewer)
+sharing_panel.links_panel(viewer)

@@ -8,8 +8,12 @@ viewer = require(Permission.UPLOAD)
 
 import streamlit as st
 
-from dashboard.app import ui
+from dashboard.app import upload_panel
+from dashboard.app.context import engine
+from dashboard.app.widgets import plain
+from dashboard.core.tlp import TLP_LABELS, TLP_ORDER
 from dashboard.ingest import pipeline
+from dashboard.present.labels import TRACK_NAMES
 
 st.title("Upload data")
 st.caption(
@@ -19,22 +23,22 @@ st.caption(
 
 left, middle, right = st.columns(3)
 layer = left.selectbox("Layer", pipeline.LAYERS, key="up_layer", format_func=str.capitalize)
-track = middle.selectbox("Track", sorted(viewer.tracks), key="up_track", format_func=ui.TRACK_NAMES.get)
+track = middle.selectbox("Track", sorted(viewer.tracks), key="up_track", format_func=TRACK_NAMES.get)
 default_tlp = right.selectbox(
-    "Marking of unmarked rows", ui.TLP_CHOICES, index=2, key="up_tlp", format_func=ui.TLP_LABELS.get
+    "Marking of unmarked rows", list(TLP_ORDER), index=2, key="up_tlp", format_func=TLP_LABELS.get
 )
-ui.template_downloads(layer)
+upload_panel.template_downloads(layer)
 
 upload = st.file_uploader("File", type=["csv", "tsv", "txt", "xlsx", "parquet", "json"], key="up_file")
 if upload is None:
-    ui.versions_panel(viewer, layer, track)
+    upload_panel.versions_panel(viewer, layer, track)
     st.stop()
 
 data = upload.getvalue()
-preset, sheet, mapping = ui.mapping_controls(layer, key="up")
+preset, sheet, mapping = upload_panel.mapping_controls(layer, key="up")
 try:
     with st.spinner("Checking every row…"):
-        prepared = ui.prepare_upload(
+        prepared = upload_panel.prepare_upload(
             viewer,
             layer=layer,
             track=track,
@@ -47,11 +51,11 @@ try:
         )
 except pipeline.UploadRefused as exc:
     hint = ' Map the columns by hand under "Format, sheet and column mapping" above.'
-    st.error(ui.plain(exc) + (hint if isinstance(exc, pipeline.ColumnsNotRecognised) else ""))
-    ui.versions_panel(viewer, layer, track)
+    st.error(plain(exc) + (hint if isinstance(exc, pipeline.ColumnsNotRecognised) else ""))
+    upload_panel.versions_panel(viewer, layer, track)
     st.stop()
 
-ui.upload_report(prepared)
+upload_panel.upload_report(prepared)
 mode = st.radio(
     "How to store it",
     pipeline.MODES,
@@ -76,14 +80,14 @@ if mode == "replace" and counts["removed_in_replace"]:
 if st.button("Commit as a new version", type="primary", key="up_commit", disabled=bool(counts["errors"]) and not skip):
     progress = st.progress(0.1, text="Storing rows in one transaction…")
     try:
-        done = pipeline.commit(ui.engine(), prepared, viewer, mode=mode, skip_invalid=skip)
+        done = pipeline.commit(engine(), prepared, viewer, mode=mode, skip_invalid=skip)
     except pipeline.UploadRefused as exc:
         progress.empty()
-        st.error(f"{ui.plain(exc)} Nothing was written.")
+        st.error(f"{plain(exc)} Nothing was written.")
     else:
         progress.progress(1.0, text="Done")
         st.success(
             f"Stored {done.stored:,} rows as version {done.number} of {layer} for "
-            f"{ui.TRACK_NAMES[track]} (id {done.version_id}). Every page now shows it."
+            f"{TRACK_NAMES[track]} (id {done.version_id}). Every page now shows it."
         )
-ui.versions_panel(viewer, layer, track)
+upload_panel.versions_panel(viewer, layer, track)

@@ -8,22 +8,27 @@ viewer = require(Permission.VIEW_WATCHLIST)
 
 import streamlit as st
 
-from dashboard.app import ui
+from dashboard import read
+from dashboard.app import watchlist_panel
+from dashboard.app.context import as_of_date, cached, settings
+from dashboard.app.filter_bar import filter_bar
+from dashboard.app.widgets import synthetic_notice, tlp_banner
+from dashboard.present.labels import track_label
 
-view = ui.filter_bar(viewer, fields=("track",))
+view = filter_bar(viewer, fields=("track",))
 tracks = view.tracks(viewer)
-as_of = ui.as_of(viewer)
-signals = ui.watchlist_signals(viewer, tracks, as_of)
-th = ui.settings().watchlist_thresholds()
+as_of = as_of_date(viewer)
+signals = watchlist_panel.watchlist_signals(viewer, tracks, as_of)
+th = settings().watchlist_thresholds()
 
 st.title("Watchlist")
 st.caption(
-    f"{ui.track_label(view)} · as of {as_of:%d %b %Y} · surges: the last {th.recent_days} days against the "
+    f"{track_label(view.track)} · as of {as_of:%d %b %Y} · surges: the last {th.recent_days} days against the "
     f"{th.baseline_days} days before, one-sided Poisson test, at least {th.min_count} incidents, "
     f"{th.min_rate_ratio:g}x the usual rate and p ≤ {th.max_p_value:g}"
 )
-ui.synthetic_notice(viewer)
-ui.tlp_banner(ui.query("queries.strictest_tlp", viewer))
-shown = ui.signal_filter(signals)
-ui.signal_list(shown)
-ui.signal_download(shown, ui.query("queries.strictest_tlp", viewer))
+synthetic_notice(viewer)
+tlp_banner(cached(read.strictest_tlp, viewer))
+shown = watchlist_panel.signal_filter(signals)
+watchlist_panel.signal_list(shown)
+watchlist_panel.signal_download(shown, cached(read.strictest_tlp, viewer))

@@ -74,7 +74,7 @@ def number(text: str) -> int:
 
 
 def as_of(engine: Engine) -> dt.date:
-    """The date the pages end on: today, or the newest incident if the data stops earlier (as ui.as_of)."""
+    """The date the pages end on: today, or the newest incident if the data stops earlier (as context.as_of_date)."""
     latest = read.latest_incident_date(engine, ADMIN)
     return min(dt.date.today(), latest) if latest else dt.date.today()
 

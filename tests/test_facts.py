@@ -1,4 +1,4 @@
-"""The snapshot reads (dashboard/read/snapshot.py) equal the direct SQL reads (read._sql_*) for every viewer and filter.
+"""The snapshot reads (dashboard/read/snapshot.py) equal the SQL reads of tests/oracle.py for every viewer and filter.
 
 Several viewers (administrator, an official of one track with a GREEN ceiling, coordinators of the host and of
 another organisation with AMBER+STRICT rows of both present, a partner share link) and filters, on random data
@@ -22,6 +22,7 @@ from dashboard.ingest import versions
 from dashboard.ingest.commit import VersionMeta, commit_version
 from dashboard.read import snapshot as facts
 from dashboard.store.models import Incident
+from tests import oracle
 from tests.factories import incident
 
 HOST = "Dialogue Secretariat"
@@ -127,15 +128,13 @@ def assert_fast_equals_sql(engine: Engine) -> None:
     """Every incident read on the snapshot equals the same read in SQL, for every viewer and filter."""
     facts.clear_cache()
     for name, viewer in VIEWERS.items():
-        assert read.latest_incident_date(engine, viewer) == read._sql_latest_incident_date(engine, viewer), name
-        assert read.strictest_tlp(engine, viewer) == read._sql_strictest_tlp(engine, viewer), name
-        assert read.strictest_tlp(engine, viewer, ["incidents"]) == read._sql_strictest_tlp(
-            engine, viewer, ["incidents"]
-        )
-        _same(read.layer_counts(engine, viewer), read._sql_layer_counts(engine, viewer))
+        assert read.latest_incident_date(engine, viewer) == oracle.latest_incident_date(engine, viewer), name
+        assert read.strictest_tlp(engine, viewer) == oracle.strictest_tlp(engine, viewer), name
+        assert read.strictest_tlp(engine, viewer, ["incidents"]) == oracle.strictest_tlp(engine, viewer, ["incidents"])
+        _same(read.layer_counts(engine, viewer), oracle.layer_counts(engine, viewer))
         for label, flt in FILTERS.items():
             where = f"{name}/{label}"
-            assert read.incident_summary(engine, viewer, flt) == read._sql_incident_summary(engine, viewer, flt), where
+            assert read.incident_summary(engine, viewer, flt) == oracle.incident_summary(engine, viewer, flt), where
             for fn, args, keys in (
                 ("incident_counts_by_country", (), None),
                 ("incident_counts_by_month", (), None),
@@ -150,18 +149,18 @@ def assert_fast_equals_sql(engine: Engine) -> None:
                 ("incident_rows", (0,), None),
             ):
                 fast = getattr(read, fn)(engine, viewer, flt, *args)
-                direct = getattr(read, f"_sql_{fn}")(engine, viewer, flt, *args)
+                direct = getattr(oracle, fn)(engine, viewer, flt, *args)
                 try:
                     _same(fast, direct, keys)
                 except AssertionError as exc:
                     raise AssertionError(f"{fn}{args} differs for {where}: {exc}") from None
             rows = read.incident_rows(engine, viewer, flt, 40, "BLR")
-            _same(rows, read._sql_incident_rows(engine, viewer, flt, 40, "BLR"))
+            _same(rows, oracle.incident_rows(engine, viewer, flt, 40, "BLR"))
         window = (DAY - dt.timedelta(days=800), DAY - dt.timedelta(days=89), DAY)
         for by in ("country", "sector", "dyad", "norm"):
             for tracks in (frozenset(viewer.tracks), frozenset({EE})):
                 fast = read.window_counts(engine, viewer, tracks, by, *window)
-                direct = read._sql_window_counts(engine, viewer, tracks, by, *window)
+                direct = oracle.window_counts(engine, viewer, tracks, by, *window)
                 _same(fast, direct, ["key"])
 
 
@@ -184,7 +183,7 @@ def test_snapshot_follows_an_append_that_replaces_rows_and_a_rollback(mixed: Eng
     rng = np.random.default_rng(11)
     _commit(mixed, EE, _rows(rng, 30, "ee-new", COUNTRIES[:6]), replaces=replaced)
     after = read.incident_summary(mixed, ADMIN, IncidentFilter(tracks=frozenset({EE})))
-    assert after == read._sql_incident_summary(mixed, ADMIN, IncidentFilter(tracks=frozenset({EE})))
+    assert after == oracle.incident_summary(mixed, ADMIN, IncidentFilter(tracks=frozenset({EE})))
     assert after != before
     snap = facts.snapshot(mixed)
     assert not set(replaced) & set(snap.ids.tolist())
@@ -223,8 +222,8 @@ def test_empty_database_reads(engine: Engine) -> None:
 def test_all_rows_with_links_from_the_snapshot_equal_sql(mixed: Engine) -> None:
     for viewer in VIEWERS.values():
         for flt in (FILTERS["all"], FILTERS["combined"]):
-            _same(read.incident_rows(mixed, viewer, flt, None), read._sql_incident_rows(mixed, viewer, flt, None))
+            _same(read.incident_rows(mixed, viewer, flt, None), oracle.incident_rows(mixed, viewer, flt, None))
         _same(
             read.incident_rows(mixed, viewer, FILTERS["all"], None, "RUS"),
-            read._sql_incident_rows(mixed, viewer, FILTERS["all"], None, "RUS"),
+            oracle.incident_rows(mixed, viewer, FILTERS["all"], None, "RUS"),
         )

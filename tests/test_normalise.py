@@ -393,6 +393,6 @@ def test_neutral_text_reports_what_is_too_long() -> None:
     ],
 )
 def test_countries_found_in_free_text_by_name_or_adjective(text: str, found: list[str]) -> None:
-    from dashboard.ingest.validate import _find_countries
+    from dashboard.ingest.cells import find_countries as _find_countries
 
     assert _find_countries(text) == found

@@ -115,7 +115,7 @@ def number(text: str) -> int:
 
 
 def as_of(engine: Engine) -> dt.date:
-    """The date the pages end their periods on (ui.as_of): today, or the newest incident if data stops earlier."""
+    """The date the pages end their periods on (context.as_of_date): today, or the newest incident if earlier."""
     latest = read.latest_incident_date(engine, ADMIN)
     return min(dt.date.today(), latest) if latest else dt.date.today()
 

@@ -27,7 +27,9 @@ from dashboard.core.tlp import strictest_in
 from dashboard.export import briefing as briefing_export
 from dashboard.ingest.commit import VersionMeta, commit_version
 from dashboard.read import snapshot as facts
+from dashboard.read import sources
 from dashboard.store.models import Incident
+from tests import oracle
 from tests.factories import incident
 
 HOST = "Dialogue Secretariat"
@@ -74,7 +76,7 @@ URLS = [
 
 def direct_hosts(engine: Engine, viewer: Viewer, flt: IncidentFilter) -> list[tuple[str, int]]:
     """Every visible row read in SQL, hosts found per row by urllib: what the export computed before."""
-    rows = read._sql_incident_rows(engine, viewer, flt, None)
+    rows = oracle.incident_rows(engine, viewer, flt, None)
     hosts: Counter[str] = Counter()
     for cell in rows["source_urls"]:
         found = {urlparse(u.strip()).hostname or "" for u in str(cell).split("; ") if u.strip()}
@@ -191,9 +193,9 @@ def test_host_extraction_matches_urllib_on_odd_text() -> None:
         found = {urlparse(u.strip()).hostname or "" for u in "; ".join(value).split("; ") if u.strip()}
         hosts.update(h.removeprefix("www.") for h in found if h)
     expected = sorted(hosts.items(), key=lambda kv: (-kv[1], kv[0]))
-    assert as_list(read._source_host_counts(texts)) == expected
-    assert as_list(read._source_host_counts(["null", "[]"])) == []
-    assert as_list(read._source_host_counts([])) == []
+    assert as_list(sources._source_host_counts(texts)) == expected
+    assert as_list(sources._source_host_counts(["null", "[]"])) == []
+    assert as_list(sources._source_host_counts([])) == []
 
 
 def test_briefing_reads_each_norm_round_once_with_the_same_figures(demo_engine: Engine, monkeypatch) -> None:
@@ -214,14 +216,17 @@ def test_briefing_reads_each_norm_round_once_with_the_same_figures(demo_engine: 
             assert len(calls) == len(set(calls)) <= 4
             reads.append(len(calls))
             p = brief.period
-            status_now = read(demo_engine, viewer, p.end, tracks)
-            status_before = read(demo_engine, viewer, p.previous.end, tracks)
+            status_now = original(demo_engine, viewer, p.end, tracks)
+            status_before = original(demo_engine, viewer, p.previous.end, tracks)
             norms = next(h for h in brief.headlines if h.label == "Norms implemented")
             assert (norms.current, norms.previous) == (
                 analytics.implemented_count(status_now),
                 analytics.implemented_count(status_before),
             )
-            last, prior = read(demo_engine, viewer, rounds[-1], tracks), read(demo_engine, viewer, rounds[-2], tracks)
+            last, prior = (
+                original(demo_engine, viewer, rounds[-1], tracks),
+                original(demo_engine, viewer, rounds[-2], tracks),
+            )
             changes = analytics.norm_changes(prior, last)
             pd.testing.assert_frame_equal(
                 brief.norm_downgrades.reset_index(drop=True),
@@ -229,5 +234,5 @@ def test_briefing_reads_each_norm_round_once_with_the_same_figures(demo_engine: 
             )
             assert brief.norm_rounds == rounds
             for day in rounds[-2:]:
-                assert brief.round_tlps[day] == strictest_in(read(demo_engine, viewer, day, tracks))
+                assert brief.round_tlps[day] == strictest_in(original(demo_engine, viewer, day, tracks))
     assert min(reads) < 4, reads  # the status at the end of the period is a round's status read once

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from dashboard.app.ui import plain
+from dashboard.app.widgets import plain
 
 
 def test_markdown_from_data_is_escaped() -> None:

@@ -13,6 +13,7 @@ from dashboard.analysis.briefing import build_briefing
 from dashboard.core.access import Role, Viewer, local_admin
 from dashboard.core.filters import ViewFilter
 from dashboard.core.vocabulary import TRACK_IDS
+from dashboard.read import norms, partnerships
 from tests.factories import incident, norm, partnership, store, store_incidents
 
 ADMIN = local_admin("Dialogue Secretariat")
@@ -220,7 +221,7 @@ def test_norm_status_of_some_tracks_and_countries_equals_a_direct_read(demo_engi
             for tracks in (None, frozenset({"eastern-europe"}), frozenset({"indo-pacific"}), frozenset(TRACK_IDS)):
                 for countries in (None, frozenset(), frozenset({"UKR", "JPN", "EST"})):
                     got = read.norm_status_as_of(demo_engine, viewer, day, tracks, countries)
-                    direct = read._norm_status_as_of(demo_engine, viewer, day, tracks, countries)
+                    direct = norms._norm_status_as_of(demo_engine, viewer, day, tracks, countries)
                     pd.testing.assert_frame_equal(_plain(got), _plain(direct))
     assert len(read.norm_status_as_of(demo_engine, ADMIN, None, frozenset({"indo-pacific"}))) > 0
     assert read.norm_status_as_of(demo_engine, ee_only, None, frozenset({"indo-pacific"})).empty
@@ -231,7 +232,7 @@ def test_partnerships_of_some_tracks_and_countries_equal_a_direct_read(demo_engi
         for tracks in (None, frozenset({"eastern-europe"}), frozenset({"indo-pacific"})):
             for countries in (None, frozenset({"UKR", "JPN", "EST"}), frozenset({"POL"})):
                 got = read.partnership_rows(demo_engine, viewer, tracks, countries)
-                direct = read._partnership_rows(demo_engine, viewer, tracks, countries)
+                direct = partnerships._partnership_rows(demo_engine, viewer, tracks, countries)
                 pd.testing.assert_frame_equal(_plain(got), _plain(direct))
     assert not read.partnership_rows(demo_engine, ADMIN, frozenset({"indo-pacific"})).empty
 

@@ -64,6 +64,49 @@ class Briefing:
         return all(h.current == 0 and not h.previous for h in self.headlines)
 
 
+def _headlines(
+    incidents: tuple[dict[str, object], dict[str, object]],
+    statuses: tuple[pd.DataFrame, pd.DataFrame],
+    *,
+    partnerships: pd.DataFrame,
+    hotlines: pd.DataFrame,
+    period: Period,
+    as_of: dt.date,
+) -> list[Headline]:
+    """The headline figures, each with its value in the previous period; incidents and statuses are (now, before)."""
+    now, before = incidents
+    status_now, status_before = statuses
+    return [
+        Headline("Incidents", now["incidents"], before["incidents"], "Incidents that started in the period."),
+        Headline(
+            "Significant incidents",
+            now["significant"],
+            before["significant"],
+            "Severity 3 (high) or above on the CISA scale.",
+        ),
+        Headline("Countries affected", now["countries"], before["countries"], "Distinct target countries."),
+        Headline(
+            "Norms implemented",
+            analytics.implemented_count(status_now),
+            analytics.implemented_count(status_before),
+            "Country x norm/CBM items whose latest assessment by the end of the period is 'implemented'.",
+        ),
+        Headline(
+            "Active partnerships",
+            analytics.active_on(partnerships, period.end),
+            analytics.active_on(partnerships, period.previous.end),
+            "Partnerships, projects and hotlines running at the end of the period.",
+        ),
+        Headline(
+            "Hotlines tested, 12 mo",
+            analytics.hotlines_tested_within(hotlines, as_of),
+            None,
+            "Hotlines whose last recorded test is within the 12 months before the as-of date. "
+            "Only the latest test is recorded, so there is no comparison.",
+        ),
+    ]
+
+
 def build_briefing(engine: Engine, viewer: Viewer, view: ViewFilter, as_of: dt.date) -> Briefing:
     """Compute the briefing for the viewer's chosen tracks and period, ending on as_of."""
     period = view.window(as_of)
@@ -90,35 +133,14 @@ def build_briefing(engine: Engine, viewer: Viewer, view: ViewFilter, as_of: dt.d
     partnerships = read.partnership_rows(engine, viewer, tracks)
     hotlines = analytics.hotline_ages(partnerships, as_of)
 
-    headlines = [
-        Headline("Incidents", now["incidents"], before["incidents"], "Incidents that started in the period."),
-        Headline(
-            "Significant incidents",
-            now["significant"],
-            before["significant"],
-            "Severity 3 (high) or above on the CISA scale.",
-        ),
-        Headline("Countries affected", now["countries"], before["countries"], "Distinct target countries."),
-        Headline(
-            "Norms implemented",
-            analytics.implemented_count(status_now),
-            analytics.implemented_count(status_before),
-            "Country x norm/CBM items whose latest assessment by the end of the period is 'implemented'.",
-        ),
-        Headline(
-            "Active partnerships",
-            analytics.active_on(partnerships, period.end),
-            analytics.active_on(partnerships, previous.end),
-            "Partnerships, projects and hotlines running at the end of the period.",
-        ),
-        Headline(
-            "Hotlines tested, 12 mo",
-            analytics.hotlines_tested_within(hotlines, as_of),
-            None,
-            "Hotlines whose last recorded test is within the 12 months before the as-of date. "
-            "Only the latest test is recorded, so there is no comparison.",
-        ),
-    ]
+    headlines = _headlines(
+        (now, before),
+        (status_now, status_before),
+        partnerships=partnerships,
+        hotlines=hotlines,
+        period=period,
+        as_of=as_of,
+    )
     by_country = read.incident_counts_by_country(engine, viewer, now_filter)
     monthly = read.incident_counts_by_month_and(engine, viewer, now_filter, "type").rename(columns={"key": "type"})
     start = period.start if period.days < 3650 else analytics.first_month(monthly, period.end)

@@ -9,7 +9,8 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import accounts
-from dashboard.app.ui import engine, plain, show_once, table
+from dashboard.app.context import engine
+from dashboard.app.widgets import plain, show_once, table
 from dashboard.core.access import Role, Viewer
 from dashboard.core.tlp import TLP_LABELS, TLP_ORDER
 from dashboard.core.vocabulary import TRACK_IDS

@@ -1,7 +1,4 @@
-"""Sign-in, sign-out, share links, idle timeout, the router, and the access guard every page calls first.
-
-This is the one package module (with ui.py) that uses Streamlit: it keeps the viewer in the session.
-"""
+"""Sign-in, sign-out, share links, idle timeout, the router, and the access guard every page calls first."""
 
 from __future__ import annotations
 
@@ -13,7 +10,8 @@ from streamlit.errors import StreamlitAPIException
 
 from dashboard import accounts
 from dashboard.accounts import sharing
-from dashboard.app.ui import engine, plain, settings
+from dashboard.app.context import engine, settings
+from dashboard.app.widgets import plain
 from dashboard.core.access import Permission, Viewer
 from dashboard.core.pages import PAGES, pages_for
 from dashboard.core.settings import SettingsError

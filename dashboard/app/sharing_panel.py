@@ -14,7 +14,8 @@ import streamlit as st
 from dashboard import accounts
 from dashboard.accounts import sharing
 from dashboard.accounts.sharing import MAX_DAYS, SHAREABLE_PAGES, SHAREABLE_TLP
-from dashboard.app.ui import engine, plain, settings, show_once, table
+from dashboard.app.context import engine, settings
+from dashboard.app.widgets import plain, show_once, table
 from dashboard.core.access import Viewer
 from dashboard.core.pages import PAGES
 from dashboard.core.tlp import TLP_LABELS, tlp_rank

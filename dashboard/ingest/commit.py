@@ -193,6 +193,38 @@ def _write_partnerships(session: Session, frame: pd.DataFrame, meta: VersionMeta
 WRITERS = {"incidents": _write_incidents, "norms": _write_norms, "partnerships": _write_partnerships}
 
 
+def _insert_version(session: Session, meta: VersionMeta, number: int, stored: int) -> int:
+    """Insert the active version row (its active set is filled in once its rows are written); returns its id."""
+    return session.scalar(
+        insert(DatasetVersion)
+        .values(
+            layer=meta.layer,
+            track_id=meta.track_id,
+            number=number,
+            uploaded_by=meta.uploaded_by,
+            uploaded_at=utcnow(),
+            file_name=meta.file_name,
+            sha256=meta.sha256,
+            mode=meta.mode,
+            status="active",
+            base_version_id=None,
+            rows_total=stored + meta.rows_skipped if meta.rows_total is None else meta.rows_total,
+            rows_stored=stored,
+            rows_warning=meta.rows_warning,
+            rows_skipped=meta.rows_skipped,
+            synthetic=meta.synthetic,
+            note=meta.note,
+            preset=meta.preset,
+            rows_new=meta.rows_new,
+            rows_changed=meta.rows_changed,
+            rows_unchanged=meta.rows_unchanged,
+            rows_removed=meta.rows_removed,
+            active_set=[],
+        )
+        .returning(DatasetVersion.id)
+    )
+
+
 def commit_version(engine: Engine, meta: VersionMeta, frame: pd.DataFrame, *, replaces: list[int] | None = None) -> int:
     """Store the rows as a new active dataset version, in one transaction; returns its id.
 
@@ -211,41 +243,13 @@ def commit_version(engine: Engine, meta: VersionMeta, frame: pd.DataFrame, *, re
             )
             or 0
         ) + 1
-        base = None
         if meta.mode == "replace":
             session.execute(
                 update(DatasetVersion)
                 .where(DatasetVersion.layer == meta.layer, DatasetVersion.track_id == meta.track_id)
                 .values(status="inactive")
             )
-        version_id = session.scalar(
-            insert(DatasetVersion)
-            .values(
-                layer=meta.layer,
-                track_id=meta.track_id,
-                number=number,
-                uploaded_by=meta.uploaded_by,
-                uploaded_at=utcnow(),
-                file_name=meta.file_name,
-                sha256=meta.sha256,
-                mode=meta.mode,
-                status="active",
-                base_version_id=base,
-                rows_total=len(frame) + meta.rows_skipped if meta.rows_total is None else meta.rows_total,
-                rows_stored=len(frame),
-                rows_warning=meta.rows_warning,
-                rows_skipped=meta.rows_skipped,
-                synthetic=meta.synthetic,
-                note=meta.note,
-                preset=meta.preset,
-                rows_new=meta.rows_new,
-                rows_changed=meta.rows_changed,
-                rows_unchanged=meta.rows_unchanged,
-                rows_removed=meta.rows_removed,
-                active_set=[],
-            )
-            .returning(DatasetVersion.id)
-        )
+        version_id = _insert_version(session, meta, number, len(frame))
         WRITERS[meta.layer](session, frame, meta, version_id)
         if replaces:
             _bulk(

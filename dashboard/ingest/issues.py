@@ -90,3 +90,12 @@ def short(value: object) -> str:
     """A cell value as shown in the report: at most 200 characters."""
     text = "" if value is None else str(value)
     return text if len(text) <= 200 else text[:197] + "..."
+
+
+@dataclass(frozen=True)
+class Destination:
+    """Where checked rows will be stored: the track, the marking of unmarked rows, the owning organisation."""
+
+    track: str
+    default_tlp: str
+    organisation: str

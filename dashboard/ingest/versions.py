@@ -10,13 +10,9 @@ from dashboard.store import audit
 from dashboard.store.db import lock_for_write, transaction
 from dashboard.store.models import DatasetVersion
 
+KEY_COLUMNS = ["id", "layer", "track_id", "number", "status", "mode"]  # what names a version, first in every listing
 VERSION_COLUMNS = [
-    "id",
-    "layer",
-    "track_id",
-    "number",
-    "status",
-    "mode",
+    *KEY_COLUMNS,
     "uploaded_by",
     "uploaded_at",
     "file_name",

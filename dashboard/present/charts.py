@@ -7,116 +7,84 @@ annotated empty figure, never an exception, when its frame is empty. Colours com
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any, Literal
 
 import pandas as pd
 import plotly.graph_objects as go
-import plotly.io as pio
 
 from dashboard.present import palette
+from dashboard.present.layout import (
+    FONT_SIZE,
+    ROW_HEIGHT,
+    base_layout,
+    empty_figure,
+    horizontal_bar_layout,
+    ints_if_integral,
+    is_empty,
+    label_of,
+    order_categories,
+)
+from dashboard.present.norm_charts import build_norm_matrix, build_trajectory
 
-FONT_FAMILY = '"Source Sans Pro", "Source Sans", Arial, Helvetica, sans-serif'
-FONT_SIZE = 13
-EMPTY_MESSAGE = "No data for this selection"
+# The pages call every builder as charts.build_*; the norm figures live in norm_charts.
+__all__ = [
+    "build_count_bar",
+    "build_dyad_bar",
+    "build_heatmap",
+    "build_movers_bar",
+    "build_norm_matrix",
+    "build_timeline",
+    "build_trajectory",
+    "build_trend_figure",
+    "empty_figure",
+]
+
 REST = "__rest__"  # the merged "All others" category
 TOTAL = "__total__"  # the single series of an unstacked trend
-ROW_HEIGHT = 26  # pixels per bar or heatmap row in horizontal charts
-DASHES = ("solid", "dash", "dot", "dashdot")
-
-
-def base_layout(fig: go.Figure, title: str = "", *, height: int | None = None) -> go.Figure:
-    """Apply the shared look (white template, readable fonts, tight margins) to a figure and return it."""
-    _white_template(fig)
-    fig.update_layout(
-        title={
-            "text": title,
-            "x": 0.01,
-            "xanchor": "left",
-            "y": 0.995,
-            "yref": "container",
-            "yanchor": "top",
-            "pad": {"t": 8},
-            "font": {"size": FONT_SIZE + 4},
-        }
-        if title
-        else None,
-        font={"family": FONT_FAMILY, "size": FONT_SIZE, "color": palette.TEXT},
-        margin={"l": 10, "r": 10, "t": 56 if title else 24, "b": 10},
-        hoverlabel={"font": {"size": FONT_SIZE, "family": FONT_FAMILY}},
-        legend={"font": {"size": FONT_SIZE - 1}},
-    )
-    if height:
-        fig.update_layout(height=height)
-    fig.update_xaxes(automargin=True)
-    fig.update_yaxes(automargin=True)
-    return fig
-
-
-def _white_template(fig: go.Figure) -> None:
-    """Set plotly's registered 'plotly_white' template as plotly sets its default one: without validating it again.
-
-    Same figure as update_layout(template="plotly_white"), which deep-copies and re-validates the whole template
-    (tens of milliseconds a figure); the registered template is already valid and the figure keeps its own copy.
-    """
-    layout = fig.layout
-    validate = layout._validate
-    layout._validate = False
-    try:
-        layout.template = pio.templates["plotly_white"]
-    finally:
-        layout._validate = validate
-
-
-def empty_figure(title: str = "", message: str = EMPTY_MESSAGE, *, height: int = 320) -> go.Figure:
-    """A figure with no traces and a centred message, for selections without data."""
-    fig = go.Figure()
-    fig.add_annotation(
-        text=message,
-        x=0.5,
-        y=0.5,
-        xref="paper",
-        yref="paper",
-        showarrow=False,
-        font={"size": FONT_SIZE + 3, "color": palette.DARK_GREY},
-    )
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False)
-    return base_layout(fig, title, height=height)
-
-
-def is_empty(frame: pd.DataFrame | None) -> bool:
-    """True for None, a frame without rows, or a frame without columns."""
-    return frame is None or frame.empty
-
-
-def _label(labels: Mapping[Any, str] | None, key: Any) -> str:
-    if labels and key in labels:
-        return str(labels[key])
-    return str(key)
-
-
-def _ints_if_integral(values: pd.Series) -> list[Any]:
-    """Plain Python numbers, ints where the values are whole (keeps the figure JSON short)."""
-    clean = pd.to_numeric(values, errors="coerce").fillna(0)
-    if (clean % 1 == 0).all():
-        return clean.astype("int64").tolist()
-    return clean.round(3).tolist()
-
-
-def _order_categories(totals: pd.Series) -> list[Any]:
-    """Categories by total, largest first; 'other' always last."""
-    order = totals.sort_values(ascending=False, kind="stable").index.tolist()
-    if "other" in order:
-        order.remove("other")
-        order.append("other")
-    return order
 
 
 def _month_strings(values: pd.Series) -> pd.Series:
     """'YYYY-MM' strings (or dates) as monthly periods; unreadable values become NaT."""
     parsed = pd.to_datetime(values.astype(str).str[:7], format="%Y-%m", errors="coerce")
     return parsed.dt.to_period("M")
+
+
+def _monthly_pivot(
+    data: pd.DataFrame, stack_col: str, value_col: str, max_categories: int
+) -> tuple[pd.DataFrame, list[Any]]:
+    """Months x categories (every month in the range, zeros where none) and the categories in stacking order.
+
+    Beyond `max_categories` the smallest categories are merged into the REST column.
+    """
+    pivot = data.pivot_table(index="month", columns=stack_col, values=value_col, aggfunc="sum", fill_value=0)
+    months = pd.period_range(pivot.index.min(), pivot.index.max(), freq="M")
+    pivot = pivot.reindex(months, fill_value=0)  # months without incidents are zeros, not gaps
+    order = order_categories(pivot.sum())
+    if len(order) > max_categories:
+        keep = [k for k in pivot.sum().sort_values(ascending=False, kind="stable").index if k != "other"]
+        keep = keep[: max_categories - 1]
+        pivot[REST] = pivot.drop(columns=keep).sum(axis=1)
+        pivot = pivot[[*keep, REST]]
+        order = [*keep, REST]
+    return pivot, order
+
+
+def _band(x: list[str], y: list[Any], name: str, colour: str, mode: Literal["bar", "area"]) -> go.Bar | go.Scatter:
+    """One category of the stacked trend: a bar series, or a stacked area."""
+    hover = f"{name}: %{{y:,}}<extra></extra>"
+    if mode == "area":
+        return go.Scatter(
+            x=x,
+            y=y,
+            name=name,
+            mode="lines",
+            stackgroup="one",
+            line={"width": 0.5, "color": colour},
+            fillcolor=colour,
+            hovertemplate=hover,
+        )
+    return go.Bar(x=x, y=y, name=name, marker={"color": colour, "line": {"width": 0}}, hovertemplate=hover)
 
 
 def build_trend_figure(
@@ -153,44 +121,16 @@ def build_trend_figure(
     if data.empty:
         return empty_figure(title)
     data[stack_col] = data[stack_col].fillna("other").astype(str)
-    pivot = data.pivot_table(index="month", columns=stack_col, values=value_col, aggfunc="sum", fill_value=0)
-    months = pd.period_range(pivot.index.min(), pivot.index.max(), freq="M")
-    pivot = pivot.reindex(months, fill_value=0)  # months without incidents are zeros, not gaps
+    pivot, order = _monthly_pivot(data, stack_col, value_col, max_categories)
     x = [p.strftime("%Y-%m") for p in pivot.index]
-    order = _order_categories(pivot.sum())
-    if len(order) > max_categories:
-        keep = [k for k in pivot.sum().sort_values(ascending=False, kind="stable").index if k != "other"]
-        keep = keep[: max_categories - 1]
-        pivot[REST] = pivot.drop(columns=keep).sum(axis=1)
-        pivot = pivot[[*keep, REST]]
-        order = [*keep, REST]
     colour_map = dict(colours) if colours else palette.distinct_colours(stack_col, [k for k in order if k != REST])
     colour_map[REST] = palette.GREY
     labels = {**(labels or {}), REST: "All others"}
 
     fig = go.Figure()
     for key in order:
-        name = _label(labels, key)
-        y = _ints_if_integral(pivot[key])
-        hover = f"{name}: %{{y:,}}<extra></extra>"
         colour = colour_map.get(key) or palette.fallback_colour(key)
-        if mode == "area":
-            fig.add_trace(
-                go.Scatter(
-                    x=x,
-                    y=y,
-                    name=name,
-                    mode="lines",
-                    stackgroup="one",
-                    line={"width": 0.5, "color": colour},
-                    fillcolor=colour,
-                    hovertemplate=hover,
-                )
-            )
-        else:
-            fig.add_trace(
-                go.Bar(x=x, y=y, name=name, marker={"color": colour, "line": {"width": 0}}, hovertemplate=hover)
-            )
+        fig.add_trace(_band(x, ints_if_integral(pivot[key]), label_of(labels, key), colour, mode))
     if rolling and rolling > 1:
         total = pivot.sum(axis=1)
         mean = total.rolling(rolling, min_periods=1).mean().round(2)
@@ -229,15 +169,15 @@ def build_heatmap(
     if is_empty(frame):
         return empty_figure(title)
     pivot = frame.pivot_table(index=y, columns=x, values=value, aggfunc="sum", fill_value=0)
-    pivot = pivot.loc[_order_categories(pivot.sum(axis=1)), _order_categories(pivot.sum(axis=0))]
-    z = [_ints_if_integral(row) for _, row in pivot.iterrows()]
+    pivot = pivot.loc[order_categories(pivot.sum(axis=1)), order_categories(pivot.sum(axis=0))]
+    z = [ints_if_integral(row) for _, row in pivot.iterrows()]
     text = [["" if v == 0 else f"{v:,}" for v in row] for row in z]
     value_label = value_label or value.replace("_", " ").capitalize()
     fig = go.Figure(
         go.Heatmap(
             z=z,
-            x=[_label(x_labels, k) for k in pivot.columns],
-            y=[_label(y_labels, k) for k in pivot.index],
+            x=[label_of(x_labels, k) for k in pivot.columns],
+            y=[label_of(y_labels, k) for k in pivot.index],
             text=text,
             texttemplate="%{text}",
             textfont={"size": FONT_SIZE - 1},
@@ -261,15 +201,6 @@ def _zero_white(scale: list[list[float | str]]) -> list[list[float | str]]:
     return [[0.0, "#FFFFFF"], [0.0001, scale[0][1]], *[[max(0.0001, float(p)), c] for p, c in scale[1:]]]
 
 
-def _horizontal_bar_layout(fig: go.Figure, x_title: str, values: Sequence[float]) -> None:
-    fig.update_yaxes(autorange="reversed", showgrid=False, ticks="", ticksuffix="  ")
-    # Room for the value labels outside the bars, which autorange and automargin do not count.
-    low, high = min(0, *values), max(0, *values)
-    pad = 0.12 * ((high - low) or 1)
-    fig.update_xaxes(title_text=x_title, gridcolor=palette.GRID, range=[low - pad if low < 0 else 0, high + pad])
-    fig.update_layout(bargap=0.25, showlegend=False, uniformtext={"minsize": FONT_SIZE - 1, "mode": "show"})
-
-
 def build_dyad_bar(
     frame: pd.DataFrame, *, top: int = 15, title: str = "Most frequent initiator → target pairs"
 ) -> go.Figure:
@@ -284,7 +215,7 @@ def build_dyad_bar(
         .head(top)
     )
     labels = (dyads["initiator"].astype(str) + " → " + dyads["target"].astype(str)).tolist()
-    counts = _ints_if_integral(dyads["incidents"])
+    counts = ints_if_integral(dyads["incidents"])
     fig = go.Figure(
         go.Bar(
             x=counts,
@@ -297,159 +228,8 @@ def build_dyad_bar(
             hovertemplate="%{y}<br>Incidents: %{x:,}<extra></extra>",
         )
     )
-    _horizontal_bar_layout(fig, "Incidents", counts)
+    horizontal_bar_layout(fig, "Incidents", counts)
     return base_layout(fig, title, height=max(260, ROW_HEIGHT * len(labels) + 120))
-
-
-def _name_map(source: pd.DataFrame | Mapping[str, str] | None, key: str, label: str) -> dict[str, str]:
-    if source is None:
-        return {}
-    if isinstance(source, pd.DataFrame):
-        if source.empty or key not in source or label not in source:
-            return {}
-        return dict(zip(source[key].astype(str), source[label].astype(str)))
-    return {str(k): str(v) for k, v in source.items()}
-
-
-def _discrete_colourscale(colours: Sequence[str]) -> list[list[float | str]]:
-    n = len(colours)
-    scale: list[list[float | str]] = []
-    for i, colour in enumerate(colours):
-        scale += [[i / n, colour], [(i + 1) / n, colour]]
-    return scale
-
-
-def build_norm_matrix(
-    frame: pd.DataFrame,
-    *,
-    items: pd.DataFrame | Mapping[str, str] | None,
-    countries: pd.DataFrame | Mapping[str, str] | None,
-    title: str = "Implementation status by country and item",
-    height: int | None = None,
-) -> go.Figure:
-    """Country x norm/CBM item matrix coloured by the latest status, with status, date and evidence on hover."""
-    if is_empty(frame):
-        return empty_figure(title)
-    data = frame.copy()
-    for col in ("assessed_on", "evidence_url"):
-        if col not in data:
-            data[col] = None
-    data["iso3"] = data["iso3"].astype(str)
-    data["item_id"] = data["item_id"].astype(str)
-    data["_when"] = pd.to_datetime(data["assessed_on"], errors="coerce")
-    data = data.sort_values("_when", kind="stable", na_position="first")
-    data = data.drop_duplicates(["iso3", "item_id"], keep="last")  # the latest assessment is the record
-
-    titles = _name_map(items, "id", "title")
-    codes = _name_map(items, "id", "code")
-    framework = _name_map(items, "id", "framework_id")
-    assessed = set(data["item_id"])
-    if isinstance(items, pd.DataFrame) and not items.empty and "id" in items:
-        ordered = items.sort_values("sort_order", kind="stable") if "sort_order" in items else items
-        known = [i for i in ordered["id"].astype(str) if i in assessed]
-    else:
-        known = [i for i in (items or {}) if i in assessed]
-    item_order = known + sorted(assessed - set(known))
-    if not isinstance(items, pd.DataFrame) and items:
-        titles = {str(k): str(v) for k, v in items.items()}
-    x_text = [codes.get(i, i) for i in item_order]
-    if len(set(x_text)) < len(x_text):
-        x_text = item_order
-
-    names = _name_map(countries, "iso3", "name")
-    country_order = sorted(set(data["iso3"]), key=lambda c: names.get(c, c))
-    status_index = {s: n for n, s in enumerate(palette.NORM_STATUS_ORDER)}
-    row_of = {c: n for n, c in enumerate(country_order)}
-    column_of = {i: n for n, i in enumerate(item_order)}
-
-    # One cell per (country, item) after the de-duplication above; cells without an assessment stay empty.
-    z: list[list[float | None]] = [[None] * len(item_order) for _ in country_order]
-    hover: list[list[str]] = [[""] * len(item_order) for _ in country_order]
-    for iso3, item, raw_status, when_at, raw_url in zip(
-        data["iso3"], data["item_id"], data["status"], data["_when"], data["evidence_url"], strict=True
-    ):
-        status = str(raw_status) if pd.notna(raw_status) else "unknown"
-        when = when_at.date().isoformat() if pd.notna(when_at) else "no date"
-        url = raw_url if isinstance(raw_url, str) and raw_url else "none"
-        r, c = row_of[iso3], column_of[item]
-        z[r][c] = status_index.get(status, status_index["unknown"])
-        hover[r][c] = (
-            f"{codes.get(item, item)}: {titles.get(item, item)}"
-            f"<br>Status: {palette.NORM_STATUS_LABELS.get(status, status)}<br>Assessed: {when}<br>Evidence: {url}"
-        )
-
-    n = len(palette.NORM_STATUS_ORDER)
-    fig = go.Figure(
-        go.Heatmap(
-            z=z,
-            x=x_text,
-            y=[names.get(c, c) for c in country_order],
-            text=hover,
-            hovertemplate="<b>%{y}</b><br>%{text}<extra></extra>",
-            hoverongaps=False,
-            colorscale=_discrete_colourscale([palette.NORM_STATUS_COLOURS[s] for s in palette.NORM_STATUS_ORDER]),
-            zmin=-0.5,
-            zmax=n - 0.5,
-            xgap=2,
-            ygap=2,
-            colorbar={
-                "title": {"text": "Status"},
-                "tickvals": list(range(n)),
-                "ticktext": [palette.NORM_STATUS_LABELS[s] for s in palette.NORM_STATUS_ORDER],
-                "thickness": 14,
-                "len": min(1.0, max(0.4, 0.06 * len(country_order))),
-                "y": 1,
-                "yanchor": "top",
-            },
-        )
-    )
-    # Thin separators where the framework changes (UN norms | OSCE CBMs | ARF measures).
-    for pos in range(1, len(item_order)):
-        if framework.get(item_order[pos]) != framework.get(item_order[pos - 1]):
-            fig.add_vline(x=pos - 0.5, line={"color": palette.DARK_GREY, "width": 1.5})
-    fig.update_xaxes(side="top", showgrid=False, type="category", tickangle=-45 if max(map(len, x_text)) > 2 else 0)
-    fig.update_yaxes(autorange="reversed", showgrid=False, type="category")
-    fig.update_layout(plot_bgcolor="white")
-    return base_layout(fig, title, height=height or max(320, 22 * len(country_order) + 150))
-
-
-def build_trajectory(
-    frame: pd.DataFrame,
-    *,
-    title: str = "Share of items implemented, by round",
-    height: int = 420,
-) -> go.Figure:
-    """Lines of the share of items implemented (0-1) per country across assessment rounds."""
-    if is_empty(frame):
-        return empty_figure(title)
-    data = frame[["country", "round", "share"]].copy()
-    data["round"] = data["round"].map(lambda r: r.isoformat() if isinstance(r, dt.date) else str(r))
-    rounds = sorted(data["round"].unique())
-    last = data.sort_values("round", kind="stable").groupby("country")["share"].last()
-    order = last.sort_values(ascending=False, kind="stable").index.tolist()  # legend reads as a ranking
-    # Countries have no fixed colours: colour by sorted name, and a dash style per lap of the palette.
-    ranked = sorted(str(c) for c in order)
-    n = len(palette.CATEGORICAL)
-    fig = go.Figure()
-    for country in order:
-        pos = ranked.index(str(country))
-        style = {"color": palette.CATEGORICAL[pos % n], "width": 2, "dash": DASHES[(pos // n) % len(DASHES)]}
-        part = data[data["country"] == country].set_index("round").reindex(rounds)
-        fig.add_trace(
-            go.Scatter(
-                x=rounds,
-                y=part["share"].round(4).tolist(),
-                name=str(country),
-                mode="lines+markers",
-                connectgaps=True,
-                line=style,
-                marker={"size": 7},
-                hovertemplate=f"{country}<br>%{{x}}: %{{y:.0%}}<extra></extra>",
-            )
-        )
-    fig.update_xaxes(type="category", categoryorder="array", categoryarray=rounds, title_text="Assessment round")
-    fig.update_yaxes(tickformat=".0%", range=[0, 1.04], title_text="Items implemented", gridcolor=palette.GRID)
-    return base_layout(fig, title, height=height)
 
 
 def _shorten(text: str, limit: int = 48) -> str:
@@ -490,12 +270,12 @@ def build_timeline(
         rows.append(short if seen[short] == 1 else f"{short} ({seen[short]})")
     data["row"] = rows
     data["full_name"] = names
-    data["kind_label"] = [_label(labels, k) for k in data["kind"]]
+    data["kind_label"] = [label_of(labels, k) for k in data["kind"]]
     data["until"] = [
         "open-ended" if o else e.date().isoformat() for o, e in zip(data["open_ended"], end.reindex(data.index))
     ]
     data["from"] = data["start"].dt.date.astype(str)
-    colour_map = {_label(labels, k): c for k, c in palette.colours_for("kind", data["kind"].astype(str)).items()}
+    colour_map = {label_of(labels, k): c for k, c in palette.colours_for("kind", data["kind"].astype(str)).items()}
     fig = px.timeline(
         data,
         x_start="start",
@@ -556,8 +336,8 @@ def build_count_bar(
         else palette.PRIMARY
         for k in keys
     ]
-    names = ["All others" if k == "__rest__" else _label(labels, k) for k in keys]
-    values = _ints_if_integral(counts)
+    names = ["All others" if k == "__rest__" else label_of(labels, k) for k in keys]
+    values = ints_if_integral(counts)
     value_label = value_label or value.replace("_", " ").capitalize()
     fig = go.Figure(
         go.Bar(
@@ -571,7 +351,7 @@ def build_count_bar(
             hovertemplate=f"%{{y}}<br>{value_label}: %{{x:,}}<extra></extra>",
         )
     )
-    _horizontal_bar_layout(fig, value_label, values)
+    horizontal_bar_layout(fig, value_label, values)
     return base_layout(fig, title, height=max(240, ROW_HEIGHT * len(names) + 120))
 
 
@@ -595,7 +375,7 @@ def build_movers_bar(
         return empty_figure(title, "No change from the previous period")
     data = data.reindex(data[delta_col].abs().sort_values(ascending=False, kind="stable").index).head(top)
     data = data.sort_values(delta_col, ascending=False, kind="stable")
-    deltas = _ints_if_integral(data[delta_col])
+    deltas = ints_if_integral(data[delta_col])
     up, down = (palette.GOOD, palette.BAD) if increase_is_good else (palette.BAD, palette.GOOD)
     fig = go.Figure(
         go.Bar(
@@ -609,6 +389,6 @@ def build_movers_bar(
             hovertemplate=f"%{{y}}<br>{value_label}: %{{x:+,}}<extra></extra>",
         )
     )
-    _horizontal_bar_layout(fig, value_label, deltas)
+    horizontal_bar_layout(fig, value_label, deltas)
     fig.update_xaxes(zeroline=True, zerolinecolor=palette.DARK_GREY, zerolinewidth=1.5)
     return base_layout(fig, title, height=max(240, ROW_HEIGHT * len(deltas) + 120))

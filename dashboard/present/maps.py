@@ -24,7 +24,7 @@ import plotly.io as pio
 
 from dashboard import PROJECT_ROOT
 from dashboard.present import palette
-from dashboard.present.charts import FONT_SIZE, base_layout, empty_figure, is_empty
+from dashboard.present.layout import FONT_SIZE, base_layout, empty_figure, is_empty
 
 TOPOJSON_DIR = PROJECT_ROOT / "static" / "topojson"
 TOPOJSON_FILE = TOPOJSON_DIR / "world_110m.json"
@@ -149,6 +149,60 @@ def _split_shaped(data: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.Da
     return data[shaped], data[~shaped & placeable], data[~shaped & ~placeable]
 
 
+def _placed_values(frame: pd.DataFrame, value_col: str, table: pd.DataFrame) -> pd.DataFrame:
+    """Rows with a numeric value, joined to the reference table's names and coordinates."""
+    data = frame.copy()
+    data["iso3"] = data["iso3"].astype(str)
+    data[value_col] = pd.to_numeric(data[value_col], errors="coerce")
+    data = data.dropna(subset=[value_col])
+    if data.empty:
+        return data
+    data = data.merge(table, on="iso3", how="left", suffixes=("", "_ref"))
+    if "name_ref" in data:  # the frame's own names win; the reference fills gaps
+        data["name"] = data["name"].fillna(data["name_ref"])
+    data["name"] = data["name"].fillna(data["iso3"]).astype(str)
+    return data
+
+
+def _small_state_markers(
+    small: pd.DataFrame, value_col: str, colorscale: Any, zmin: float, zmax: float
+) -> go.Scattergeo:
+    """Markers at the capitals of states too small for the topology, on the choropleth's colour scale."""
+    return go.Scattergeo(
+        lat=small["lat"].astype(float).tolist(),
+        lon=small["lon"].astype(float).tolist(),
+        text=small["hover"].tolist(),
+        hovertemplate="%{text}<extra></extra>",
+        mode="markers",
+        marker={
+            "size": 11,
+            "color": small[value_col].tolist(),
+            "colorscale": colorscale,
+            "cmin": zmin,
+            "cmax": zmax,
+            "showscale": False,
+            "line": {"color": palette.DARK_GREY, "width": 1},
+        },
+        name="Small states",
+        showlegend=False,
+    )
+
+
+def _corner_note(fig: go.Figure, text: str, *, top: bool = False) -> None:
+    """A small grey note in the map's lower (or upper) left corner, about what could not be drawn."""
+    fig.add_annotation(
+        text=text,
+        x=0,
+        y=1 if top else 0,
+        xref="paper",
+        yref="paper",
+        xanchor="left",
+        yanchor="top" if top else "bottom",
+        showarrow=False,
+        font={"size": FONT_SIZE - 2, "color": palette.DARK_GREY},
+    )
+
+
 def build_country_map(
     frame: pd.DataFrame,
     value_col: str,
@@ -167,17 +221,9 @@ def build_country_map(
     labels = _hover_labels(hover_cols)
     colorbar_title = colorbar_title or value_col.replace("_", " ").capitalize()
     colorscale = colorscale or palette.SEQUENTIAL
-    table = _country_table(countries)
-    data = frame.copy()
-    data["iso3"] = data["iso3"].astype(str)
-    data[value_col] = pd.to_numeric(data[value_col], errors="coerce")
-    data = data.dropna(subset=[value_col])
+    data = _placed_values(frame, value_col, _country_table(countries))
     if data.empty:
         return empty_figure(title)
-    data = data.merge(table, on="iso3", how="left", suffixes=("", "_ref"))
-    if "name_ref" in data:  # the frame's own names win; the reference fills gaps
-        data["name"] = data["name"].fillna(data["name_ref"])
-    data["name"] = data["name"].fillna(data["iso3"]).astype(str)
     data["hover"] = [
         "<br>".join(
             [f"<b>{row['name']}</b>", f"{colorbar_title}: {_format(row[value_col])}"]
@@ -206,38 +252,9 @@ def build_country_map(
         )
     )
     if not small.empty:
-        fig.add_trace(
-            go.Scattergeo(
-                lat=small["lat"].astype(float).tolist(),
-                lon=small["lon"].astype(float).tolist(),
-                text=small["hover"].tolist(),
-                hovertemplate="%{text}<extra></extra>",
-                mode="markers",
-                marker={
-                    "size": 11,
-                    "color": small[value_col].tolist(),
-                    "colorscale": colorscale,
-                    "cmin": zmin,
-                    "cmax": zmax,
-                    "showscale": False,
-                    "line": {"color": palette.DARK_GREY, "width": 1},
-                },
-                name="Small states",
-                showlegend=False,
-            )
-        )
+        fig.add_trace(_small_state_markers(small, value_col, colorscale, zmin, zmax))
     if not lost.empty:
-        fig.add_annotation(
-            text="Not placed (no shape or coordinates): " + ", ".join(sorted(lost["name"].astype(str))),
-            x=0,
-            y=0,
-            xref="paper",
-            yref="paper",
-            xanchor="left",
-            yanchor="bottom",
-            showarrow=False,
-            font={"size": FONT_SIZE - 2, "color": palette.DARK_GREY},
-        )
+        _corner_note(fig, "Not placed (no shape or coordinates): " + ", ".join(sorted(lost["name"].astype(str))))
     view = view_around(data["lat"].tolist(), data["lon"].tolist()) if zoom == "capitals" else None
     style_geo(fig, view)
     return base_layout(fig, title, height=height)
@@ -263,6 +280,110 @@ def _days_since(value: Any, as_of: dt.date) -> int | None:
     if value is None or pd.isna(when):
         return None
     return max(0, (as_of - when.date()).days)
+
+
+def _partnership_choropleth(country_counts: pd.DataFrame, names: Mapping[str, str]) -> go.Choropleth:
+    """The light background layer of the hotline map: partnerships per country."""
+    counts = country_counts.copy()
+    counts["iso3"] = counts["iso3"].astype(str)
+    ids = topojson_ids()
+    counts = counts[counts["iso3"].isin(ids)] if ids else counts
+    if "name" not in counts:
+        counts["name"] = counts["iso3"].map(names).fillna(counts["iso3"])
+    z = pd.to_numeric(counts["partnerships"], errors="coerce").fillna(0).astype(int).tolist()
+    return go.Choropleth(
+        locations=counts["iso3"].tolist(),
+        locationmode="ISO-3",
+        z=z,
+        text=counts["name"].astype(str).tolist(),
+        hovertemplate="<b>%{text}</b><br>Partnerships: %{z:,}<extra></extra>",
+        colorscale=palette.SEQUENTIAL_LIGHT,
+        zmin=0,
+        zmax=max([1, *z]),
+        marker={"line": {"color": "white", "width": 0.5}},
+        colorbar={"title": {"text": "Partnerships"}, "thickness": 12, "len": 0.6},
+        name="Partnerships per country",
+        showlegend=False,
+    )
+
+
+def _add_bucket(
+    fig: go.Figure,
+    part: pd.DataFrame,
+    bucket: palette.Bucket,
+    coords: Mapping[str, tuple[float, float]],
+    names: Mapping[str, str],
+) -> list[tuple[float, float]]:
+    """Draw the hotlines of one time-since-test bucket (lines and mid-arc markers); returns the arcs' midpoints."""
+    lats: list[float | None] = []
+    lons: list[float | None] = []
+    texts: list[str | None] = []
+    mid_text: list[str] = []
+    midpoints: list[tuple[float, float]] = []
+    for row in part.itertuples(index=False):
+        a, b = coords[row.iso3_a], coords[row.iso3_b]
+        tested = "never tested" if row.days is None else f"last tested {int(row.days):,} days ago"
+        text = f"<b>{row.name}</b><br>{names.get(row.iso3_a, row.iso3_a)} – {names.get(row.iso3_b, row.iso3_b)}"
+        text += f"<br>Status: {row.status}<br>{tested.capitalize()}"
+        lats += [a[0], b[0], None]
+        lons += [a[1], b[1], None]
+        texts += [text, text, None]
+        midpoints.append(_great_circle_midpoint(a, b))
+        mid_text.append(text)
+    legend = f"{bucket.label} ({len(part)})"
+    fig.add_trace(
+        go.Scattergeo(
+            lat=lats,
+            lon=lons,
+            mode="lines",
+            line={"color": bucket.colour, "width": 2.5, "dash": bucket.dash},
+            name=legend,
+            legendgroup=bucket.id,
+            text=texts,
+            hovertemplate="%{text}<extra></extra>",
+        )
+    )
+    # Hovering a line only works at its vertices; a small marker mid-arc makes each hotline easy to hover.
+    fig.add_trace(
+        go.Scattergeo(
+            lat=[m[0] for m in midpoints],
+            lon=[m[1] for m in midpoints],
+            mode="markers",
+            marker={"color": bucket.colour, "size": 7, "line": {"color": "white", "width": 1}},
+            name=legend,
+            legendgroup=bucket.id,
+            showlegend=False,
+            text=mid_text,
+            hovertemplate="%{text}<extra></extra>",
+        )
+    )
+    return midpoints
+
+
+def _capital_markers(
+    data: pd.DataFrame,
+    involved: list[str],
+    coords: Mapping[str, tuple[float, float]],
+    names: Mapping[str, str],
+    partnerships: Mapping[str, Any],
+) -> go.Scattergeo:
+    """A marker at the capital of every party to a drawn hotline, with its hotline (and partnership) count."""
+    per_country = pd.concat([data["iso3_a"], data["iso3_b"]]).value_counts()
+    capital_text = []
+    for iso3 in involved:
+        line = f"<b>{names.get(iso3, iso3)}</b><br>Hotlines: {int(per_country.get(iso3, 0))}"
+        if iso3 in partnerships:
+            line += f"<br>Partnerships: {_format(partnerships[iso3])}"
+        capital_text.append(line)
+    return go.Scattergeo(
+        lat=[coords[c][0] for c in involved],
+        lon=[coords[c][1] for c in involved],
+        mode="markers",
+        marker={"color": palette.DARK_GREY, "size": 6, "line": {"color": "white", "width": 1}},
+        name="Capital of a party",
+        text=capital_text,
+        hovertemplate="%{text}<extra></extra>",
+    )
 
 
 def build_hotline_map(
@@ -298,117 +419,23 @@ def build_hotline_map(
     data["bucket"] = [palette.hotline_bucket(d).id for d in data["days"]]
 
     fig = go.Figure()
-    if not is_empty(country_counts) and "partnerships" in country_counts:
-        counts = country_counts.copy()
-        counts["iso3"] = counts["iso3"].astype(str)
-        ids = topojson_ids()
-        counts = counts[counts["iso3"].isin(ids)] if ids else counts
-        if "name" not in counts:
-            counts["name"] = counts["iso3"].map(names).fillna(counts["iso3"])
-        z = pd.to_numeric(counts["partnerships"], errors="coerce").fillna(0).astype(int).tolist()
-        fig.add_trace(
-            go.Choropleth(
-                locations=counts["iso3"].tolist(),
-                locationmode="ISO-3",
-                z=z,
-                text=counts["name"].astype(str).tolist(),
-                hovertemplate="<b>%{text}</b><br>Partnerships: %{z:,}<extra></extra>",
-                colorscale=palette.SEQUENTIAL_LIGHT,
-                zmin=0,
-                zmax=max([1, *z]),
-                marker={"line": {"color": "white", "width": 0.5}},
-                colorbar={"title": {"text": "Partnerships"}, "thickness": 12, "len": 0.6},
-                name="Partnerships per country",
-                showlegend=False,
-            )
-        )
+    with_counts = not is_empty(country_counts) and "partnerships" in country_counts
+    if with_counts:
+        fig.add_trace(_partnership_choropleth(country_counts, names))
 
     arc_midpoints: list[tuple[float, float]] = []
     for bucket in palette.HOTLINE_BUCKETS:
         part = data[data["bucket"] == bucket.id]
-        if part.empty:
-            continue
-        lats: list[float | None] = []
-        lons: list[float | None] = []
-        texts: list[str | None] = []
-        mid_lat: list[float] = []
-        mid_lon: list[float] = []
-        mid_text: list[str] = []
-        for row in part.itertuples(index=False):
-            a, b = coords[row.iso3_a], coords[row.iso3_b]
-            tested = "never tested" if row.days is None else f"last tested {int(row.days):,} days ago"
-            text = f"<b>{row.name}</b><br>{names.get(row.iso3_a, row.iso3_a)} – {names.get(row.iso3_b, row.iso3_b)}"
-            text += f"<br>Status: {row.status}<br>{tested.capitalize()}"
-            lats += [a[0], b[0], None]
-            lons += [a[1], b[1], None]
-            texts += [text, text, None]
-            mid = _great_circle_midpoint(a, b)
-            arc_midpoints.append(mid)
-            mid_lat.append(mid[0])
-            mid_lon.append(mid[1])
-            mid_text.append(text)
-        legend = f"{bucket.label} ({len(part)})"
-        fig.add_trace(
-            go.Scattergeo(
-                lat=lats,
-                lon=lons,
-                mode="lines",
-                line={"color": bucket.colour, "width": 2.5, "dash": bucket.dash},
-                name=legend,
-                legendgroup=bucket.id,
-                text=texts,
-                hovertemplate="%{text}<extra></extra>",
-            )
-        )
-        # Hovering a line only works at its vertices; a small marker mid-arc makes each hotline easy to hover.
-        fig.add_trace(
-            go.Scattergeo(
-                lat=mid_lat,
-                lon=mid_lon,
-                mode="markers",
-                marker={"color": bucket.colour, "size": 7, "line": {"color": "white", "width": 1}},
-                name=legend,
-                legendgroup=bucket.id,
-                showlegend=False,
-                text=mid_text,
-                hovertemplate="%{text}<extra></extra>",
-            )
-        )
+        if not part.empty:
+            arc_midpoints += _add_bucket(fig, part, bucket, coords, names)
 
     involved = sorted(set(data["iso3_a"]) | set(data["iso3_b"]))
-    per_country = pd.concat([data["iso3_a"], data["iso3_b"]]).value_counts()
     partnerships = {}
-    if not is_empty(country_counts) and "partnerships" in country_counts:
+    if with_counts:
         partnerships = dict(zip(country_counts["iso3"].astype(str), country_counts["partnerships"]))
-    capital_text = []
-    for iso3 in involved:
-        line = f"<b>{names.get(iso3, iso3)}</b><br>Hotlines: {int(per_country.get(iso3, 0))}"
-        if iso3 in partnerships:
-            line += f"<br>Partnerships: {_format(partnerships[iso3])}"
-        capital_text.append(line)
-    fig.add_trace(
-        go.Scattergeo(
-            lat=[coords[c][0] for c in involved],
-            lon=[coords[c][1] for c in involved],
-            mode="markers",
-            marker={"color": palette.DARK_GREY, "size": 6, "line": {"color": "white", "width": 1}},
-            name="Capital of a party",
-            text=capital_text,
-            hovertemplate="%{text}<extra></extra>",
-        )
-    )
+    fig.add_trace(_capital_markers(data, involved, coords, names, partnerships))
     if not lost.empty:
-        fig.add_annotation(
-            text=f"{len(lost)} hotline(s) not drawn: a capital has no coordinates",
-            x=0,
-            y=1,
-            xref="paper",
-            yref="paper",
-            xanchor="left",
-            yanchor="top",
-            showarrow=False,
-            font={"size": FONT_SIZE - 2, "color": palette.DARK_GREY},
-        )
+        _corner_note(fig, f"{len(lost)} hotline(s) not drawn: a capital has no coordinates", top=True)
     framed = set(involved)
     if not is_empty(country_counts) and "iso3" in country_counts:
         framed |= set(country_counts["iso3"].astype(str)) & set(coords)

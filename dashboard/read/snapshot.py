@@ -8,7 +8,7 @@ packed reads, and kept for at most two stamps per process.
 
 A viewer's scope (tracks, TLP ceiling, AMBER+STRICT only for the own organisation unless all_organisations) and an
 IncidentFilter become one boolean mask over the snapshot; every count is a vectorised reduction over that mask.
-`dashboard.read` keeps the SQL versions of the same reads (`_sql_*`), and the tests compare the two.
+The scope rule itself is dashboard.read.scope; the tests compare these reads with the same reads in SQL.
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ from sqlalchemy import ColumnElement, Connection, Engine, Text, cast, func, lite
 
 from dashboard.core.access import Viewer
 from dashboard.core.tlp import TLP_ORDER
+from dashboard.read.scope import Scope, current_rows
+from dashboard.store.models import Incident
 
 if TYPE_CHECKING:
     from dashboard.core.filters import IncidentFilter
@@ -141,34 +143,14 @@ class Snapshot:
 
     def scope(self, viewer: Viewer) -> np.ndarray:
         """Incidents the viewer may see: their tracks and TLP ceiling; AMBER+STRICT only of their organisation."""
-        key = ("scope", frozenset(viewer.tracks), viewer.tlp_ceiling, viewer.organisation, viewer.all_organisations)
-        return self._cached(key, lambda: self._scope(viewer))
-
-    def _scope(self, viewer: Viewer) -> np.ndarray:
-        track_ok = np.array([t in viewer.tracks for t in self.tracks] + [False], dtype=bool)
-        visible = set(viewer.visible_tlp)
-        strict = TLP_ORDER.index("amber+strict")
-        plain = np.array(
-            [t in visible and (t != "amber+strict" or viewer.all_organisations) for t in TLP_ORDER] + [False],
-            dtype=bool,
+        scope = Scope.of(viewer)
+        return self._cached(
+            ("scope", scope), lambda: scope.mask(self.tracks, self.track, self.tlp, self.orgs, self.org)
         )
-        mask = track_ok[self.track] & plain[self.tlp]
-        if "amber+strict" in visible and not viewer.all_organisations and viewer.organisation in self.orgs:
-            own = self.orgs.index(viewer.organisation)
-            mask |= track_ok[self.track] & (self.tlp == strict) & (self.org == own)
-        return mask
 
     def mask(self, viewer: Viewer, flt: IncidentFilter) -> np.ndarray:
         """Incidents the viewer may see that match the filter (read only: do not modify the result)."""
-        key = (
-            "filter",
-            frozenset(viewer.tracks),
-            viewer.tlp_ceiling,
-            viewer.organisation,
-            viewer.all_organisations,
-            flt,
-        )
-        return self._cached(key, lambda: self._mask(viewer, flt))
+        return self._cached(("filter", Scope.of(viewer), flt), lambda: self._mask(viewer, flt))
 
     def _mask(self, viewer: Viewer, flt: IncidentFilter) -> np.ndarray:
         mask = self.scope(viewer).copy()
@@ -314,7 +296,7 @@ def joined(column: ColumnElement, dialect: str, sep: str = ",") -> ColumnElement
     return func.group_concat(column, literal(sep, literal_execute=True))
 
 
-def _columns(conn: Connection, exprs: list[tuple[str, str]], source: str, where: str) -> list[str | None]:
+def _columns(conn: Connection, exprs: list[tuple[str, str]], source: str, where: ColumnElement) -> list[str | None]:
     """Several aggregates over the same rows in one query, so their values stay in the same row order.
 
     Reading one joined string per column and parsing it with numpy is many times faster than fetching a million
@@ -324,22 +306,13 @@ def _columns(conn: Connection, exprs: list[tuple[str, str]], source: str, where:
     if dialect == "postgresql":
         conn.exec_driver_sql("SET LOCAL max_parallel_workers_per_gather = 0")
     aggregates = [joined(literal_column(expr), dialect, sep) for expr, sep in exprs]
-    return list(conn.execute(select(*aggregates).select_from(table(source)).where(text(where))).one())
+    return list(conn.execute(select(*aggregates).select_from(table(source)).where(where)).one())
 
 
 def _ints(joined: str | None) -> np.ndarray:
     if not joined:
         return np.zeros(0, dtype=np.int64)
     return np.fromstring(joined, dtype=np.int64, sep=",")
-
-
-# Rows of active versions not replaced by an active version. Unary plus: SQLite then scans the covering index
-# instead of looking rows up by version. Constant SQL: nothing from the data is spliced in.
-SCOPE_WHERE = (
-    "+dataset_version_id IN (SELECT id FROM dataset_versions WHERE status = 'active' AND layer = 'incidents') "
-    "AND +id NOT IN (SELECT r.row_id FROM row_replacements r JOIN dataset_versions v ON v.id = r.version_id "
-    "WHERE r.layer = 'incidents' AND v.status = 'active')"
-)
 
 
 def _iso_days(joined: str) -> np.ndarray | None:
@@ -366,7 +339,7 @@ def _iso_days(joined: str) -> np.ndarray | None:
 
 
 def _read(conn: Connection, stamp: str) -> Snapshot:
-    where = SCOPE_WHERE
+    where = current_rows(Incident, index_hint=True)  # the unary plus: SQLite scans the covering index
     tracks = list(conn.execute(text("SELECT id FROM tracks ORDER BY id")).scalars())
     types = list(conn.execute(text("SELECT id FROM incident_types ORDER BY id")).scalars())
     countries = {r[0]: r[1] for r in conn.execute(text("SELECT iso3, name FROM countries ORDER BY iso3"))}
@@ -384,7 +357,7 @@ def _read(conn: Connection, stamp: str) -> Snapshot:
     groups = conn.execute(
         select(*keys, func.count(), joined(literal_column("id"), conn.dialect.name), days)
         .select_from(table("incidents"))
-        .where(text(where))
+        .where(where)
         .group_by(*keys)
     ).all()
     sizes = np.array([g[4] for g in groups], dtype=np.int64)

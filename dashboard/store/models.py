@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -20,7 +20,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -274,35 +274,44 @@ class Incident(_Scoped, Base):
     norms: Mapped[list[IncidentNorm]] = relationship(cascade="all, delete-orphan", lazy="selectin")
 
 
-class IncidentTarget(Base):
+class _IncidentFact:
+    """A link from an incident to one value of a list field, keyed (incident_id, value).
+
+    (value, incident) answers "incidents of these values"; on SQLite the key is the table (WITHOUT ROWID).
+    """
+
+    __tablename__: str
+    value_column: ClassVar[str]
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True, sort_order=-1
+    )
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple[Any, ...]:
+        return (Index(f"ix_{cls.__tablename__}_facts", cls.value_column, "incident_id"), {"sqlite_with_rowid": False})
+
+
+class IncidentTarget(_IncidentFact, Base):
     __tablename__ = "incident_targets"
-    # (value, incident) answers "incidents of these values"; on SQLite the key is the table (WITHOUT ROWID).
-    __table_args__ = (Index("ix_incident_targets_facts", "iso3", "incident_id"), {"sqlite_with_rowid": False})
-    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True)
+    value_column = "iso3"
     iso3: Mapped[str] = mapped_column(ForeignKey("countries.iso3"), primary_key=True)
 
 
-class IncidentInitiator(Base):
+class IncidentInitiator(_IncidentFact, Base):
     __tablename__ = "incident_initiators"
-    # (value, incident) answers "incidents of these values"; on SQLite the key is the table (WITHOUT ROWID).
-    __table_args__ = (Index("ix_incident_initiators_facts", "iso3", "incident_id"), {"sqlite_with_rowid": False})
-    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True)
+    value_column = "iso3"
     iso3: Mapped[str] = mapped_column(ForeignKey("countries.iso3"), primary_key=True)
 
 
-class IncidentSector(Base):
+class IncidentSector(_IncidentFact, Base):
     __tablename__ = "incident_sectors"
-    # (value, incident) answers "incidents of these values"; on SQLite the key is the table (WITHOUT ROWID).
-    __table_args__ = (Index("ix_incident_sectors_facts", "sector_id", "incident_id"), {"sqlite_with_rowid": False})
-    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True)
+    value_column = "sector_id"
     sector_id: Mapped[str] = mapped_column(ForeignKey("sectors.id"), primary_key=True)
 
 
-class IncidentNorm(Base):
+class IncidentNorm(_IncidentFact, Base):
     __tablename__ = "incident_norms"
-    # (value, incident) answers "incidents of these values"; on SQLite the key is the table (WITHOUT ROWID).
-    __table_args__ = (Index("ix_incident_norms_facts", "item_id", "incident_id"), {"sqlite_with_rowid": False})
-    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True)
+    value_column = "item_id"
     item_id: Mapped[str] = mapped_column(ForeignKey("framework_items.id"), primary_key=True)
 
 

@@ -1,0 +1,197 @@
+"""Parts of the upload page: templates, format and mapping controls, the checked upload, its report, versions."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import read
+from dashboard.app.context import engine, settings
+from dashboard.app.widgets import columns_table, kpi_row, plain, table
+from dashboard.core.access import Viewer
+from dashboard.export import tables as exports
+from dashboard.present.labels import TRACK_NAMES
+
+_PRESETS = {
+    "auto": "Recognise from the headers",
+    "template": "Our template",
+    "eurepoc": "EuRepoC export",
+    "cfr": "CFR Cyber Operations Tracker",
+}
+
+
+def template_downloads(layer: str) -> None:
+    """Download our template for the layer, with its documented columns."""
+    from dashboard import DATA_DIR
+    from dashboard.ingest.templates import TEMPLATES
+
+    with st.expander(f"Our {layer} template: columns and a file to start from"):
+        st.download_button(
+            f"Download {layer}.csv template",
+            (DATA_DIR / "templates" / f"{layer}.csv").read_bytes(),
+            file_name=f"{layer}_template.csv",
+            mime="text/csv",
+            key=f"template_{layer}",
+        )
+        table(
+            pd.DataFrame(
+                [
+                    {
+                        "column": c.name,
+                        "required": "yes" if c.required else "",
+                        "list": "yes ('; ')" if c.is_list else "",
+                        "meaning": c.help,
+                    }
+                    for c in TEMPLATES[layer]
+                ]
+            )
+        )
+
+
+def mapping_controls(layer: str, *, key: str) -> tuple[str, str | None, dict[str, list[str]] | None]:
+    """Preset, XLSX sheet and a column mapping (typed, or loaded from a saved JSON file)."""
+    from dashboard.ingest import pipeline
+
+    with st.expander("Format, sheet and column mapping"):
+        preset = st.selectbox("Format", list(_PRESETS), key=f"{key}_preset", format_func=_PRESETS.get)
+        sheet = st.text_input("XLSX sheet (empty: the first)", key=f"{key}_sheet").strip() or None
+        saved = st.file_uploader("Load a saved mapping (JSON)", type=["json"], key=f"{key}_mapping_file")
+        text = st.text_area(
+            "Mapping: our field -> your column, as JSON",
+            key=f"{key}_mapping",
+            placeholder='{"title": "Headline", "start_date": "Date", "target_countries": "Victim"}',
+        )
+        mapping = None
+        try:
+            if saved is not None:
+                mapping = pipeline.read_mapping_file(saved.getvalue().decode("utf-8", errors="replace"))
+            elif text.strip():
+                mapping = pipeline.read_mapping_file(text)
+        except pipeline.UploadRefused as exc:
+            st.error(str(exc))
+        if mapping:
+            st.download_button(
+                "Save this mapping (JSON)",
+                json.dumps(mapping, indent=1),
+                file_name=f"{layer}_mapping.json",
+                mime="application/json",
+                key=f"{key}_mapping_save",
+            )
+    return preset, sheet, mapping
+
+
+def prepare_upload(viewer: Viewer, **kwargs: Any) -> Any:
+    """Check an upload once per file, options and data version (kept in the session, not shared)."""
+    from dashboard.ingest import pipeline
+
+    data = kwargs.pop("data")
+    name = kwargs.pop("name")
+    mapping = kwargs.get("mapping")
+    cache_key = (
+        "upload",
+        hashlib.sha256(data).hexdigest(),
+        name,
+        json.dumps(mapping, sort_keys=True),
+        *(str(kwargs[k]) for k in ("layer", "track", "preset", "sheet", "default_tlp")),
+        read.data_stamp(engine()),
+    )
+    kept = st.session_state.get("_upload_prepared")
+    if kept and kept[0] == cache_key:
+        return kept[1]
+    prepared = pipeline.prepare(
+        engine(), viewer, file_name=name, data=data, max_bytes=settings().max_upload_mb * 1024 * 1024, **kwargs
+    )
+    st.session_state["_upload_prepared"] = (cache_key, prepared)
+    return prepared
+
+
+def upload_report(prepared: Any) -> None:
+    """What the check found: format, notes, counts, row-level issues (downloadable) and the change preview."""
+    counts = prepared.counts
+    st.markdown(f"**{plain(prepared.file_name)}** · {prepared.table.file_format} · {prepared.format_label}")
+    for note in prepared.table.notes:
+        st.caption(note)
+    kpi_row(
+        [
+            ("Rows", f"{counts['total']:,}", None),
+            ("With errors", f"{counts['errors']:,}", "Cannot be stored"),
+            ("With warnings", f"{counts['warnings']:,}", "Stored, with the warning in the report"),
+            ("New", f"{counts['new']:,}", None),
+            ("Changed", f"{counts['changed']:,}", None),
+            ("Unchanged", f"{counts['unchanged']:,}", "Already stored; not stored again in append mode"),
+        ]
+    )
+    report = prepared.report_frame()
+    if report.empty:
+        st.success("Every row passed the checks.")
+    else:
+        st.subheader("Validation report")
+        table(
+            report,
+            height=320,
+            column_config={
+                "row": st.column_config.NumberColumn("Row", format="%d"),
+                "column": "Column",
+                "value": "Value",
+                "level": "Level",
+                "message": st.column_config.TextColumn("Message", width="large"),
+            },
+        )
+        st.download_button(
+            "Download the report (CSV)",
+            exports.report_csv(prepared),
+            file_name=f"{prepared.file_name}_report.csv",
+            mime="text/csv",
+            key="up_report",
+        )
+    with st.expander("Preview of the change against the current data"):
+        preview = prepared.preview()
+        table(preview.astype(str).head(1000), height=360)
+
+
+_VERSION_COLUMNS = {
+    "number": "Version",
+    "status": "Status",
+    "mode": "Mode",
+    "file_name": "File",
+    "uploaded_by": "By",
+    "uploaded_at": "When",
+    "rows_stored": "Stored",
+    "rows_new": "New",
+    "rows_changed": "Changed",
+    "rows_skipped": "Skipped",
+    "id": "Id",
+}
+
+
+def versions_panel(viewer: Viewer, layer: str, track: str) -> None:
+    """Versions of this layer and track, newest first, with rollback."""
+    from dashboard.ingest import versions
+
+    st.subheader(f"Versions of {layer} for {TRACK_NAMES[track]}")
+    flash = st.session_state.pop("_rollback_flash", None)
+    if flash:
+        st.success(plain(flash))
+    frame = versions.list_versions(engine(), viewer, layer, track)
+    if frame.empty:
+        st.write("No versions yet.")
+        return
+    columns_table(frame, _VERSION_COLUMNS, height=260)
+    labels_by_id = {int(r.id): f"Version {r.number} ({r.file_name}, {r.status})" for r in frame.itertuples()}
+    left, right = st.columns([3, 1])
+    target = left.selectbox("Roll back to", list(labels_by_id), format_func=labels_by_id.get, key="rb_target")
+    if right.button("Roll back", key="rb_go"):
+        try:
+            active = versions.rollback(engine(), int(target), viewer)
+        except versions.VersionError as exc:
+            st.error(str(exc))
+        else:
+            st.session_state["_rollback_flash"] = (
+                f"Rolled back: {labels_by_id[int(target)].split(' (')[0]} is current again "
+                f"(active versions {', '.join(map(str, active))}). Every page now shows it."
+            )
+            st.rerun()

@@ -1,0 +1,171 @@
+"""Checks of single upload cells that every layer shares: vocabulary ids, TLP, web addresses and countries."""
+
+from __future__ import annotations
+
+import functools
+import re
+
+import pandas as pd
+
+from dashboard.core.tlp import TLP_ORDER
+from dashboard.core.vocabulary import read_rows
+from dashboard.ingest.issues import RowCheck
+from dashboard.ingest.normalise import _country_index, _fold, is_missing, map_keyword, plain_ascii, resolve_country
+
+TITLE_LIMIT, TEXT_LIMIT, URL_LIMIT = 500, 20_000, 2_000
+FieldMap = dict[str, tuple[str, ...]]  # our field -> the file's columns that hold it
+
+
+def apply_mapping(frame: pd.DataFrame, mapping: FieldMap) -> FieldMap:
+    """The mapping with only the columns the frame has."""
+    return {fld: tuple(c for c in cols if c in frame.columns) for fld, cols in mapping.items()}
+
+
+def countries(row: RowCheck, fld: str, *, required: bool, free_text: bool, track_set: set[str] | None) -> list[str]:
+    """The ISO3 codes a country cell names (a list, or free text), with a warning or error for what is not one."""
+    raw = row.raw(fld)
+    names = find_countries(raw) if free_text else _country_names(row, fld)
+    found: list[str] = []
+    regions: list[str] = []
+    unknown: list[str] = []
+    for name in names:
+        if free_text:
+            found.append(name)
+            continue
+        match = resolve_country(name)
+        if match.iso3:
+            found.append(match.iso3)
+        elif match.region:
+            regions.append(match.region)
+        else:
+            unknown.append(name)
+    found = list(dict.fromkeys(found))
+    if regions:
+        row.warn(fld, raw, f"{', '.join(regions)}: a region or organisation, not a country; it is not stored as one")
+    if unknown:
+        message = f"unknown country {', '.join(repr(u) for u in unknown)}"
+        if found or not required:
+            row.warn(fld, raw, message + "; the other countries are stored")
+        else:
+            row.error(fld, raw, message + ": use an ISO3 code or a country name")
+    if required and not found and not unknown:
+        if regions:
+            row.error(fld, raw, "names only regions, no country: at least one target country is needed")
+        else:
+            row.error(fld, raw, "no target country: at least one is needed")
+    if track_set is not None and found and not set(found) & track_set:
+        row.warn(fld, raw, "none of these countries is a member of the chosen track")
+    return found
+
+
+def _country_names(row: RowCheck, fld: str) -> list[str]:
+    """Country names of a list cell. A comma splits only where the whole piece is not itself one name, so an ISO
+    short form such as "Korea, Democratic People's Republic of" stays whole."""
+    names: list[str] = []
+    for item in row.items(fld):
+        if resolve_country(item).iso3 or resolve_country(item).region or "," not in item:
+            names.append(item)
+        else:
+            names += [p.strip() for p in item.split(",") if p.strip()]
+    return names
+
+
+@functools.lru_cache(maxsize=1)
+def _country_pattern() -> tuple[re.Pattern[str], dict[str, str]]:
+    index = {k: v for k, v in _country_index().items() if len(k) > 3}
+    names = sorted(index, key=len, reverse=True)
+    # not \b: a name may end in a full stop ("U.S. agencies")
+    return re.compile(r"(?<!\w)(" + "|".join(re.escape(n) for n in names) + r")(?!\w)"), index
+
+
+@functools.lru_cache(maxsize=1)
+def _demonym_pattern() -> tuple[re.Pattern[str], dict[str, str]]:
+    """Country adjectives ("Ukrainian"), capitalised as written, so that "polish" the verb is not Poland."""
+    table = {plain_ascii(r["demonym"]): r["iso3"] for r in read_rows("demonyms.csv")}
+    names = sorted(table, key=len, reverse=True)
+    return re.compile(r"(?<![\w-])(" + "|".join(re.escape(n) for n in names) + r")s?(?![\w-])"), table
+
+
+def find_countries(text: str) -> list[str]:
+    """Countries named anywhere in free text (CFR's Victims column): by name ("Ukraine", "the U.S."), or by
+    adjective ("Ukrainian power companies") where no name covers the words."""
+    if is_missing(text):
+        return []
+    pattern, index = _country_pattern()
+    plain = plain_ascii(text)
+    folded = plain.lower()
+    found = []
+    for m in pattern.finditer(folded):
+        found.append(index[m.group(1)])
+        plain = plain[: m.start()] + " " * (m.end() - m.start()) + plain[m.end() :]  # "American Samoa" is not USA
+    demonyms, by_demonym = _demonym_pattern()
+    found += [by_demonym[m.group(1)] for m in demonyms.finditer(plain)]
+    words = re.findall(r"[\w?'’.-]+", text)
+    for i, word in enumerate(words):  # names with lost characters ("T??rkiye"): try the words around the '??'
+        if "?" not in word:
+            continue
+        for start in range(max(0, i - 3), i + 1):
+            for end in range(i + 1, min(len(words), i + 4) + 1):
+                match = resolve_country(" ".join(words[start:end]))
+                if match.iso3:
+                    found.append(match.iso3)
+    for token in re.findall(r"\b[A-Z]{3}\b", text):  # ISO3 codes written as such
+        if resolve_country(token).iso3:
+            found.append(resolve_country(token).iso3)
+    return list(dict.fromkeys(found))
+
+
+def vocab(
+    row: RowCheck,
+    fld: str,
+    ids: set[str],
+    names: dict[str, str],
+    *,
+    keywords: tuple[tuple[str, str], ...] | None = None,
+    required: bool,
+    default: str | None = None,
+) -> str | None:
+    """The vocabulary id a cell gives, by id, name or (with keywords) a guess; None (with an error) if none."""
+    raw = row.raw(fld).strip()
+    if raw in ids:
+        return raw
+    if is_missing(raw):
+        if required and default is None:
+            row.error(fld, raw, f"{fld} is required and is empty")
+        return default
+    if raw in ids:
+        return raw
+    by_name = {_fold(v): k for k, v in names.items()}
+    if _fold(raw) in by_name:
+        return by_name[_fold(raw)]
+    if keywords:
+        mapped = map_keyword(raw, keywords)
+        if mapped:
+            return mapped
+        row.warn(fld, raw, f"'{raw}' is not a known {fld}; stored as 'other'")
+        return "other"
+    row.error(fld, raw, f"'{raw}' is not a known {fld}: use one of {', '.join(sorted(ids))}")
+    return None
+
+
+def tlp(row: RowCheck, default_tlp: str) -> str:
+    """The TLP marking of the row (TLP:WHITE is TLP:CLEAR), or the default when the cell is empty or wrong."""
+    raw = row.raw("tlp").strip()
+    if is_missing(raw):
+        return default_tlp
+    value = _fold(raw).removeprefix("tlp:").replace(" ", "").replace("white", "clear")
+    if value in TLP_ORDER:
+        return value
+    row.error("tlp", raw, f"TLP '{raw}' is not one of {', '.join('TLP:' + t.upper() for t in TLP_ORDER)}")
+    return default_tlp
+
+
+def urls(row: RowCheck, fld: str) -> list[str]:
+    """The web addresses of a cell, each once; anything else is left out with a warning."""
+    urls = []
+    for item in row.items(fld, separators=(";", " ")):
+        if re.match(r"https?://\S+$", item) and len(item) <= URL_LIMIT:
+            urls.append(item)
+        elif item:
+            row.warn(fld, item, "not a web address (http:// or https://); left out")
+    return list(dict.fromkeys(urls))

@@ -1,0 +1,186 @@
+"""Reads about the datasets: active versions, rows per track and layer, markings, track members, upload comparison."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine, func, literal, select, union_all
+
+from dashboard.core.access import Role, Viewer
+from dashboard.core.filters import IncidentFilter
+from dashboard.core.tlp import TLP_ORDER
+from dashboard.read import snapshot as facts
+from dashboard.read.frames import code_counts, read_frame
+from dashboard.read.incidents import incident_conditions
+from dashboard.read.norms import norm_conditions
+from dashboard.read.partnerships import partnership_rows, partnership_source_ids
+from dashboard.read.scope import LAYER_MODELS, scope_clause, track_list
+from dashboard.store.models import Country, DatasetVersion, Incident, IncidentTarget, NormAssessment, Track, TrackMember
+
+
+def active_versions(engine: Engine, viewer: Viewer) -> pd.DataFrame:
+    """Active dataset versions of the viewer's tracks."""
+    cols = [
+        "id",
+        "layer",
+        "track_id",
+        "number",
+        "uploaded_by",
+        "uploaded_at",
+        "file_name",
+        "sha256",
+        "mode",
+        "rows_stored",
+        "synthetic",
+    ]
+    stmt = (
+        select(*(getattr(DatasetVersion, c) for c in cols))
+        .where(DatasetVersion.status == "active", DatasetVersion.track_id.in_(sorted(viewer.tracks)))
+        .order_by(DatasetVersion.layer, DatasetVersion.track_id, DatasetVersion.number)
+    )
+    return read_frame(engine, stmt, cols)
+
+
+def shows_synthetic_data(engine: Engine, viewer: Viewer) -> bool:
+    """True when any active dataset version in the viewer's tracks is synthetic demo data."""
+    stmt = select(func.count()).where(
+        DatasetVersion.status == "active",
+        DatasetVersion.synthetic.is_(True),
+        DatasetVersion.track_id.in_(sorted(viewer.tracks)),
+    )
+    with engine.connect() as conn:
+        return bool(conn.scalar(stmt))
+
+
+def layer_counts(engine: Engine, viewer: Viewer) -> pd.DataFrame:
+    """Visible rows per track and layer (columns track_id, track, layer, rows), zero-filled for the viewer's tracks."""
+    counts = layer_row_counts(engine, viewer, [layer for layer in LAYER_MODELS if layer != "incidents"])
+    snap = facts.snapshot(engine)
+    per_track = code_counts(snap.track[snap.scope(viewer)].astype(np.int64), len(snap.tracks))
+    incidents = pd.DataFrame({"track_id": snap.tracks, "layer": "incidents", "rows": per_track})
+    counts = pd.concat([incidents[incidents["rows"] > 0], counts], ignore_index=True)
+    return track_layer_grid(engine, viewer, counts)
+
+
+def layer_row_counts(engine: Engine, viewer: Viewer, layers: Sequence[str]) -> pd.DataFrame:
+    """Visible rows of the given layers per track, in SQL: track_id, layer, rows (pairs with rows only)."""
+    parts = [
+        select(model.track_id.label("track_id"), literal(layer).label("layer"), func.count().label("rows"))
+        .where(scope_clause(model, viewer))
+        .group_by(model.track_id)
+        for layer, model in LAYER_MODELS.items()
+        if layer in layers
+    ]
+    return read_frame(engine, union_all(*parts), ["track_id", "layer", "rows"])
+
+
+def track_layer_grid(engine: Engine, viewer: Viewer, counts: pd.DataFrame) -> pd.DataFrame:
+    """Rows per track and layer zero-filled for the viewer's tracks, with the track names."""
+    with engine.connect() as conn:
+        tracks = conn.execute(
+            select(Track.id, Track.name).where(Track.id.in_(sorted(viewer.tracks))).order_by(Track.name)
+        ).all()
+    grid = pd.MultiIndex.from_product([[t.id for t in tracks], list(LAYER_MODELS)], names=["track_id", "layer"])
+    out = counts.set_index(["track_id", "layer"]).reindex(grid, fill_value=0).reset_index()
+    out["track"] = out["track_id"].map({t.id: t.name for t in tracks})
+    out["rows"] = out["rows"].astype(int)
+    return out[["track_id", "track", "layer", "rows"]]
+
+
+def strictest_tlp(engine: Engine, viewer: Viewer, layers: Sequence[str] = tuple(LAYER_MODELS)) -> str | None:
+    """The strictest TLP marking among the visible rows of the given layers (None when nothing is visible)."""
+    found: set[str] = set()
+    others = [layer for layer in layers if layer != "incidents"]
+    if others:
+        found.update(t for t in [strictest_tlp_in_sql(engine, viewer, others)] if t)
+    if "incidents" in layers:
+        snap = facts.snapshot(engine)
+        ranks = snap.tlp[snap.scope(viewer)]
+        if len(ranks):
+            found.add(TLP_ORDER[int(ranks.max())])
+    return max(found, key=TLP_ORDER.index) if found else None
+
+
+def strictest_tlp_in_sql(engine: Engine, viewer: Viewer, layers: Sequence[str] = tuple(LAYER_MODELS)) -> str | None:
+    """The strictest TLP marking among the visible rows of the given layers, read in SQL (None: nothing visible)."""
+    found: set[str] = set()
+    with engine.connect() as conn:
+        for layer in layers:
+            model = LAYER_MODELS[layer]
+            found.update(conn.scalars(select(model.tlp).where(scope_clause(model, viewer)).distinct()))
+    return max(found, key=TLP_ORDER.index) if found else None
+
+
+def track_countries(engine: Engine, viewer: Viewer, tracks: frozenset[str] | None = None) -> pd.DataFrame:
+    """Member countries of the viewer's (requested) tracks: iso3, name, lat, lon, has_shape, tracks."""
+    stmt = (
+        select(
+            Country.iso3,
+            Country.name,
+            Country.lat,
+            Country.lon,
+            Country.has_shape,
+            facts.joined(TrackMember.track_id, engine.dialect.name, "; "),
+        )
+        .join(TrackMember, TrackMember.iso3 == Country.iso3)
+        .where(TrackMember.track_id.in_(track_list(viewer, tracks)))
+        .group_by(Country.iso3, Country.name, Country.lat, Country.lon, Country.has_shape)
+        .order_by(Country.name)
+    )
+    return read_frame(engine, stmt, ["iso3", "name", "lat", "lon", "has_shape", "tracks"])
+
+
+def current_rows_for_diff(engine: Engine, viewer: Viewer, layer: str, track: str) -> pd.DataFrame:
+    """The current rows of one layer and track with the fields an upload is compared on (id first).
+
+    The one read not limited by the uploader's TLP ceiling: an upload must be compared with every active row of
+    the track, or re-uploading a file would duplicate the rows the uploader cannot see. It is open only to those
+    who may upload to the track, and its result is used for matching keys, never shown.
+    """
+    if not viewer.may_upload_to(track):
+        raise PermissionError("only coordinators of the track and administrators compare uploads")
+    tracks = frozenset({track})
+    viewer = Viewer(
+        name=viewer.name,
+        role=Role.ADMIN,
+        tracks=tracks,
+        tlp_ceiling="red",
+        organisation=viewer.organisation,
+        all_organisations=True,
+    )
+    if layer == "incidents":  # one narrow read; the targets joined by the database, sorted by the caller
+        targets = (
+            select(facts.joined(IncidentTarget.iso3, engine.dialect.name, "; "))
+            .where(IncidentTarget.incident_id == Incident.id)
+            .scalar_subquery()
+        )
+        stmt = select(
+            Incident.id,
+            Incident.source_id,
+            Incident.title,
+            Incident.start_date,
+            Incident.end_date,
+            Incident.incident_type_id,
+            Incident.severity,
+            targets,
+            Incident.tlp,
+        ).where(*incident_conditions(viewer, IncidentFilter(tracks=tracks)))
+        columns = ["id", "source_id", "title", "start_date", "end_date", "incident_type", "severity"]
+        return read_frame(engine, stmt, [*columns, "target_countries", "tlp"]).fillna({"target_countries": ""})
+    if layer == "norms":
+        stmt = select(
+            NormAssessment.id,
+            NormAssessment.iso3,
+            NormAssessment.item_id,
+            NormAssessment.assessed_on,
+            NormAssessment.status,
+            NormAssessment.evidence_url,
+            NormAssessment.tlp,
+        ).where(*norm_conditions(viewer, tracks, None))
+        return read_frame(engine, stmt, ["id", "iso3", "item_id", "assessed_on", "status", "evidence_url", "tlp"])
+    rows = partnership_rows(engine, viewer, tracks)
+    return rows[["id", "name", "kind", "status", "start_date", "end_date", "last_tested", "countries", "tlp"]].assign(
+        source_id=partnership_source_ids(engine, rows["id"].tolist())
+    )
