@@ -18,19 +18,11 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("incidents", schema=None) as batch_op:
-        batch_op.alter_column(
-            "initiator_category",
-            existing_type=sa.String(length=60),
-            type_=sa.String(length=200),
-            existing_nullable=False,
-        )
+        batch_op.alter_column("initiator_category", existing_type=sa.String(length=60), type_=sa.String(length=200),
+                              existing_nullable=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table("incidents", schema=None) as batch_op:
-        batch_op.alter_column(
-            "initiator_category",
-            existing_type=sa.String(length=200),
-            type_=sa.String(length=60),
-            existing_nullable=False,
-        )
+        batch_op.alter_column("initiator_category", existing_type=sa.String(length=200), type_=sa.String(length=60),
+                              existing_nullable=False)
