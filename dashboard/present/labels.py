@@ -9,7 +9,6 @@ TRACK_NAMES = labels("tracks.csv")
 BOTH_TRACKS = "Both tracks"
 TYPE_NAMES = labels("incident_types.csv")
 SECTOR_NAMES = labels("sectors.csv")
-COUNTRY_NAMES = labels("countries.csv", key="iso3")
 FRAMEWORK_NAMES = labels("frameworks.csv", label="short_name")
 STATUS_NAMES = labels("norm_statuses.csv")
 KIND_NAMES = labels("partnership_kinds.csv")

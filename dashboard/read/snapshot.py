@@ -35,7 +35,6 @@ if TYPE_CHECKING:
     from dashboard.core.filters import IncidentFilter
 
 EPOCH = dt.date(1970, 1, 1)
-_DAY_OFFSET = 200_000  # start days are stored shifted, so dates back to the 1400s pack as positive numbers
 _CACHE: OrderedDict[tuple[str, str], Snapshot] = OrderedDict()
 _CACHE_SIZE = 2
 _LOCK = threading.Lock()

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import pandas as pd
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from dashboard.store.models import AuditEvent, utcnow
@@ -20,13 +19,3 @@ def record(
             at=utcnow(), actor=actor, action=action, object_type=object_type, object_id=str(object_id), detail=detail
         )
     )
-
-
-def recent_events(engine: Engine, limit: int = 100) -> pd.DataFrame:
-    """The newest audit events, newest first (administrators only; callers check the permission)."""
-    cols = ["id", "at", "actor", "action", "object_type", "object_id", "detail"]
-    with engine.connect() as conn:
-        rows = conn.execute(
-            select(*(getattr(AuditEvent, c) for c in cols)).order_by(AuditEvent.id.desc()).limit(limit)
-        ).all()
-    return pd.DataFrame(rows, columns=cols)
