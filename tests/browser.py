@@ -217,11 +217,27 @@ def expect_metrics(page, expected: dict[str, str], timeout_ms: int = 30_000) -> 
     assert {k: shown.get(k) for k in expected} == expected
 
 
-def press_download(page, button, timeout_ms: int = 120_000) -> tuple[str, bytes]:
-    """Press a download button (the file may be built on the server when pressed) and return its name and bytes."""
-    with page.expect_download(timeout=timeout_ms) as info:
-        button.click()
-    return info.value.suggested_filename, Path(info.value.path()).read_bytes()
+def press_download(page, button, timeout_ms: int = 120_000, attempts: int = 3) -> tuple[str, bytes]:
+    """Press a download button (the file may be built on the server when pressed) and return its name and bytes.
+
+    A press made while Streamlit is still re-wiring the page can be lost on a busy machine (CI once waited 120 s for
+    a download that never started): the page is let settle first, and a lost press is repeated, as a person would.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+    for attempt in range(1, attempts + 1):
+        page.wait_for_function(
+            "() => document.querySelector(\"[data-testid='stApp']\")?.dataset.testScriptState === 'notRunning'",
+            timeout=30_000,
+        )
+        try:
+            with page.expect_download(timeout=timeout_ms // attempts) as info:
+                button.click()
+            return info.value.suggested_filename, Path(info.value.path()).read_bytes()
+        except PlaywrightTimeoutError:
+            if attempt == attempts:
+                raise
+    raise AssertionError("unreachable")
 
 
 def sign_in(page, username: str = BROWSER_USER, password: str = BROWSER_PASSWORD) -> None:
