@@ -580,9 +580,11 @@ def test_cfr_export_imports_with_preset_auto(engine: Engine) -> None:
     assert sponsor["Iran (Islamic Republic of), Korea (Democratic People's Republic of)"] == {"IRN", "PRK"}
     assert sponsor["China, Russian Federation"] == {"CHN", "RUS"}
     assert sponsor["T??rkiye"] == {"TUR"}
-    # Response: the keyword and its link are kept as the attribution basis; sources from three columns.
+    # Response (what states did next) is never the attribution basis: it stays in the source values; sources from
+    # three columns.
     first = found[rows[0]["Title"]]
-    assert first["attribution_basis"] == "Denial https://www.mfa.example/statements/0"
+    assert first["attribution_basis"] == ""
+    assert kept[rows[0]["Title"]]["Response"] == "Denial https://www.mfa.example/statements/0"
     assert first["source_urls"] == "https://www.cfr.example/cyber-operations/0; https://blog.example/0"
     # Titles with lost characters are kept as they came; the original values too.
     assert "Compromise of caf?? networks #9" in found

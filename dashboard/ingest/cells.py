@@ -10,7 +10,16 @@ import pandas as pd
 from dashboard.core.tlp import TLP_ORDER
 from dashboard.core.vocabulary import read_rows
 from dashboard.ingest.issues import RowCheck
-from dashboard.ingest.normalise import _country_index, _fold, is_missing, map_keyword, plain_ascii, resolve_country
+from dashboard.ingest.normalise import (
+    _country_index,
+    _fold,
+    is_missing,
+    map_keyword,
+    neutral_text,
+    plain_ascii,
+    resolve_country,
+    split_list,
+)
 
 TITLE_LIMIT, TEXT_LIMIT, URL_LIMIT = 500, 20_000, 2_000
 FieldMap = dict[str, tuple[str, ...]]  # our field -> the file's columns that hold it
@@ -19,6 +28,20 @@ FieldMap = dict[str, tuple[str, ...]]  # our field -> the file's columns that ho
 def apply_mapping(frame: pd.DataFrame, mapping: FieldMap) -> FieldMap:
     """The mapping with only the columns the frame has."""
     return {fld: tuple(c for c in cols if c in frame.columns) for fld, cols in mapping.items()}
+
+
+def actor_names(row: RowCheck, fld: str = "initiator_name") -> str:
+    """Actor names as a "; "-joined list, each kept whole with its aliases: list literals (EuRepoC's
+    "['APT28/Fancy Bear/...']") are parsed, and "Not available", "Unknown" and the like are read as missing."""
+    names: list[str] = []
+    for column in row.mapping.get(fld, ()):
+        for name in split_list(row.source.get(column, ""), separators=()):
+            value, problem = neutral_text(name, TEXT_LIMIT)
+            if problem:
+                row.error(fld, name, f"{fld} {problem}")
+            elif value and value not in names:
+                names.append(value)
+    return "; ".join(names)
 
 
 def countries(row: RowCheck, fld: str, *, required: bool, free_text: bool, track_set: set[str] | None) -> list[str]:

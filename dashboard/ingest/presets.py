@@ -68,7 +68,8 @@ CFR = Preset(
         "initiator_countries": ("Sponsor",),
         "initiator_name": ("Affiliations",),
         "sectors": ("Category",),
-        "attribution_basis": ("Response",),
+        # "Response" (Denouncement, Sanctions, ... and a link) is what states did next, not how the operation was
+        # attributed: it stays in the incident's source values until responses are stored as events of their own.
         "source_urls": ("Sources_1", "Sources_2", "Sources_3"),
     },
     date_style="us",

@@ -261,7 +261,7 @@ class Incident(_Scoped, Base):
     end_date: Mapped[dt.date | None] = mapped_column(Date)
     incident_type_id: Mapped[str] = mapped_column(ForeignKey("incident_types.id"))
     severity: Mapped[int | None] = mapped_column(ForeignKey("severity_levels.level"))
-    initiator_name: Mapped[str] = mapped_column(String(200), default="")
+    initiator_name: Mapped[str] = mapped_column(Text, default="")  # "; "-joined names, aliases kept whole
     initiator_category: Mapped[str] = mapped_column(String(200), default="")
     attribution_basis: Mapped[str] = mapped_column(Text, default="")
     confidence: Mapped[str] = mapped_column(String(10), default="unknown")

@@ -1,0 +1,93 @@
+"""Imports of the real public exports in ../shared/datasets/ (never copied into the repository).
+
+The files are third-party (EuRepoC, CFR Cyber Operations Tracker); the tests skip with a message when the folder is
+absent. Each backend loads both files once into Eastern Europe, as a coordinator would with --skip-invalid.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from sqlalchemy import select
+
+from dashboard import PROJECT_ROOT
+from dashboard.core.access import local_admin
+from dashboard.ingest import pipeline
+from dashboard.ops.bootstrap import initialise
+from dashboard.store.models import DatasetVersion, Incident
+from tests.conftest import BACKENDS, HOST_ORG, Database
+
+DATASETS = PROJECT_ROOT.parent / "shared" / "datasets"
+EUREPOC = DATASETS / "EuRepoC_Global_Database_1.1.csv"
+CFR = DATASETS / "CFR_cyber_operations_incidents_2005-2022.csv"
+ADMIN = local_admin(HOST_ORG)
+TRACK = "eastern-europe"
+RESPONSE_KEYWORDS = ("Denouncement", "Confirmation", "Criminal charges", "Sanctions", "Denial")
+
+pytestmark = pytest.mark.skipif(
+    not (EUREPOC.exists() and CFR.exists()),
+    reason=f"the real exports are not in {DATASETS} (see ../shared/datasets/README.md)",
+)
+
+
+def _load(engine, path: Path) -> pipeline.Prepared:
+    prepared = pipeline.prepare(
+        engine, ADMIN, layer="incidents", track=TRACK, file_name=path.name, data=path.read_bytes(), max_bytes=10**8
+    )
+    pipeline.commit(engine, prepared, ADMIN, skip_invalid=True)
+    return prepared
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def loaded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple]:
+    """A database per backend with EuRepoC and CFR loaded (once for the module), and their check reports."""
+    db = Database(request.param, tmp_path_factory.mktemp("real"))
+    initialise(db.engine)
+    reports = {path.name: _load(db.engine, path).report_frame() for path in (EUREPOC, CFR)}
+    with db.engine.connect() as conn:
+        rows = pd.DataFrame(
+            conn.execute(
+                select(
+                    Incident.initiator_name, Incident.attribution_basis, Incident.original, DatasetVersion.file_name
+                ).join(DatasetVersion, DatasetVersion.id == Incident.dataset_version_id)
+            ).all(),
+            columns=["initiator_name", "attribution_basis", "original", "file_name"],
+        )
+    yield rows, reports
+    db.drop()
+
+
+def test_actor_names_are_lists_of_names_never_list_text(loaded) -> None:
+    rows, _ = loaded
+    names = rows["initiator_name"]
+    assert not names.str.contains(r"[\[\]]").any()
+    assert not names.str.contains("Not available|^Unknown$", regex=True).any()
+    eurepoc = rows[rows["file_name"] == EUREPOC.name]
+    assert (eurepoc["initiator_name"] != "").sum() > 1000
+
+
+def test_long_alias_lists_are_stored_whole(loaded) -> None:
+    """APT28's EuRepoC name (about 220 characters of aliases) used to be refused at 200 characters."""
+    rows, reports = loaded
+    apt28 = rows[rows["initiator_name"].str.startswith("Fancy Bear/APT28/Sofacy")]["initiator_name"]
+    assert len(apt28) >= 10 and apt28.str.len().min() > 200
+    assert apt28.str.contains("Military Unit 26165", regex=False).all()
+    for report in reports.values():
+        assert not report["column"].isin(["initiator_name", "Affiliations"]).any(), report[
+            report["column"].isin(["initiator_name", "Affiliations"])
+        ]
+
+
+def test_cfr_response_is_never_the_attribution_basis(loaded) -> None:
+    rows, _ = loaded
+    cfr = rows[rows["file_name"] == CFR.name]
+    keyword = re.compile("^(" + "|".join(RESPONSE_KEYWORDS) + ")")
+    assert not cfr["attribution_basis"].str.match(keyword).any()
+    # The response stays in the source values; a few CFR rows have shifted cells, so not every one is a keyword.
+    responses = [o["Response"] for o in cfr["original"] if "Response" in o]
+    known = [r for r in responses if keyword.match(r) or r.startswith(("Unknown", "Hack Back"))]
+    assert len(responses) > 100 and len(known) >= 0.95 * len(responses)
