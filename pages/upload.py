@@ -67,6 +67,11 @@ mode = st.radio(
     }.get,
 )
 counts = prepared.counts
+if counts["outside"]:
+    st.caption(
+        f"{counts['outside']:,} rows involve no member of {TRACK_NAMES[track]}: they are listed in the report "
+        '(level "outside the track") and are never stored into this track.'
+    )
 skip = False
 if counts["errors"]:
     skip = st.checkbox(

@@ -283,3 +283,52 @@ def test_unrecognised_headers_are_explained_then_mapped_by_hand_in_the_page(serv
         tall_screenshot(page, "9-mapped-by-hand.png")
     assert version_states(server.engine) == versions  # checked, not committed
     assert requests.outside == []
+
+
+CFR_EXPORT = (
+    Path(__file__).resolve().parents[2] / "shared" / "datasets" / "CFR_cyber_operations_incidents_2005-2022.csv"
+)
+
+
+@pytest.mark.skipif(not CFR_EXPORT.exists(), reason=f"the real CFR export is not at {CFR_EXPORT}")
+def test_a_coordinator_loads_the_real_cfr_export(server: Server) -> None:
+    """The real CFR Cyber Operations Tracker export (global): rows that involve no Eastern Europe member are their
+    own category in the report, never stored; the rest are stored once the coordinator skips the rows in error."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with browser_page() as (page, requests):
+        open_signed_in(page, f"{server.base}/upload")
+        if page.get_by_role("combobox", name="Track").input_value() != "Eastern Europe":
+            page.get_by_role("combobox", name="Track").click()
+            page.get_by_role("option", name="Eastern Europe", exact=True).click()
+            wait_for_app(page)
+        page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(CFR_EXPORT)
+        page.get_by_text("Validation report").wait_for(timeout=60_000)
+        wait_for_app(page)
+        expect_metrics(page, {"Rows": "768", "Outside": "347", "With errors": "253", "New": "168"})
+        expect(page.get_by_text("347 rows involve no member of Eastern Europe")).to_be_visible()
+        report = download_csv(page, "Download the report (CSV)")
+        outside = report[report["level"] == "outside the track"]
+        assert len(outside) == 347 and outside["row"].is_unique
+        assert outside["message"].str.startswith("involves no member of Eastern Europe").all()
+        tall_screenshot(page, "cfr-1-report.png")
+
+        page.get_by_text("Store the 168 valid rows and skip the 253 with errors").click()
+        commit = page.get_by_role("button", name="Commit as a new version")
+        expect(commit).to_be_enabled(timeout=30_000)
+        commit.click()
+        success = page.locator("[data-testid='stAlert']").filter(has_text="Every page now shows it")
+        success.wait_for(timeout=60_000)
+        found = re.search(
+            r"Stored 168 rows as version \d+ of incidents for Eastern Europe \(id (\d+)\)", success.inner_text()
+        )
+        assert found, success.inner_text()
+        wait_for_app(page)
+        tall_screenshot(page, "cfr-2-committed.png")
+    with server.engine.connect() as conn:
+        stored = conn.execute(
+            select(DatasetVersion.rows_total, DatasetVersion.rows_stored, DatasetVersion.rows_skipped).where(
+                DatasetVersion.id == int(found[1])
+            )
+        ).one()
+    assert tuple(stored) == (768, 168, 600)
+    assert requests.outside == []

@@ -120,6 +120,12 @@ def upload_report(prepared: Any) -> None:
             ("Rows", f"{counts['total']:,}", None),
             ("With errors", f"{counts['errors']:,}", "Cannot be stored"),
             ("With warnings", f"{counts['warnings']:,}", "Stored, with the warning in the report"),
+            (
+                "Outside",
+                f"{counts['outside']:,}",
+                f"Involve no member of {TRACK_NAMES[prepared.track]} (no target or initiator country): reported, "
+                "never stored into it",
+            ),
             ("New", f"{counts['new']:,}", None),
             ("Changed", f"{counts['changed']:,}", None),
             ("Unchanged", f"{counts['unchanged']:,}", "Already stored; not stored again in append mode"),

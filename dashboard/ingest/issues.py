@@ -8,6 +8,8 @@ import pandas as pd
 
 from dashboard.ingest.normalise import neutral_text, parse_date, split_list
 
+OUTSIDE = "outside the track"  # the level of a row that involves no member of the chosen track
+
 
 @dataclass(frozen=True)
 class Issue:
@@ -17,7 +19,7 @@ class Issue:
     column: str
     value: str
     message: str
-    level: str  # "error" | "warning"
+    level: str  # "error" | "warning" | OUTSIDE
 
 
 @dataclass
@@ -34,9 +36,14 @@ class Validated:
         return {i.row for i in self.issues if i.level == "error"}
 
     @property
+    def outside_rows(self) -> set[int]:
+        """File row numbers that involve no member of the chosen track: reported, never stored into it."""
+        return {i.row for i in self.issues if i.level == OUTSIDE} - self.error_rows
+
+    @property
     def warning_rows(self) -> set[int]:
         """File row numbers stored with a warning."""
-        return {i.row for i in self.issues if i.level == "warning"} - self.error_rows
+        return {i.row for i in self.issues if i.level == "warning"} - self.error_rows - self.outside_rows
 
 
 class RowCheck:

@@ -21,10 +21,10 @@ from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from dashboard import read
 from dashboard.core.access import Permission, Viewer
 from dashboard.core.tlp import TLP_ORDER
-from dashboard.core.vocabulary import TRACK_IDS
+from dashboard.core.vocabulary import TRACK_IDS, labels
 from dashboard.ingest import bulk, presets
 from dashboard.ingest.commit import VersionMeta, commit_version
-from dashboard.ingest.issues import Issue, Validated
+from dashboard.ingest.issues import OUTSIDE, Issue, Validated
 from dashboard.ingest.readers import RawTable, ReadError, read_path, read_upload
 from dashboard.ingest.validate import validate
 from dashboard.ingest.versions import version_number
@@ -54,7 +54,7 @@ class Prepared:
     mapping: dict[str, tuple[str, ...]]
     checked: Validated
     keys: list[str] = field(default_factory=list)  # per canonical row
-    status: list[str] = field(default_factory=list)  # new | changed | unchanged | error
+    status: list[str] = field(default_factory=list)  # new | changed | unchanged | error | outside
     replaces: dict[int, int] = field(default_factory=dict)  # canonical row index -> existing row id
     removed_in_replace: int = 0
     existing_rows: int = 0
@@ -67,17 +67,21 @@ class Prepared:
 
     @property
     def issues(self) -> list[Issue]:
-        """Every problem found, in file order."""
-        return sorted(self.checked.issues, key=lambda i: (i.row, i.level != "error", i.column))
+        """Every problem found, in file order (a row in error is not also reported as outside the track)."""
+        errors = self.checked.error_rows
+        shown = [i for i in self.checked.issues if i.level != OUTSIDE or i.row not in errors]
+        return sorted(shown, key=lambda i: (i.row, i.level != "error", i.column))
 
     @property
     def counts(self) -> dict[str, int]:
-        """Rows by outcome: total, errors, warnings, and against current data new, changed, unchanged."""
+        """Rows by outcome: total, errors, warnings, outside the track, and against current data new, changed,
+        unchanged."""
         return {
             "total": self.checked.rows_total,
             "errors": len(self.checked.error_rows),
             "warnings": len(self.checked.warning_rows),
-            "valid": self.checked.rows_total - len(self.checked.error_rows),
+            "outside": len(self.checked.outside_rows),
+            "valid": self.checked.rows_total - len(self.checked.error_rows) - len(self.checked.outside_rows),
             "new": self.status.count("new"),
             "changed": self.status.count("changed"),
             "unchanged": self.status.count("unchanged"),
@@ -99,6 +103,10 @@ class Prepared:
         frame = self.checked.rows.copy()
         frame.insert(0, "outcome", self.status)
         return frame.drop(columns=[c for c in ("original",) if c in frame.columns])
+
+
+def _track_name(track: str) -> str:
+    return labels("tracks.csv").get(track, track)
 
 
 def _sha256(data: bytes | None) -> str:
@@ -303,9 +311,11 @@ def _compare(engine: Engine, viewer: Viewer, prepared: Prepared) -> None:
         theirs = known["print"].to_numpy(dtype=object)[position[found]]
         same[found] = theirs == prints.astype(object)[found]
     errors = np.isin(numbers, np.fromiter(errors, dtype=np.int64, count=len(errors)))
+    outside = prepared.checked.outside_rows
+    outside = np.isin(numbers, np.fromiter(outside, dtype=np.int64, count=len(outside)))
     status = np.select(
-        [repeated, errors, ~found, same],
-        ["error", "error", "new", "unchanged"],
+        [repeated, errors, outside, ~found, same],
+        ["error", "error", "outside", "new", "unchanged"],
         default="changed",
     )
     changed = np.flatnonzero(status == "changed")
@@ -343,7 +353,9 @@ def commit(
     if mode == "append":
         keep = [i for i, s in enumerate(prepared.status) if s in {"new", "changed"}]
     else:
-        keep = [i for i, s in enumerate(prepared.status) if s != "error"]
+        keep = [i for i, s in enumerate(prepared.status) if s not in {"error", "outside"}]
+    if not keep and counts["outside"] and counts["outside"] == counts["total"] - len(errors):
+        raise UploadRefused(f"Nothing to store: no valid row involves a member of {_track_name(prepared.track)}.")
     if not keep and mode == "append":
         raise UploadRefused("Nothing to store: every valid row is already in the current data, unchanged.")
     if not keep:

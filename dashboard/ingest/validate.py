@@ -28,7 +28,7 @@ from dashboard.ingest.cells import (
     vocab,
 )
 from dashboard.ingest.columnar import Columns, objects, spread
-from dashboard.ingest.issues import Destination, RowCheck, Validated
+from dashboard.ingest.issues import OUTSIDE, Destination, Issue, RowCheck, Validated
 from dashboard.ingest.normalise import (
     SECTOR_KEYWORDS,
     TYPE_KEYWORDS,
@@ -189,7 +189,7 @@ def validate_incidents(frame: pd.DataFrame, preset: Preset, mapping: FieldMap, t
     )
     targets, _, _ = cols.per_value(
         ("target_countries",),
-        lambda row: countries(row, "target_countries", required=True, free_text=free_text_targets, track_set=members),
+        lambda row: countries(row, "target_countries", required=True, free_text=free_text_targets, track_set=None),
     )
     initiators, _, _ = cols.per_value(
         ("initiator_countries",),
@@ -230,7 +230,27 @@ def validate_incidents(frame: pd.DataFrame, preset: Preset, mapping: FieldMap, t
             ),
         }
     )
-    return Validated(out, cols.issues, len(frame))
+    checked = Validated(out, cols.issues, len(frame))
+    _report_outside(checked, members, to.track)
+    return checked
+
+
+def _report_outside(checked: Validated, members: set[str], track: str) -> None:
+    """Rows none of whose target or initiator countries is a member of the track: a category of their own in the
+    report (never stored into the track). Rows with errors are left to their errors."""
+    errors, rows = checked.error_rows, checked.rows
+    name = labels("tracks.csv").get(track, track)
+    seen: dict[tuple[int, int], bool] = {}  # rows share the list objects of equal cells: decide each pair once
+    for number, targets, initiators in zip(rows["row"], rows["target_countries"], rows["initiator_countries"]):
+        key = (id(targets), id(initiators))
+        outside = seen.get(key)
+        if outside is None:
+            outside = seen[key] = bool(targets) and not (set(targets) | set(initiators or ())) & members
+        if outside and int(number) not in errors:
+            involved = ", ".join(dict.fromkeys([*targets, *(initiators or ())]))
+            checked.issues.append(
+                Issue(int(number), "", involved, f"involves no member of {name} ({involved}): not stored", OUTSIDE)
+            )
 
 
 VALIDATORS: dict[str, Callable[[pd.DataFrame, Preset, FieldMap, Destination], Validated]] = {
