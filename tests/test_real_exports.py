@@ -18,7 +18,7 @@ from dashboard import PROJECT_ROOT, read
 from dashboard.core.access import local_admin
 from dashboard.core.vocabulary import track_members
 from dashboard.ingest import pipeline
-from dashboard.ingest.issues import OUTSIDE
+from dashboard.ingest.issues import INFERRED, OUTSIDE
 from dashboard.ops.bootstrap import initialise
 from dashboard.store.models import DatasetVersion, Incident
 from tests.conftest import BACKENDS, HOST_ORG, Database
@@ -112,3 +112,20 @@ def test_rows_that_involve_no_member_of_the_track_are_reported_not_stored(loaded
     assert outside["message"].str.contains("involves no member of Eastern Europe").all()
     # Outside rows are not counted as errors or warnings, and a row is never both outside and in error.
     assert not set(outside["row"]) & set(eurepoc[eurepoc["level"] == "error"]["row"])
+
+
+def test_cfr_countries_found_in_the_title_or_description_are_marked_as_inferred(loaded) -> None:
+    """CFR's Victims is free text; when it names no country, the title and then the description are searched, and
+    the country is marked as inferred (never the suspected sponsor)."""
+    rows, reports, stored = loaded
+    report = reports[CFR.name]
+    inferred = report[report["level"] == INFERRED]
+    assert len(inferred) > 50 and inferred["row"].is_unique
+    vinnytsia = stored[stored["title"] == "Targeting of government network in Vinnytsia, Ukraine"]
+    assert vinnytsia["targets"].tolist() == ["UKR"]
+    cfr = rows[rows["file_name"] == CFR.name]
+    marked = [o for o in cfr["original"] if "inferred: target_countries" in o]
+    assert marked and {o["inferred: target_countries"] for o in marked} <= {"title", "description"}
+    assert any(o["Title"] == "Targeting of government network in Vinnytsia, Ukraine" for o in marked)
+    # Rows with a country in Victims are never marked.
+    assert all("inferred: target_countries" not in o for o in cfr["original"] if o.get("Victims") == "Ukraine")

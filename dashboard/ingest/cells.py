@@ -9,7 +9,8 @@ import pandas as pd
 
 from dashboard.core.tlp import TLP_ORDER
 from dashboard.core.vocabulary import read_rows
-from dashboard.ingest.issues import RowCheck
+from dashboard.ingest.issues import INFERRED, Issue, RowCheck
+from dashboard.ingest.issues import short as short_text
 from dashboard.ingest.normalise import (
     _country_index,
     _fold,
@@ -79,6 +80,33 @@ def countries(row: RowCheck, fld: str, *, required: bool, free_text: bool, track
     if track_set is not None and found and not set(found) & track_set:
         row.warn(fld, raw, "none of these countries is a member of the chosen track")
     return found
+
+
+def victim_countries(row: RowCheck, fld: str = "target_countries") -> tuple[list[str], str]:
+    """Target countries of a free-text victims cell (CFR). When it names none, the title and then the description
+    are searched; such a country is marked as inferred (report level INFERRED, and the field it came from is
+    returned so the stored source values say so). Returns (countries, "" or the field they were inferred from)."""
+    found = countries(row, fld, required=False, free_text=True, track_set=None)
+    if found:
+        return found, ""
+    # A description often names the suspected sponsor ("Chinese hackers targeted ..."): never infer it as a target.
+    sponsors = {resolve_country(name).iso3 for name in _country_names(row, "initiator_countries")}
+    for source in ("title", "description"):
+        text = row.raw(source)
+        inferred = [iso3 for iso3 in (find_countries(text) if text else []) if iso3 not in sponsors]
+        if inferred:
+            row.issues.append(
+                Issue(
+                    row.number,
+                    row.column(source),
+                    short_text(text),
+                    f"{fld}: {', '.join(inferred)} inferred from the {source} ({row.column(fld)} names no country)",
+                    INFERRED,
+                )
+            )
+            return inferred, source
+    row.error(fld, row.raw(fld), "no target country: at least one is needed")
+    return [], ""
 
 
 def _country_names(row: RowCheck, fld: str) -> list[str]:

@@ -9,6 +9,7 @@ import pandas as pd
 from dashboard.ingest.normalise import neutral_text, parse_date, split_list
 
 OUTSIDE = "outside the track"  # the level of a row that involves no member of the chosen track
+INFERRED = "inferred country"  # the level of a country found in a row's title or description, not its country column
 
 
 @dataclass(frozen=True)
@@ -19,7 +20,7 @@ class Issue:
     column: str
     value: str
     message: str
-    level: str  # "error" | "warning" | OUTSIDE
+    level: str  # "error" | "warning" | OUTSIDE | INFERRED
 
 
 @dataclass

@@ -24,7 +24,7 @@ from dashboard.core.tlp import TLP_ORDER
 from dashboard.core.vocabulary import TRACK_IDS, labels
 from dashboard.ingest import bulk, presets
 from dashboard.ingest.commit import VersionMeta, commit_version
-from dashboard.ingest.issues import OUTSIDE, Issue, Validated
+from dashboard.ingest.issues import INFERRED, OUTSIDE, Issue, Validated
 from dashboard.ingest.readers import RawTable, ReadError, read_path, read_upload
 from dashboard.ingest.validate import validate
 from dashboard.ingest.versions import version_number
@@ -81,6 +81,7 @@ class Prepared:
             "errors": len(self.checked.error_rows),
             "warnings": len(self.checked.warning_rows),
             "outside": len(self.checked.outside_rows),
+            "inferred": len({i.row for i in self.checked.issues if i.level == INFERRED} - self.checked.error_rows),
             "valid": self.checked.rows_total - len(self.checked.error_rows) - len(self.checked.outside_rows),
             "new": self.status.count("new"),
             "changed": self.status.count("changed"),

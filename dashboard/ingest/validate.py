@@ -25,6 +25,7 @@ from dashboard.ingest.cells import (
     countries,
     tlp,
     urls,
+    victim_countries,
     vocab,
 )
 from dashboard.ingest.columnar import Columns, objects, spread
@@ -187,10 +188,18 @@ def validate_incidents(frame: pd.DataFrame, preset: Preset, mapping: FieldMap, t
             default="other" if guess else None,
         ),
     )
-    targets, _, _ = cols.per_value(
-        ("target_countries",),
-        lambda row: countries(row, "target_countries", required=True, free_text=free_text_targets, track_set=None),
-    )
+    inferred_from = None
+    if free_text_targets:  # victims as free text (CFR): the title, then the description, when it names no country
+        found, _, _ = cols.per_value(
+            ("target_countries", "initiator_countries", "title", "description"), victim_countries
+        )
+        targets = objects([f[0] for f in found])
+        inferred_from = [f[1] for f in found]
+    else:
+        targets, _, _ = cols.per_value(
+            ("target_countries",),
+            lambda row: countries(row, "target_countries", required=True, free_text=False, track_set=None),
+        )
     initiators, _, _ = cols.per_value(
         ("initiator_countries",),
         lambda row: countries(row, "initiator_countries", required=False, free_text=False, track_set=None),
@@ -223,16 +232,24 @@ def validate_incidents(frame: pd.DataFrame, preset: Preset, mapping: FieldMap, t
             "source_urls": cols.urls("source_urls", lambda row: urls(row, "source_urls"), URL_LIMIT),
             "tlp": cols.per_value(("tlp",), lambda row: tlp(row, to.default_tlp))[0],
             "owner_org": owner,
-            "original": (
-                [{k: v for k, v in source.items() if v not in ("", None)} for source in frame.to_dict("records")]
-                if guess
-                else objects([{}] * len(frame))
-            ),
+            "original": _originals(frame, guess, inferred_from),
         }
     )
     checked = Validated(out, cols.issues, len(frame))
     _report_outside(checked, members, to.track)
     return checked
+
+
+def _originals(frame: pd.DataFrame, guess: bool, inferred_from: list[str] | None) -> Any:
+    """The source values kept with each row (presets only); a country found in the title or description is noted
+    there as `inferred: target_countries` -> the field it came from."""
+    if not guess:
+        return objects([{}] * len(frame))
+    out = [{k: v for k, v in source.items() if v not in ("", None)} for source in frame.to_dict("records")]
+    for kept, source in zip(out, inferred_from or (), strict=False):
+        if source:
+            kept["inferred: target_countries"] = source
+    return out
 
 
 def _report_outside(checked: Validated, members: set[str], track: str) -> None:
