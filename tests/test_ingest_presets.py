@@ -162,7 +162,8 @@ EUREPOC_TYPES = [  # incident_type cell, our type
     ("['Data theft', 'Disruption']", "disruption"),
     ("Not available", "other"),
 ]
-INTENSITY = [("4.5", 2), ("10", 5), ("0", 0), ("Not available", None), ("7", 4), ("2", 1), ("12.5", 5), ("", None)]
+# Weighted cyber intensity -> severity by the bands of data/reference/eurepoc_intensity.csv (4 and up is high).
+INTENSITY = [("4.5", 3), ("10", 5), ("0", 0), ("Not available", None), ("7", 4), ("2", 2), ("12.5", 5), ("", None)]
 MISSING_INITIATOR = ["", "Not available", "Unknown", "none", "[]"]
 
 

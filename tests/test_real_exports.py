@@ -129,3 +129,14 @@ def test_cfr_countries_found_in_the_title_or_description_are_marked_as_inferred(
     assert any(o["Title"] == "Targeting of government network in Vinnytsia, Ukraine" for o in marked)
     # Rows with a country in Victims are never marked.
     assert all("inferred: target_countries" not in o for o in cfr["original"] if o.get("Victims") == "Ukraine")
+
+
+def test_eurepoc_severity_follows_the_intensity_crosswalk(loaded) -> None:
+    """Viasat KA-SAT (weighted intensity 4) is high; no severity is 0 unless EuRepoC scores no effect."""
+    _, _, stored = loaded
+    viasat = stored[stored["title"].str.startswith("Viasat Hack")]
+    assert len(viasat) == 1 and int(viasat["severity"].iloc[0]) >= 3
+    eurepoc = pd.read_csv(EUREPOC, dtype=str, keep_default_na=False)
+    intensity = dict(zip(eurepoc["name"], eurepoc["weighted_cyber_intensity"], strict=True))
+    zero = stored[stored["severity"] == 0]
+    assert all(float(intensity[t]) < 1 for t in zero["title"] if t in intensity)

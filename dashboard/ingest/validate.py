@@ -7,6 +7,7 @@ a column at a time (see dashboard.ingest.columnar); norms and partnerships row b
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dashboard.core.vocabulary import labels, load, track_members
+from dashboard.core.vocabulary import labels, load, read_rows, track_members
 from dashboard.ingest.cells import (
     TEXT_LIMIT,
     TITLE_LIMIT,
@@ -45,6 +46,18 @@ from dashboard.ingest.row_validators import validate_norms, validate_partnership
 CONFIDENCE = {"low", "medium", "high", "unknown"}
 
 
+@functools.cache
+def _intensity_bands() -> tuple[tuple[float, int], ...]:
+    rows = read_rows("eurepoc_intensity.csv")
+    return tuple(sorted((float(r["min_weighted_intensity"]), int(r["severity"])) for r in rows))
+
+
+def eurepoc_severity(intensity: float) -> int:
+    """Severity 0-5 of a EuRepoC weighted cyber intensity: the band of data/reference/eurepoc_intensity.csv (each
+    band's reason is written there) whose lower bound is the highest not above the intensity."""
+    return max((severity for low, severity in _intensity_bands() if low <= intensity), default=0)
+
+
 def _severity(row: RowCheck, preset: Preset) -> int | None:
     raw = row.raw("severity").strip()
     if is_missing(raw):
@@ -56,8 +69,11 @@ def _severity(row: RowCheck, preset: Preset) -> int | None:
         return None
     if math.isnan(number):
         return None
-    if preset.name == "eurepoc":  # weighted cyber intensity: roughly 0-10; halved onto the 0-5 scale
-        return int(min(5, max(0, round(number / 2))))
+    if preset.name == "eurepoc":  # weighted cyber intensity (0-10) onto 0-5 by the bands of the crosswalk file
+        if number < 0:
+            row.error("severity", raw, f"weighted cyber intensity {raw} is below 0")
+            return None
+        return eurepoc_severity(number)
     if number != int(number) or not 0 <= number <= 5:
         row.error("severity", raw, f"severity {raw} is outside the scale 0 (baseline) to 5 (emergency)")
         return None
