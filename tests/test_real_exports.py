@@ -20,7 +20,7 @@ from dashboard.core.vocabulary import track_members
 from dashboard.ingest import pipeline
 from dashboard.ingest.issues import INFERRED, OUTSIDE
 from dashboard.ops.bootstrap import initialise
-from dashboard.store.models import DatasetVersion, Incident
+from dashboard.store.models import DatasetVersion, Incident, IncidentNorm
 from tests.conftest import BACKENDS, HOST_ORG, Database
 
 DATASETS = PROJECT_ROOT.parent / "shared" / "datasets"
@@ -60,6 +60,16 @@ def loaded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
             columns=["initiator_name", "attribution_basis", "original", "file_name"],
         )
     stored = read.incident_rows(db.engine, ADMIN, read.IncidentFilter(tracks=frozenset({TRACK})), limit=None)
+    with db.engine.connect() as conn:
+        norms = pd.DataFrame(
+            conn.execute(
+                select(IncidentNorm.item_id, DatasetVersion.file_name)
+                .join(Incident, Incident.id == IncidentNorm.incident_id)
+                .join(DatasetVersion, DatasetVersion.id == Incident.dataset_version_id)
+            ).all(),
+            columns=["item_id", "file_name"],
+        )
+    stored.attrs["norms"] = norms
     yield rows, reports, stored
     db.drop()
 
@@ -140,3 +150,12 @@ def test_eurepoc_severity_follows_the_intensity_crosswalk(loaded) -> None:
     intensity = dict(zip(eurepoc["name"], eurepoc["weighted_cyber_intensity"], strict=True))
     zero = stored[stored["severity"] == 0]
     assert all(float(intensity[t]) < 1 for t in zero["title"] if t in intensity)
+
+
+def test_no_rule_pins_norm_g_on_the_victim(loaded) -> None:
+    """Norm g (protect your own critical infrastructure) is the victim's duty: EuRepoC never asserts it, so no
+    imported incident carries it; the critical-infrastructure rule links only norm f."""
+    _, _, stored = loaded
+    norms = stored.attrs["norms"]
+    assert len(norms) > 0
+    assert "un-norms:g" not in set(norms["item_id"])

@@ -83,8 +83,8 @@ def _severity(row: RowCheck, preset: Preset) -> int | None:
 def _derived_norms(itype: str | None, sectors: list[str], category: str) -> list[str]:
     critical = {s["id"] for s in load("sectors.csv") if s["critical_infrastructure"]}
     out = []
-    if any(s in critical for s in sectors):
-        out += ["un-norms:f", "un-norms:g"]
+    if any(s in critical for s in sectors):  # norm g (protect your own infrastructure) is never pinned on the victim
+        out.append("un-norms:f")
     if itype == "supply-chain":
         out.append("un-norms:i")
     if "non-state" in category.lower() or "criminal" in category.lower():
