@@ -159,3 +159,18 @@ def test_no_rule_pins_norm_g_on_the_victim(loaded) -> None:
     norms = stored.attrs["norms"]
     assert len(norms) > 0
     assert "un-norms:g" not in set(norms["item_id"])
+
+
+def test_the_primary_type_is_the_gravest_effect_the_source_names(loaded) -> None:
+    """'Data theft; Hijacking with Misuse' is espionage (it was hijacking, halving espionage), Viasat KA-SAT
+    ('Disruption; Hijacking with Misuse') a disruption, and CFR's 'Financial Theft' is not espionage."""
+    _, _, stored = loaded
+    types = dict(zip(stored["title"], stored["type"], strict=True))
+    eurepoc = pd.read_csv(EUREPOC, dtype=str, keep_default_na=False)
+    both = eurepoc[eurepoc["incident_type"] == "Data theft; Hijacking with Misuse"]["name"]
+    shown = [types[name] for name in both if name in types]
+    assert shown and set(shown) == {"espionage"}
+    assert {t for title, t in types.items() if title.startswith("Viasat Hack")} == {"disruption"}
+    cfr = pd.read_csv(CFR, dtype=str, keep_default_na=False, encoding_errors="replace")
+    theft = [types[t] for t in cfr[cfr["Type"] == "Financial Theft"]["Title"] if t in types]
+    assert theft and "espionage" not in theft

@@ -201,27 +201,32 @@ def vocabulary_ids(file: str) -> set[str]:
 
 # -- source vocabularies to ours: first keyword found wins; the original value is always kept alongside ------------
 
+# A source label may name several effects ("Data theft; Hijacking with Misuse", "Disruption; Hijacking with
+# Misuse"); until incidents carry several types, the primary type is the first of this order that the label names:
+# the gravest effect first (ransomware, then disruption), then hack-and-leak, supply chain, espionage and data theft,
+# hijacking, defacement and information operations. Financial theft is none of our types ("other"), not espionage.
 TYPE_KEYWORDS: tuple[tuple[str, str], ...] = (
     ("ransom", "ransomware"),
-    ("supply", "supply-chain"),
-    ("leak", "hack-and-leak"),
-    ("dox", "hack-and-leak"),
-    ("deface", "defacement"),
-    ("hijack", "hijacking"),
-    ("takeover", "hijacking"),
-    ("disinformation", "information-operation"),
-    ("information operation", "information-operation"),
-    ("influence", "information-operation"),
     ("denial of service", "disruption"),
     ("ddos", "disruption"),
     ("disrupt", "disruption"),
     ("wiper", "disruption"),
     ("destruction", "disruption"),
     ("sabotage", "disruption"),
+    ("leak", "hack-and-leak"),
+    ("dox", "hack-and-leak"),
+    ("supply", "supply-chain"),
     ("data theft", "espionage"),
     ("espionage", "espionage"),
-    ("theft", "espionage"),
     ("exfiltration", "espionage"),
+    ("financial theft", "other"),
+    ("theft", "espionage"),
+    ("hijack", "hijacking"),
+    ("takeover", "hijacking"),
+    ("deface", "defacement"),
+    ("disinformation", "information-operation"),
+    ("information operation", "information-operation"),
+    ("influence", "information-operation"),
 )
 
 SECTOR_KEYWORDS: tuple[tuple[str, str], ...] = (
