@@ -72,6 +72,10 @@ if counts["outside"]:
         f"{counts['outside']:,} rows involve no member of {TRACK_NAMES[track]}: they are listed in the report "
         '(level "outside the track") and are never stored into this track.'
     )
+if counts["profiles"]:
+    st.caption(
+        f"{counts['profiles']:,} rows profile a threat actor rather than an incident: listed in the report, not stored."
+    )
 skip = False
 if counts["errors"]:
     skip = st.checkbox(

@@ -18,7 +18,7 @@ from dashboard import PROJECT_ROOT, read
 from dashboard.core.access import local_admin
 from dashboard.core.vocabulary import track_members
 from dashboard.ingest import pipeline
-from dashboard.ingest.issues import INFERRED, OUTSIDE
+from dashboard.ingest.issues import INFERRED, OUTSIDE, PROFILE
 from dashboard.ops.bootstrap import initialise
 from dashboard.store.models import DatasetVersion, Incident, IncidentNorm
 from tests.conftest import BACKENDS, HOST_ORG, Database
@@ -174,3 +174,16 @@ def test_the_primary_type_is_the_gravest_effect_the_source_names(loaded) -> None
     cfr = pd.read_csv(CFR, dtype=str, keep_default_na=False, encoding_errors="replace")
     theft = [types[t] for t in cfr[cfr["Type"] == "Financial Theft"]["Title"] if t in types]
     assert theft and "espionage" not in theft
+
+
+def test_cfr_threat_actor_profiles_are_reported_not_stored(loaded) -> None:
+    """CFR lists threat actors as rows of their own (APT 37, Axiom): reported as profiles, never stored."""
+    _, reports, stored = loaded
+    report = reports[CFR.name]
+    profiles = report[report["level"] == PROFILE]
+    names = set(profiles["value"])
+    assert {"APT 37", "Axiom", "Lazarus Group", "Sandworm"} <= names and len(profiles) > 50
+    assert not names & set(stored["title"])
+    # Operations named after their tool stay incidents.
+    assert {"WannaCry", "NotPetya"} & set(stored["title"]) or not {"WannaCry", "NotPetya"} & names
+    assert not {"WannaCry", "NotPetya", "Stuxnet"} & names

@@ -9,7 +9,7 @@ import pandas as pd
 
 from dashboard.core.tlp import TLP_ORDER
 from dashboard.core.vocabulary import read_rows
-from dashboard.ingest.issues import INFERRED, Issue, RowCheck
+from dashboard.ingest.issues import INFERRED, PROFILE, Issue, RowCheck
 from dashboard.ingest.issues import short as short_text
 from dashboard.ingest.normalise import (
     _country_index,
@@ -220,3 +220,28 @@ def urls(row: RowCheck, fld: str) -> list[str]:
         elif item:
             row.warn(fld, item, "not a web address (http:// or https://); left out")
     return list(dict.fromkeys(urls))
+
+
+# CFR lists some threat actors as rows of their own ("APT 37", "Axiom"): the title is a name (no lower-case word of
+# four letters or more, no operation word) and the description presents it as an actor.
+_OPERATION_WORDS = re.compile(
+    r"(?i)(operation|compromise|targeting|attack|theft|hack|breach|campaign|intrusion|espionage|disruption|denial|"
+    r"defacement|leak|sabotage)\b"
+)
+_ACTOR_DESCRIPTION = re.compile(
+    r"(?i)^(?:this (?:threat actor|group)\b|(?:the )?(?P<name>.{1,60}?) is (?:a|an)\b[^.]{0,60}\b"
+    r"(?:threat actor|hacking group|hacker group|APT group|espionage group|threat group))"
+)
+
+
+def actor_profile(row: RowCheck) -> bool:
+    """True (with a report line at level PROFILE) when a tracker row describes a threat actor, not an incident."""
+    title, description = row.raw("title").strip(), row.raw("description").strip()
+    if not title or re.search(r"\b[a-z]{4,}\b", title) or _OPERATION_WORDS.match(title):
+        return False
+    found = _ACTOR_DESCRIPTION.match(description)
+    if not found or (found.group("name") is not None and found.group("name").lower() != title.lower()):
+        return False
+    message = f"a threat-actor profile ('{title}'), not an incident: not stored"
+    row.issues.append(Issue(row.number, row.column("title"), short_text(title), message, PROFILE))
+    return True

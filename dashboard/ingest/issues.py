@@ -9,6 +9,8 @@ import pandas as pd
 from dashboard.ingest.normalise import neutral_text, parse_date, split_list
 
 OUTSIDE = "outside the track"  # the level of a row that involves no member of the chosen track
+PROFILE = "threat-actor profile"  # the level of a tracker row that describes an actor, not an incident
+NOT_STORED = (OUTSIDE, PROFILE)  # levels of rows that are reported and never stored (unless in error)
 INFERRED = "inferred country"  # the level of a country found in a row's title or description, not its country column
 
 
@@ -20,7 +22,7 @@ class Issue:
     column: str
     value: str
     message: str
-    level: str  # "error" | "warning" | OUTSIDE | INFERRED
+    level: str  # "error" | "warning" | OUTSIDE | PROFILE | INFERRED
 
 
 @dataclass
@@ -36,15 +38,20 @@ class Validated:
         """File row numbers that cannot be stored."""
         return {i.row for i in self.issues if i.level == "error"}
 
+    def rows_at(self, level: str) -> set[int]:
+        """File row numbers with an issue of this level (one of NOT_STORED) and no error: reported, never stored."""
+        return {i.row for i in self.issues if i.level == level} - self.error_rows
+
     @property
     def outside_rows(self) -> set[int]:
         """File row numbers that involve no member of the chosen track: reported, never stored into it."""
-        return {i.row for i in self.issues if i.level == OUTSIDE} - self.error_rows
+        return self.rows_at(OUTSIDE)
 
     @property
     def warning_rows(self) -> set[int]:
         """File row numbers stored with a warning."""
-        return {i.row for i in self.issues if i.level == "warning"} - self.error_rows - self.outside_rows
+        not_stored = set().union(*(self.rows_at(level) for level in NOT_STORED))
+        return {i.row for i in self.issues if i.level == "warning"} - self.error_rows - not_stored
 
 
 class RowCheck:

@@ -24,7 +24,7 @@ from dashboard.core.tlp import TLP_ORDER
 from dashboard.core.vocabulary import TRACK_IDS, labels
 from dashboard.ingest import bulk, presets
 from dashboard.ingest.commit import VersionMeta, commit_version
-from dashboard.ingest.issues import INFERRED, OUTSIDE, Issue, Validated
+from dashboard.ingest.issues import INFERRED, NOT_STORED, PROFILE, Issue, Validated
 from dashboard.ingest.readers import RawTable, ReadError, read_path, read_upload
 from dashboard.ingest.validate import validate
 from dashboard.ingest.versions import version_number
@@ -54,7 +54,7 @@ class Prepared:
     mapping: dict[str, tuple[str, ...]]
     checked: Validated
     keys: list[str] = field(default_factory=list)  # per canonical row
-    status: list[str] = field(default_factory=list)  # new | changed | unchanged | error | outside
+    status: list[str] = field(default_factory=list)  # new | changed | unchanged | error | outside | profile
     replaces: dict[int, int] = field(default_factory=dict)  # canonical row index -> existing row id
     removed_in_replace: int = 0
     existing_rows: int = 0
@@ -69,7 +69,7 @@ class Prepared:
     def issues(self) -> list[Issue]:
         """Every problem found, in file order (a row in error is not also reported as outside the track)."""
         errors = self.checked.error_rows
-        shown = [i for i in self.checked.issues if i.level != OUTSIDE or i.row not in errors]
+        shown = [i for i in self.checked.issues if i.level not in NOT_STORED or i.row not in errors]
         return sorted(shown, key=lambda i: (i.row, i.level != "error", i.column))
 
     @property
@@ -81,8 +81,12 @@ class Prepared:
             "errors": len(self.checked.error_rows),
             "warnings": len(self.checked.warning_rows),
             "outside": len(self.checked.outside_rows),
+            "profiles": len(self.checked.rows_at(PROFILE)),
             "inferred": len({i.row for i in self.checked.issues if i.level == INFERRED} - self.checked.error_rows),
-            "valid": self.checked.rows_total - len(self.checked.error_rows) - len(self.checked.outside_rows),
+            "valid": self.checked.rows_total
+            - len(self.checked.error_rows)
+            - len(self.checked.outside_rows)
+            - len(self.checked.rows_at(PROFILE)),
             "new": self.status.count("new"),
             "changed": self.status.count("changed"),
             "unchanged": self.status.count("unchanged"),
@@ -312,11 +316,13 @@ def _compare(engine: Engine, viewer: Viewer, prepared: Prepared) -> None:
         theirs = known["print"].to_numpy(dtype=object)[position[found]]
         same[found] = theirs == prints.astype(object)[found]
     errors = np.isin(numbers, np.fromiter(errors, dtype=np.int64, count=len(errors)))
-    outside = prepared.checked.outside_rows
-    outside = np.isin(numbers, np.fromiter(outside, dtype=np.int64, count=len(outside)))
+    outside, profile = (
+        np.isin(numbers, np.fromiter(rows_, dtype=np.int64, count=len(rows_)))
+        for rows_ in (prepared.checked.outside_rows, prepared.checked.rows_at(PROFILE))
+    )
     status = np.select(
-        [repeated, errors, outside, ~found, same],
-        ["error", "error", "outside", "new", "unchanged"],
+        [repeated, errors, profile, outside, ~found, same],
+        ["error", "error", "profile", "outside", "new", "unchanged"],
         default="changed",
     )
     changed = np.flatnonzero(status == "changed")
@@ -354,7 +360,7 @@ def commit(
     if mode == "append":
         keep = [i for i, s in enumerate(prepared.status) if s in {"new", "changed"}]
     else:
-        keep = [i for i, s in enumerate(prepared.status) if s not in {"error", "outside"}]
+        keep = [i for i, s in enumerate(prepared.status) if s not in {"error", "outside", "profile"}]
     if not keep and counts["outside"] and counts["outside"] == counts["total"] - len(errors):
         raise UploadRefused(f"Nothing to store: no valid row involves a member of {_track_name(prepared.track)}.")
     if not keep and mode == "append":

@@ -22,6 +22,7 @@ from dashboard.ingest.cells import (
     URL_LIMIT,
     FieldMap,
     actor_names,
+    actor_profile,
     apply_mapping,
     countries,
     tlp,
@@ -30,7 +31,7 @@ from dashboard.ingest.cells import (
     vocab,
 )
 from dashboard.ingest.columnar import Columns, objects, spread
-from dashboard.ingest.issues import OUTSIDE, Destination, Issue, RowCheck, Validated
+from dashboard.ingest.issues import OUTSIDE, PROFILE, Destination, Issue, RowCheck, Validated
 from dashboard.ingest.normalise import (
     SECTOR_KEYWORDS,
     TYPE_KEYWORDS,
@@ -251,6 +252,8 @@ def validate_incidents(frame: pd.DataFrame, preset: Preset, mapping: FieldMap, t
             "original": _originals(frame, guess, inferred_from),
         }
     )
+    if free_text_targets:  # CFR: rows that profile a threat actor are reported, not stored as incidents
+        cols.per_value(("title", "description"), actor_profile)
     checked = Validated(out, cols.issues, len(frame))
     _report_outside(checked, members, to.track)
     return checked
@@ -271,7 +274,7 @@ def _originals(frame: pd.DataFrame, guess: bool, inferred_from: list[str] | None
 def _report_outside(checked: Validated, members: set[str], track: str) -> None:
     """Rows none of whose target or initiator countries is a member of the track: a category of their own in the
     report (never stored into the track). Rows with errors are left to their errors."""
-    errors, rows = checked.error_rows, checked.rows
+    errors, rows = checked.error_rows | checked.rows_at(PROFILE), checked.rows
     name = labels("tracks.csv").get(track, track)
     seen: dict[tuple[int, int], bool] = {}  # rows share the list objects of equal cells: decide each pair once
     for number, targets, initiators in zip(rows["row"], rows["target_countries"], rows["initiator_countries"]):
