@@ -79,6 +79,17 @@ def write_upload(folder: Path, marker: str) -> tuple[Path, list[str]]:
     return path, titles
 
 
+def upload_to_eastern_europe(page, path: Path) -> None:
+    """On the upload page: choose Eastern Europe (if it is not already chosen), upload the file, wait for the report."""
+    if page.get_by_role("combobox", name="Track").input_value() != "Eastern Europe":
+        page.get_by_role("combobox", name="Track").click()
+        page.get_by_role("option", name="Eastern Europe", exact=True).click()
+        wait_for_app(page)
+    page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(path)
+    page.get_by_text("Validation report").wait_for(timeout=60_000)
+    wait_for_app(page)
+
+
 def number(text: str) -> int:
     """'1,234' -> 1234."""
     return int(text.replace(",", ""))
@@ -162,13 +173,7 @@ def test_upload_commit_see_it_roll_back_and_see_the_old_data(server: Server, tmp
         # Upload: the defaults are the incidents layer and the Eastern Europe track.
         open_signed_in(page, f"{server.base}/upload")
         assert page.get_by_role("combobox", name="Layer").input_value() == "Incidents"
-        if page.get_by_role("combobox", name="Track").input_value() != "Eastern Europe":
-            page.get_by_role("combobox", name="Track").click()
-            page.get_by_role("option", name="Eastern Europe", exact=True).click()
-            wait_for_app(page)
-        page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(path)
-        page.get_by_text("Validation report").wait_for(timeout=30_000)
-        wait_for_app(page)
+        upload_to_eastern_europe(page, path)
         expect_metrics(page, {"Rows": "4", "With errors": "1", "New": "3", "Changed": "0"})
         report = download_csv(page, "Download the report (CSV)")
         assert report[["row", "column", "value", "level"]].values.tolist() == [[5, "start_date", "31/02/2021", "error"]]
@@ -297,13 +302,7 @@ def test_a_coordinator_loads_the_real_cfr_export(server: Server) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     with browser_page() as (page, requests):
         open_signed_in(page, f"{server.base}/upload")
-        if page.get_by_role("combobox", name="Track").input_value() != "Eastern Europe":
-            page.get_by_role("combobox", name="Track").click()
-            page.get_by_role("option", name="Eastern Europe", exact=True).click()
-            wait_for_app(page)
-        page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(CFR_EXPORT)
-        page.get_by_text("Validation report").wait_for(timeout=60_000)
-        wait_for_app(page)
+        upload_to_eastern_europe(page, CFR_EXPORT)
         expect_metrics(page, {"Rows": "768", "Outside": "362", "With errors": "140", "New": "190"})
         expect(page.get_by_text("362 rows involve no member of Eastern Europe")).to_be_visible()
         expect(page.get_by_text("76 rows profile a threat actor")).to_be_visible()
