@@ -33,14 +33,22 @@ class Validated:
     issues: list[Issue] = field(default_factory=list)
     rows_total: int = 0
 
+    def rows_by_level(self) -> dict[str, set[int]]:
+        """File row numbers per issue level, in one pass over the issues."""
+        found: dict[str, set[int]] = {}
+        for issue in self.issues:
+            found.setdefault(issue.level, set()).add(issue.row)
+        return found
+
     @property
     def error_rows(self) -> set[int]:
         """File row numbers that cannot be stored."""
-        return {i.row for i in self.issues if i.level == "error"}
+        return self.rows_by_level().get("error", set())
 
     def rows_at(self, level: str) -> set[int]:
         """File row numbers with an issue of this level (one of NOT_STORED) and no error: reported, never stored."""
-        return {i.row for i in self.issues if i.level == level} - self.error_rows
+        found = self.rows_by_level()
+        return found.get(level, set()) - found.get("error", set())
 
     @property
     def outside_rows(self) -> set[int]:
@@ -50,8 +58,9 @@ class Validated:
     @property
     def warning_rows(self) -> set[int]:
         """File row numbers stored with a warning."""
-        not_stored = set().union(*(self.rows_at(level) for level in NOT_STORED))
-        return {i.row for i in self.issues if i.level == "warning"} - self.error_rows - not_stored
+        found = self.rows_by_level()
+        left_out = found.get("error", set()).union(*(found.get(level, set()) for level in NOT_STORED))
+        return found.get("warning", set()) - left_out
 
 
 class RowCheck:

@@ -24,7 +24,7 @@ from dashboard.core.tlp import TLP_ORDER
 from dashboard.core.vocabulary import TRACK_IDS, labels
 from dashboard.ingest import bulk, presets
 from dashboard.ingest.commit import VersionMeta, commit_version
-from dashboard.ingest.issues import INFERRED, NOT_STORED, PROFILE, Issue, Validated
+from dashboard.ingest.issues import INFERRED, NOT_STORED, OUTSIDE, PROFILE, Issue, Validated
 from dashboard.ingest.readers import RawTable, ReadError, read_path, read_upload
 from dashboard.ingest.validate import validate
 from dashboard.ingest.versions import version_number
@@ -76,17 +76,19 @@ class Prepared:
     def counts(self) -> dict[str, int]:
         """Rows by outcome: total, errors, warnings, outside the track, and against current data new, changed,
         unchanged."""
+        found = self.checked.rows_by_level()  # one pass over the issues, not one per figure
+        errors = found.get("error", set())
+        outside, profiles, inferred = (found.get(level, set()) - errors for level in (OUTSIDE, PROFILE, INFERRED))
+        left_out = errors | outside | profiles
+        total = self.checked.rows_total
         return {
-            "total": self.checked.rows_total,
-            "errors": len(self.checked.error_rows),
-            "warnings": len(self.checked.warning_rows),
-            "outside": len(self.checked.outside_rows),
-            "profiles": len(self.checked.rows_at(PROFILE)),
-            "inferred": len({i.row for i in self.checked.issues if i.level == INFERRED} - self.checked.error_rows),
-            "valid": self.checked.rows_total
-            - len(self.checked.error_rows)
-            - len(self.checked.outside_rows)
-            - len(self.checked.rows_at(PROFILE)),
+            "total": total,
+            "errors": len(errors),
+            "warnings": len(found.get("warning", set()) - left_out),
+            "outside": len(outside),
+            "profiles": len(profiles),
+            "inferred": len(inferred),
+            "valid": total - len(errors) - len(outside) - len(profiles),
             "new": self.status.count("new"),
             "changed": self.status.count("changed"),
             "unchanged": self.status.count("unchanged"),
