@@ -15,7 +15,7 @@ from dashboard.app.context import as_of_date, cached
 from dashboard.app.filter_bar import filter_bar
 from dashboard.app.widgets import kpi_row, pick_one, synthetic_notice, tlp_banner
 from dashboard.present import charts, maps
-from dashboard.present.labels import SECTOR_NAMES, TYPE_NAMES, track_label
+from dashboard.present.labels import SECTOR_NAMES, SEVERITY_UNKNOWN, TYPE_NAMES, summary_note, track_label
 
 view = filter_bar(viewer, fields=("track", "period", "countries", "sectors", "types", "severity"))
 as_of = as_of_date(viewer)
@@ -37,6 +37,7 @@ kpi_row(
         ("Countries affected", f"{summary['countries']:,}", None),
     ]
 )
+st.caption(summary_note(summary))
 
 measure = pick_one(
     "Map shows", {"incidents": "Number of incidents", "severity_weighted": "Severity-weighted"}, key="map_measure"
@@ -52,6 +53,8 @@ figure = maps.build_country_map(
     colorbar_title="Incidents" if measure == "incidents" else "Severity sum",
 )
 chart(figure, by_country, key="inc_map", tlp=summary["tlp"], stem="incidents_by_country")
+if measure == "severity_weighted":
+    st.caption(f"Sum of the incidents' severity levels; incidents {SEVERITY_UNKNOWN.lower()} add nothing.")
 
 stack = pick_one("Trend stacked by", {"type": "Incident type", "sector": "Sector"}, key="trend_stack")
 monthly = incidents_panel.monthly_counts(viewer, flt, stack, period)

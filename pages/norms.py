@@ -15,6 +15,7 @@ from dashboard.app.chart_panel import chart, downloads
 from dashboard.app.context import cached
 from dashboard.app.filter_bar import filter_bar
 from dashboard.app.widgets import synthetic_notice, tlp_banner
+from dashboard.core.filters import IncidentFilter
 from dashboard.core.tlp import strictest_in
 from dashboard.present import charts, maps
 from dashboard.present.labels import track_label
@@ -76,3 +77,8 @@ else:
 st.subheader("Evidence")
 norms_panel.evidence_table(status)
 downloads(lambda: status, stem="norm_status", tlp=strictest_in(status), title="Norm and CBM status", key="norm_rows")
+
+if viewer.can(Permission.VIEW_INCIDENTS):
+    st.subheader("Incidents implicating each item")
+    links = cached(read.incident_norm_counts, viewer, IncidentFilter(tracks=tracks, countries=countries))
+    norms_panel.incident_links(links)

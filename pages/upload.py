@@ -36,6 +36,7 @@ if upload is None:
 
 data = upload.getvalue()
 preset, sheet, mapping = upload_panel.mapping_controls(layer, key="up")
+unidentified = upload_panel.unidentified_option(layer, key="up")
 try:
     with st.spinner("Checking every row…"):
         prepared = upload_panel.prepare_upload(
@@ -48,6 +49,7 @@ try:
             sheet=sheet,
             mapping=mapping,
             default_tlp=default_tlp,
+            store_unidentified=unidentified,
         )
 except pipeline.UploadRefused as exc:
     hint = ' Map the columns by hand under "Format, sheet and column mapping" above.'

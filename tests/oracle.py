@@ -18,8 +18,17 @@ from dashboard.core.tlp import TLP_ORDER
 from dashboard.read.datasets import layer_row_counts, strictest_tlp_in_sql, track_layer_grid
 from dashboard.read.frames import read_frame, text_column
 from dashboard.read.incidents import INCIDENT_COLUMNS, LINK_NAMES, detail_frame, incident_conditions
-from dashboard.read.scope import LAYER_MODELS, scope_clause
-from dashboard.store.models import Country, Incident, IncidentInitiator, IncidentNorm, IncidentSector, IncidentTarget
+from dashboard.read.scope import LAYER_MODELS, in_tracks, scope_clause, track_list
+from dashboard.store.models import (
+    Country,
+    Incident,
+    IncidentInitiator,
+    IncidentNorm,
+    IncidentSector,
+    IncidentTarget,
+    Track,
+    TrackMember,
+)
 
 # The package reads the markings of the other layers in SQL too: that read serves as the oracle unchanged.
 strictest_tlp = strictest_tlp_in_sql
@@ -94,18 +103,26 @@ def incident_summary(engine: Engine, viewer: Viewer, flt: IncidentFilter) -> dic
         func.coalesce(func.sum(case((Incident.severity >= 3, 1), else_=0)), 0),
         func.max(_tlp_rank_expr(Incident.tlp)),
     ).where(*conds)
-    countries = (
-        select(func.count(distinct(IncidentTarget.iso3)))
+    members = select(TrackMember.iso3).where(TrackMember.track_id.in_(track_list(viewer, flt.tracks)))
+    hit = (
+        select(distinct(IncidentTarget.iso3).label("iso3"))
         .join(Incident, Incident.id == IncidentTarget.incident_id)
         .where(*conds)
+        .subquery()
     )
     with engine.connect() as conn:
         total, significant, rank = conn.execute(stmt).one()
-        affected = conn.scalar(countries)
+        affected = conn.scalar(select(func.count()).where(hit.c.iso3.in_(members)))
+        others = conn.scalar(select(func.count()).where(hit.c.iso3.not_in(members)))
+        unidentified = conn.scalar(
+            select(func.count()).where(*conds, Incident.id.not_in(select(IncidentTarget.incident_id)))
+        )
     return {
         "incidents": int(total),
         "significant": int(significant),
         "countries": int(affected or 0),
+        "other_countries": int(others or 0),
+        "unidentified": int(unidentified or 0),
         "tlp": _tlp_from_rank(rank),
     }
 
@@ -206,7 +223,16 @@ def incident_rows(
     for name in LINK_NAMES:
         model, column = LINK_COLUMNS[name]
         rows[name] = text_column(_links(engine, model, column, rows["id"].tolist()), rows.index)
+    rows["track"] = text_column(_tracks(engine, rows["id"].tolist()), rows.index)
     return rows[INCIDENT_COLUMNS]
+
+
+def _tracks(engine: Engine, ids: list[int]) -> list[str]:
+    """'; '-joined ids of the tracks each incident belongs to, by membership in SQL, in the order of ids."""
+    with engine.connect() as conn:
+        tracks = sorted(conn.scalars(select(Track.id)))
+        member = {t: set(conn.scalars(select(Incident.id).where(in_tracks(Incident, [t])))) for t in tracks}
+    return ["; ".join(t for t in tracks if i in member[t]) for i in ids]
 
 
 def _links(engine: Engine, model: type, column: ColumnElement, ids: list[int]) -> list[str]:
@@ -243,7 +269,11 @@ def window_counts(engine: Engine, viewer: Viewer, tracks: frozenset[str], by: st
         stmt = select(key, baseline, recent).join(Incident, Incident.id == IncidentSector.incident_id)
     elif by == "norm":
         key = IncidentNorm.item_id
-        stmt = select(key, baseline, recent).join(Incident, Incident.id == IncidentNorm.incident_id)
+        stmt = (
+            select(key, baseline, recent)
+            .join(Incident, Incident.id == IncidentNorm.incident_id)
+            .where(IncidentNorm.inferred.is_(False))  # the figures count the links the source asserts
+        )
     elif by == "dyad":
         key = (IncidentInitiator.iso3 + literal(">") + IncidentTarget.iso3).label("key")
         stmt = (

@@ -303,26 +303,31 @@ def test_a_coordinator_loads_the_real_cfr_export(server: Server) -> None:
     with browser_page() as (page, requests):
         open_signed_in(page, f"{server.base}/upload")
         upload_to_eastern_europe(page, CFR_EXPORT)
-        expect_metrics(page, {"Rows": "768", "Outside": "362", "With errors": "140", "New": "190"})
-        expect(page.get_by_text("362 rows involve no member of Eastern Europe")).to_be_visible()
-        expect(page.get_by_text("76 rows profile a threat actor")).to_be_visible()
+        expect_metrics(
+            page,
+            {"Rows": "768", "Outside": "454", "With errors": "18", "Target not identified": "23", "New": "213"},
+        )
+        expect(page.get_by_text("454 rows involve no member of Eastern Europe")).to_be_visible()
+        expect(page.get_by_text("83 rows profile a threat actor")).to_be_visible()
         report = download_csv(page, "Download the report (CSV)")
         outside = report[report["level"] == "outside the track"]
-        assert len(outside) == 362 and outside["row"].is_unique
+        assert len(outside) == 454 and outside["row"].is_unique
         assert outside["message"].str.startswith("involves no member of Eastern Europe").all()
         inferred = report[report["level"] == "inferred country"]
         vinnytsia = inferred[inferred["value"] == "Targeting of government network in Vinnytsia, Ukraine"]
-        assert len(inferred) > 50 and vinnytsia["message"].str.startswith("target_countries: UKR inferred").all()
+        assert len(inferred) > 30 and vinnytsia["message"].str.startswith("target_countries: UKR inferred").all()
+        unidentified = report[report["level"] == "target not identified"]  # a sponsor but no target country
+        assert len(unidentified) == 23 and unidentified["message"].str.contains("with its initiator country").all()
         tall_screenshot(page, "cfr-1-report.png")
 
-        page.get_by_text("Store the 190 valid rows and skip the 140 with errors").click()
+        page.get_by_text("Store the 213 valid rows and skip the 18 with errors").click()
         commit = page.get_by_role("button", name="Commit as a new version")
         expect(commit).to_be_enabled(timeout=30_000)
         commit.click()
         success = page.locator("[data-testid='stAlert']").filter(has_text="Every page now shows it")
         success.wait_for(timeout=60_000)
         found = re.search(
-            r"Stored 190 rows as version \d+ of incidents for Eastern Europe \(id (\d+)\)", success.inner_text()
+            r"Stored 213 rows as version \d+ of incidents for Eastern Europe \(id (\d+)\)", success.inner_text()
         )
         assert found, success.inner_text()
         wait_for_app(page)
@@ -333,5 +338,5 @@ def test_a_coordinator_loads_the_real_cfr_export(server: Server) -> None:
                 DatasetVersion.id == int(found[1])
             )
         ).one()
-    assert tuple(stored) == (768, 190, 578)
+    assert tuple(stored) == (768, 213, 555)
     assert requests.outside == []

@@ -210,6 +210,8 @@ def test_empty_database_reads(engine: Engine) -> None:
     assert read.incident_summary(engine, ADMIN, IncidentFilter()) == {
         "incidents": 0,
         "significant": 0,
+        "other_countries": 0,
+        "unidentified": 0,
         "countries": 0,
         "tlp": None,
     }

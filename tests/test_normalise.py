@@ -8,8 +8,10 @@ import pytest
 
 from dashboard.ingest.normalise import (
     SECTOR_KEYWORDS,
+    TYPE_GRAVITY,
     TYPE_KEYWORDS,
     CountryMatch,
+    by_gravity,
     is_missing,
     map_keyword,
     neutral_text,
@@ -321,6 +323,18 @@ def test_incident_types_map_by_keyword(label: str, ours: str | None) -> None:
     assert ours is None or ours in vocabulary_ids("incident_types.csv")
 
 
+def test_types_are_ranked_by_gravity_other_last() -> None:
+    assert set(TYPE_GRAVITY) == vocabulary_ids("incident_types.csv") and TYPE_GRAVITY[-1] == "other"
+    assert TYPE_GRAVITY[:2] == ("ransomware", "disruption")
+    assert by_gravity(["hijacking", "espionage", "hijacking"]) == ["espionage", "hijacking"]
+    assert by_gravity(["other", "hijacking", "disruption", "ransomware"]) == [
+        "ransomware",
+        "disruption",
+        "hijacking",
+        "other",
+    ]
+
+
 @pytest.mark.parametrize(
     ("label", "ours"),
     [
@@ -333,13 +347,15 @@ def test_incident_types_map_by_keyword(label: str, ours: str | None) -> None:
         ("Transportation;Aviation", "transport"),
         ("Telecommunications", "digital-infrastructure"),
         ("Finance", "banking"),
-        ("Political parties", "elections"),
+        ("Political parties", "political-parties"),
+        ("Police", "law-enforcement"),
         ("Civil service / administration", "public-administration"),
         ("Civil society", "civil-society"),
         ("Media", "media"),
         ("Research", "research"),
         ("Water", "drinking-water"),
-        ("Private sector", None),
+        ("Private sector", "private-sector"),
+        ("Unrelated words", None),
     ],
 )
 def test_sectors_map_by_keyword(label: str, ours: str | None) -> None:

@@ -19,6 +19,7 @@ from dashboard.core.access import local_admin
 from dashboard.core.vocabulary import track_members
 from dashboard.ingest import pipeline
 from dashboard.ingest.issues import INFERRED, OUTSIDE, PROFILE
+from dashboard.ingest.norm_rules import RULES
 from dashboard.ops.bootstrap import initialise
 from dashboard.store.models import DatasetVersion, Incident, IncidentNorm
 from tests.conftest import BACKENDS, HOST_ORG, Database
@@ -63,11 +64,11 @@ def loaded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     with db.engine.connect() as conn:
         norms = pd.DataFrame(
             conn.execute(
-                select(IncidentNorm.item_id, DatasetVersion.file_name)
+                select(IncidentNorm.item_id, IncidentNorm.inferred, IncidentNorm.basis, DatasetVersion.file_name)
                 .join(Incident, Incident.id == IncidentNorm.incident_id)
                 .join(DatasetVersion, DatasetVersion.id == Incident.dataset_version_id)
             ).all(),
-            columns=["item_id", "file_name"],
+            columns=["item_id", "inferred", "basis", "file_name"],
         )
     stored.attrs["norms"] = norms
     yield rows, reports, stored
@@ -154,11 +155,14 @@ def test_eurepoc_severity_follows_the_intensity_crosswalk(loaded) -> None:
 
 def test_no_rule_pins_norm_g_on_the_victim(loaded) -> None:
     """Norm g (protect your own critical infrastructure) is the victim's duty: EuRepoC never asserts it, so no
-    imported incident carries it; the critical-infrastructure rule links only norm f."""
+    imported incident carries it; the critical-infrastructure rule links only norm f. Neither export lists norms, so
+    every link is inferred and names its rule."""
     _, _, stored = loaded
     norms = stored.attrs["norms"]
     assert len(norms) > 0
     assert "un-norms:g" not in set(norms["item_id"])
+    assert norms["inferred"].all() and set(norms["basis"]) <= set(RULES)
+    assert set(norms[norms["basis"] == "critical-infrastructure-target"]["item_id"]) == {"un-norms:f"}
 
 
 def test_the_primary_type_is_the_gravest_effect_the_source_names(loaded) -> None:

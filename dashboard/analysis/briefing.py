@@ -57,6 +57,8 @@ class Briefing:
     # Assessment rounds of the tracks (oldest first) and the strictest TLP of the status as of each round read.
     norm_rounds: list[dt.date] = field(default_factory=list)
     round_tlps: dict[dt.date, str | None] = field(default_factory=dict)
+    # Incident-norm links of the period inferred by import rules: counted in no figure, said in one line.
+    inferred_norm_links: int = 0
 
     @property
     def empty(self) -> bool:
@@ -84,7 +86,13 @@ def _headlines(
             before["significant"],
             "Severity 3 (high) or above on the CISA scale.",
         ),
-        Headline("Countries affected", now["countries"], before["countries"], "Distinct target countries."),
+        Headline(
+            "Countries affected",
+            now["countries"],
+            before["countries"],
+            "Distinct target countries that are members of the track(s); "
+            f"{now.get('other_countries', 0)} other countries were targeted in the same incidents.",
+        ),
         Headline(
             "Norms implemented",
             analytics.implemented_count(status_now),
@@ -162,6 +170,8 @@ def build_briefing(engine: Engine, viewer: Viewer, view: ViewFilter, as_of: dt.d
         prior = status_on(rounds[-2])
         changes = analytics.norm_changes(prior, last)
         downgrades = changes[changes["direction"] == "down"]
+    links = read.incident_norm_counts(engine, viewer, now_filter)
+    inferred_links = int(links.loc[links["inferred"], "incidents"].sum())
     active = partnerships[partnerships["status"] == "active"]
     kinds = active.groupby("kind", as_index=False).size().rename(columns={"size": "partnerships"})
     stale = hotlines[(hotlines["days"].isna()) | (hotlines["days"] > 365)]
@@ -181,4 +191,5 @@ def build_briefing(engine: Engine, viewer: Viewer, view: ViewFilter, as_of: dt.d
         tlp=tlp,
         norm_rounds=list(rounds),
         round_tlps={day: strictest_in(frame) for day, frame in statuses.items() if day is not None},
+        inferred_norm_links=inferred_links,
     )

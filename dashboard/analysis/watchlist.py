@@ -146,7 +146,7 @@ def build_watchlist(
             Signal(
                 "norm-strain",
                 f"UN norm {code}" if r.key.startswith("un-norms") else code,
-                f"Incidents implicating norm {code} rose to {r.recent} in {th.recent_days} days, "
+                f"Incidents their source links to norm {code} rose to {r.recent} in {th.recent_days} days, "
                 f"{r.rate_ratio:.1f}x the usual rate (p = {r.p_value:.2g}).",
                 _strength(r.p_value),
                 figures(r),

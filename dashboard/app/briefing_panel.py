@@ -15,7 +15,7 @@ from dashboard.app.widgets import columns_table
 from dashboard.core.access import Viewer
 from dashboard.core.filters import TRACK_BOTH, ViewFilter
 from dashboard.export import tables as exports
-from dashboard.present.labels import KIND_NAMES, KIND_PLURALS
+from dashboard.present.labels import KIND_NAMES, KIND_PLURALS, inferred_links_note
 
 
 def headline_row(headlines: Sequence[Any]) -> None:
@@ -35,6 +35,8 @@ def headline_row(headlines: Sequence[Any]) -> None:
 def norm_summary(brief: Any) -> None:
     """A short norm-adherence summary: strongest and weakest states, and downgrades since the previous round."""
     shares = brief.norm_shares
+    if getattr(brief, "inferred_norm_links", 0):
+        st.caption(inferred_links_note(brief.inferred_norm_links))
     if shares.empty:
         st.write("No norm or CBM assessments in these tracks yet.")
         return

@@ -12,14 +12,23 @@ from dashboard import read
 from dashboard.app.context import cached
 from dashboard.core.access import Viewer
 from dashboard.core.filters import PERIOD_LABELS, PERIODS, TRACK_BOTH, ViewFilter, parse_query_params
-from dashboard.present.labels import SECTOR_NAMES, SEVERITY_NAMES, TRACK_NAMES, TYPE_NAMES, track_label
+from dashboard.present.labels import (
+    SECTOR_NAMES,
+    SEVERITY_NAMES,
+    SEVERITY_UNKNOWN,
+    TRACK_NAMES,
+    TYPE_NAMES,
+    track_label,
+)
 
 FILTER_PARAMS = {"track", "period", "from", "to", "countries", "sectors", "types", "severity"}
 
 
-def _choose_many(label: str, names: Mapping[str, str], default: Iterable[str], key: str) -> tuple[str, ...]:
+def _choose_many(
+    label: str, names: Mapping[str, str], default: Iterable[str], key: str, help: str | None = None
+) -> tuple[str, ...]:
     """A multiselect over the keys of `names`, shown by their names."""
-    return tuple(st.multiselect(label, list(names), default=list(default), key=key, format_func=names.get))
+    return tuple(st.multiselect(label, list(names), default=list(default), key=key, format_func=names.get, help=help))
 
 
 def _period_values(current: ViewFilter) -> dict[str, Any]:
@@ -66,7 +75,9 @@ def _sidebar_values(viewer: Viewer, current: ViewFilter, fields: Sequence[str]) 
     if "sectors" in fields:
         values["sectors"] = _choose_many("Sectors", SECTOR_NAMES, current.sectors, "f_sectors")
     if "types" in fields:
-        values["types"] = _choose_many("Incident types", TYPE_NAMES, current.types, "f_types")
+        values["types"] = _choose_many(
+            "Incident types", TYPE_NAMES, current.types, "f_types", help="An incident matches if any of its types does."
+        )
     if "severity" in fields:
         values["min_severity"] = st.select_slider(
             "Minimum severity",
@@ -74,6 +85,7 @@ def _sidebar_values(viewer: Viewer, current: ViewFilter, fields: Sequence[str]) 
             value=current.min_severity,
             key="f_severity",
             format_func=lambda v: f"{v} {SEVERITY_NAMES[v]}",
+            help=f"Incidents the source gives no severity ({SEVERITY_UNKNOWN}) are shown only when this is 0.",
         )
     return values
 

@@ -14,13 +14,14 @@ from dashboard.core.access import Viewer
 from dashboard.core.filters import IncidentFilter
 from dashboard.core.periods import Period
 from dashboard.core.tlp import TLP_LABELS
-from dashboard.present.labels import TYPE_NAMES
+from dashboard.present.labels import COUNTRY_INFERRED, TYPE_NAMES, norm_link_label, severity_label
 
 
 def incident_table(rows: pd.DataFrame) -> None:
     """Incident details with readable names and a clickable first source link (text is never rendered as HTML)."""
     shown = rows.assign(
         type=rows["type"].map(TYPE_NAMES),
+        severity=rows["severity"].map(severity_label).astype(object),  # "Not rated", never "None" or 0
         source=rows["source_urls"].str.split("; ").str[0].replace("", None),
         tlp=rows["tlp"].map(TLP_LABELS),
     )
@@ -30,7 +31,7 @@ def incident_table(rows: pd.DataFrame) -> None:
             "start_date": st.column_config.DateColumn("Start"),
             "title": st.column_config.TextColumn("Title", width="large"),
             "type": "Type",
-            "severity": st.column_config.NumberColumn("Severity", format="%d"),
+            "severity": "Severity",
             "targets": "Targets",
             "initiators": "Suspected initiator states",
             "sectors": "Sectors",
@@ -38,7 +39,7 @@ def incident_table(rows: pd.DataFrame) -> None:
             "confidence": "Confidence",
             "tlp": "Marking",
             "source": st.column_config.LinkColumn("Source"),
-            "track": "Track",
+            "track": "Tracks",
         },
         height=420,
     )
@@ -64,7 +65,49 @@ def incident_details(
             else f"The {len(rows):,} most recent of {total:,} matching incidents; downloads hold them all."
         )
     incident_table(rows)
+    incident_detail(viewer, rows, key=f"{key}_detail")
     downloads(lambda: fetch(read.incident_rows, viewer, flt, None), stem=stem, tlp=tlp, title=title, key=key)
+
+
+def incident_detail(viewer: Viewer, rows: pd.DataFrame, *, key: str) -> None:
+    """One chosen incident of the table with where each fact comes from: every type (the primary marked), target
+    countries found in the title or description marked so, and each norm link asserted by the source or inferred."""
+    from dashboard.app.norms_panel import item_names, rule_name
+
+    if rows.empty:
+        return
+    titles = dict(zip(rows["id"].astype(int), rows["title"].astype(str), strict=True))
+    chosen = st.selectbox(
+        "Incident details: where each fact comes from",
+        list(titles),
+        index=None,
+        format_func=lambda i: titles[i][:120],
+        placeholder="Choose an incident of the table",
+        key=key,
+    )
+    if chosen is None:
+        return
+    detail = cached(read.incident_detail, viewer, int(chosen))
+    if detail is None:
+        return
+    types = [f"{TYPE_NAMES.get(t, t)} (primary)" if primary else TYPE_NAMES.get(t, t) for t, primary in detail["types"]]
+    lines = [f"**Types:** {', '.join(types)}", f"**Severity:** {severity_label(detail['severity'])}"]
+    targets = ", ".join(detail["targets"]) or "none given"
+    if detail["targets_inferred_from"]:
+        targets += f" ({COUNTRY_INFERRED}: found in the {detail['targets_inferred_from']})"
+    lines.append(f"**Target countries:** {targets}")
+    st.markdown("  \n".join(lines))
+    if not detail["norms"]:
+        st.caption("No norm or CBM item linked.")
+        return
+    names = item_names()
+    links = pd.DataFrame(
+        [
+            {"item": names.get(item, item), "basis": norm_link_label(inferred, basis, rule_name(basis))}
+            for item, inferred, basis in detail["norms"]
+        ]
+    )
+    columns_table(links, {"item": "Norm or CBM item", "basis": "Link"})
 
 
 def monthly_counts(viewer: Viewer, flt: IncidentFilter, by: str, period: Period) -> pd.DataFrame:

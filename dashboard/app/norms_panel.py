@@ -9,7 +9,7 @@ from dashboard.app.chart_panel import chart
 from dashboard.app.widgets import columns_table
 from dashboard.core.tlp import TLP_LABELS
 from dashboard.core.vocabulary import load
-from dashboard.present.labels import FRAMEWORK_NAMES, STATUS_NAMES
+from dashboard.present.labels import FRAMEWORK_NAMES, NORM_ASSERTED, NORM_INFERRED, STATUS_NAMES
 
 _HEADINGS = {
     "un-norms": "UN norms a-k",
@@ -103,4 +103,54 @@ def evidence_table(status: pd.DataFrame) -> None:
             "tlp": "Marking",
         },
         height=360,
+    )
+
+
+def item_names() -> dict[str, str]:
+    """'UN norms c' per norm or CBM item id (framework short name and item code)."""
+    return {
+        item["id"]: f"{FRAMEWORK_NAMES.get(item['framework_id'], item['framework_id'])} {item['code']}"
+        for item in load("framework_items.csv")
+    }
+
+
+def rule_name(rule_id: str) -> str:
+    """The human name of a norm-inference rule (dashboard.ingest.norm_rules), or its id if it has none."""
+    try:
+        from dashboard.ingest import norm_rules  # type: ignore[attr-defined]  # written alongside this page
+    except ImportError:
+        return rule_id
+    try:
+        return str(norm_rules.rule_label(rule_id)) or rule_id
+    except Exception:  # an unknown rule shows as its id, never as an error on the page
+        return rule_id
+
+
+def incident_links(counts: pd.DataFrame) -> None:
+    """Incidents per norm or CBM item: the links the source asserts (what figures count), then apart and labelled
+    those inferred by import rules."""
+    names = item_names()
+    asserted = counts[~counts["inferred"]]
+    inferred = counts[counts["inferred"]]
+    if asserted.empty:
+        st.write("No incident in these tracks and countries is linked to a norm or CBM item by its source.")
+    else:
+        per_item = asserted.groupby("item_id", sort=False, as_index=False)["incidents"].sum()
+        columns_table(
+            per_item.assign(item=per_item["item_id"].map(lambda i: names.get(i, i))),
+            {"item": "Item", "incidents": st.column_config.NumberColumn("Incidents", format="%d")},
+            height=min(360, 38 + 35 * len(per_item)),
+        )
+        st.caption(f"Links {NORM_ASSERTED}: the only ones the figures and the watchlist count.")
+    if inferred.empty:
+        return
+    st.markdown(f"**{NORM_INFERRED[0].upper()}{NORM_INFERRED[1:]}**")
+    st.caption(
+        f"{int(inferred['incidents'].sum()):,} further links drawn by a named rule when the data was imported, not "
+        "given by the source. No figure counts them."
+    )
+    columns_table(
+        inferred.assign(item=inferred["item_id"].map(lambda i: names.get(i, i)), rule=inferred["basis"].map(rule_name)),
+        {"item": "Item", "rule": "Rule", "incidents": st.column_config.NumberColumn("Incidents", format="%d")},
+        height=min(360, 38 + 35 * len(inferred)),
     )

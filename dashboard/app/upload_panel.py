@@ -21,6 +21,7 @@ _PRESETS = {
     "template": "Our template",
     "eurepoc": "EuRepoC export",
     "cfr": "CFR Cyber Operations Tracker",
+    "dcid": "DCID 2.0 (Dyadic Cyber Incident and Campaign Dataset)",
 }
 
 
@@ -63,7 +64,10 @@ def mapping_controls(layer: str, *, key: str) -> tuple[str, str | None, dict[str
         text = st.text_area(
             "Mapping: our field -> your column, as JSON",
             key=f"{key}_mapping",
-            placeholder='{"title": "Headline", "start_date": "Date", "target_countries": "Victim"}',
+            placeholder='{"title": "Headline", "start_date": "Date", "target_countries": "Victim",\n'
+            ' "values": {"target_countries": {"Ruritania": "RUS"}}}',
+            help='Optional "values": per field, a table from the file\'s values to ours (ids of data/reference), '
+            "applied before the checks; values not in a table are checked as they are.",
         )
         mapping = None
         try:
@@ -84,6 +88,20 @@ def mapping_controls(layer: str, *, key: str) -> tuple[str, str | None, dict[str
     return preset, sheet, mapping
 
 
+def unidentified_option(layer: str, *, key: str) -> bool:
+    """The choice to store incident rows that name no country at all as 'target not identified' (incidents only)."""
+    if layer != "incidents":
+        return False
+    return st.checkbox(
+        "Store rows with no country as 'target not identified'",
+        key=f"{key}_unidentified",
+        help="Some rows name no target country and no initiator country anywhere (not even in the title or "
+        "description). By default they are errors. When ticked, they are stored in the chosen track with no "
+        "country: they count in its totals, with a note saying how many, and are placed on no map. Rows whose "
+        "countries are all outside the track are still never stored.",
+    )
+
+
 def prepare_upload(viewer: Viewer, **kwargs: Any) -> Any:
     """Check an upload once per file, options and data version (kept in the session, not shared)."""
     from dashboard.ingest import pipeline
@@ -96,7 +114,7 @@ def prepare_upload(viewer: Viewer, **kwargs: Any) -> Any:
         hashlib.sha256(data).hexdigest(),
         name,
         json.dumps(mapping, sort_keys=True),
-        *(str(kwargs[k]) for k in ("layer", "track", "preset", "sheet", "default_tlp")),
+        *(str(kwargs.get(k)) for k in ("layer", "track", "preset", "sheet", "default_tlp", "store_unidentified")),
         read.data_stamp(engine()),
     )
     kept = st.session_state.get("_upload_prepared")
@@ -126,11 +144,40 @@ def upload_report(prepared: Any) -> None:
                 f"Involve no member of {TRACK_NAMES[prepared.track]} (no target or initiator country): reported, "
                 "never stored into it",
             ),
+            *(
+                [
+                    (
+                        "Target not identified",
+                        f"{counts['unidentified']:,}",
+                        "Name no target country: stored, counted in totals with a note, placed on no target map",
+                    )
+                ]
+                if counts.get("unidentified")
+                else []
+            ),
+            *(
+                [("Padding", f"{counts['padding']:,}", "Rows that hold no incident (every code 0 or blank): skipped")]
+                if counts.get("padding")
+                else []
+            ),
             ("New", f"{counts['new']:,}", None),
             ("Changed", f"{counts['changed']:,}", None),
             ("Unchanged", f"{counts['unchanged']:,}", "Already stored; not stored again in append mode"),
         ]
     )
+    if counts.get("unidentified"):
+        st.caption(
+            f"{counts['unidentified']:,} rows name no target country: they are listed in the report (level "
+            '"target not identified") and stored without one. A row with an initiator country belongs to the tracks '
+            "of that country; a row without any country (stored only when you choose so) to this track."
+        )
+    if counts.get("unmatched"):  # source labels that map to none of ours: stored with the row, never dropped
+        tally = ", ".join(f"{plain(label)} ({rows:,})" for label, rows in prepared.checked.unmatched_labels.items())
+        st.caption(
+            f'{counts["unmatched"]:,} rows name source labels that match none of our sectors (level "unmatched '
+            f'label" in the report): they keep those labels in their source values. Labels, by rows of the file: '
+            f"{tally}."
+        )
     report = prepared.report_frame()
     if report.empty:
         st.success("Every row passed the checks.")

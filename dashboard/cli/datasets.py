@@ -33,14 +33,25 @@ def add_ingest_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--preset",
         default="auto",
-        choices=["auto", "template", "eurepoc", "cfr"],
+        choices=["auto", "template", "eurepoc", "cfr", "dcid"],
         help="column preset (default: recognise from the headers)",
     )
-    p.add_argument("--mapping", type=Path, help="JSON file mapping our fields to the file's columns")
+    p.add_argument(
+        "--mapping",
+        type=Path,
+        help="JSON file mapping our fields to the file's columns, optionally with value tables "
+        '("values": {field: {source value: our value}})',
+    )
     p.add_argument("--mode", default="append", choices=list(MODES), help="append (default) or replace the track's data")
     p.add_argument("--sheet", help="XLSX sheet to read (default: the first)")
     p.add_argument("--default-tlp", default="amber", choices=list(TLP_ORDER), help="marking of unmarked rows")
     p.add_argument("--skip-invalid", action="store_true", help="store the valid rows and skip rows with errors")
+    p.add_argument(
+        "--store-unidentified",
+        action="store_true",
+        help="store incident rows that name no target and no initiator country as 'target not identified' "
+        "(counted in the track's totals with a note, placed on no map); without it they are errors",
+    )
     p.add_argument("--dry-run", action="store_true", help="validate and compare only; write nothing")
     p.add_argument("--report", type=Path, help="write the validation report (CSV) here")
     p.add_argument("--user", default="local-admin", help="account the upload is made as (default: local administrator)")
@@ -85,6 +96,7 @@ def _prepare(args: argparse.Namespace, settings: Settings, engine: Engine, viewe
             sheet=args.sheet,
             default_tlp=args.default_tlp,
             max_bytes=settings.max_upload_mb * 1024 * 1024,
+            store_unidentified=args.store_unidentified,
         )
     except OSError as exc:
         raise Refused(f"cannot read {args.file}: {exc.strerror or exc}") from None
@@ -101,6 +113,9 @@ def _print_validation(args: argparse.Namespace, prepared: pipeline.Prepared) -> 
     """The counts, notes and first issues of a prepared upload, and the full report if --report asks for it."""
     summary = ", ".join(f"{k} {v}" for k, v in prepared.counts.items())
     print(f"{args.file.name}: {prepared.format_label}; {summary}")
+    if prepared.checked.unmatched_labels:  # source labels that map to none of ours: kept with the rows, reported
+        tally = ", ".join(f"{label!r} {rows}" for label, rows in prepared.checked.unmatched_labels.items())
+        print(f"unmatched labels (rows of the file, kept in the source values): {tally}")
     for note in prepared.table.notes:
         print(f"note: {note}")
     for issue in prepared.issues[:20]:

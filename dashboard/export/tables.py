@@ -16,9 +16,25 @@ if TYPE_CHECKING:
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
+INTEGER_COLUMNS = ("severity",)  # whole numbers that may be missing: written as 3 or empty, never 3.0 or None
+
+
+def whole_numbers(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with its INTEGER_COLUMNS as nullable integers (a missing severity is 'not rated', an empty cell)."""
+    out = frame
+    for column in INTEGER_COLUMNS:
+        if column in out.columns and not isinstance(out[column].dtype, pd.Int64Dtype):
+            values = pd.to_numeric(out[column].replace({"": None, "None": None}), errors="coerce")
+            known = values.dropna()
+            given = out[column].replace({"": None, "None": None}).notna().sum()
+            if len(known) == given and bool((known % 1 == 0).all()):
+                out = out.assign(**{column: values.astype("Int64")})
+    return out
+
+
 def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     """Prefix text cells that a spreadsheet would run as a formula (CSV injection) with an apostrophe."""
-    out = frame.copy()
+    out = whole_numbers(frame).copy()
     for column in out.columns:
         if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
             out[column] = out[column].map(
@@ -60,4 +76,19 @@ def to_xlsx_bytes(frame: pd.DataFrame, *, sheet: str, tlp: str | None, title: st
 
 def report_csv(prepared: Prepared) -> bytes:
     """An upload's check report as CSV (formulas neutralised), for the coordinator to download."""
-    return to_csv_bytes(prepared.report_frame())
+    report = prepared.report_frame()
+    severity = report["column"] == "severity"
+    if severity.any():  # a whole-number severity the spreadsheet gave as 3.0 is written 3, a missing one empty
+        report.loc[severity, "value"] = report.loc[severity, "value"].map(_whole_text)
+    return to_csv_bytes(report)
+
+
+def _whole_text(value: object) -> object:
+    """'3' for 3, 3.0 or '3.0'; '' for None, NaN or 'None'; anything else unchanged."""
+    if value is None or (isinstance(value, float) and pd.isna(value)) or value in ("None", "nan", "NaN"):
+        return ""
+    try:
+        number = float(str(value))
+    except ValueError:
+        return value
+    return str(int(number)) if number.is_integer() else value

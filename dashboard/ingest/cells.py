@@ -9,11 +9,13 @@ import pandas as pd
 
 from dashboard.core.tlp import TLP_ORDER
 from dashboard.core.vocabulary import read_rows
-from dashboard.ingest.issues import INFERRED, PROFILE, Issue, RowCheck
+from dashboard.ingest.issues import INFERRED, PROFILE, UNIDENTIFIED, Issue, RowCheck
 from dashboard.ingest.issues import short as short_text
 from dashboard.ingest.normalise import (
+    TYPE_KEYWORDS,
     _country_index,
     _fold,
+    by_gravity,
     is_missing,
     map_keyword,
     neutral_text,
@@ -45,8 +47,20 @@ def actor_names(row: RowCheck, fld: str = "initiator_name") -> str:
     return "; ".join(names)
 
 
-def countries(row: RowCheck, fld: str, *, required: bool, free_text: bool, track_set: set[str] | None) -> list[str]:
-    """The ISO3 codes a country cell names (a list, or free text), with a warning or error for what is not one."""
+def countries(
+    row: RowCheck,
+    fld: str,
+    *,
+    required: bool,
+    free_text: bool,
+    track_set: set[str] | None,
+    unidentified: bool = False,
+) -> list[str]:
+    """The ISO3 codes a country cell names (a list, or free text), with a warning or error for what is not one.
+
+    A required cell that names no country (or only regions) is not an error when the row names an initiator country,
+    nor, with `unidentified`, when it names none either: the row is reported at level UNIDENTIFIED and stored
+    without target countries."""
     raw = row.raw(fld)
     names = find_countries(raw) if free_text else _country_names(row, fld)
     found: list[str] = []
@@ -73,7 +87,12 @@ def countries(row: RowCheck, fld: str, *, required: bool, free_text: bool, track
         else:
             row.error(fld, raw, message + ": use an ISO3 code or a country name")
     if required and not found and not unknown:
-        if regions:
+        why = f"names only regions ({', '.join(regions)}), no country" if regions else ""
+        if initiator_named(row):  # the operation is placed by its initiator: stored, its target not identified
+            not_identified(row, fld, raw, why, initiator=True)
+        elif unidentified:
+            not_identified(row, fld, raw, why)
+        elif regions:
             row.error(fld, raw, "names only regions, no country: at least one target country is needed")
         else:
             row.error(fld, raw, "no target country: at least one is needed")
@@ -82,10 +101,14 @@ def countries(row: RowCheck, fld: str, *, required: bool, free_text: bool, track
     return found
 
 
-def victim_countries(row: RowCheck, fld: str = "target_countries") -> tuple[list[str], str]:
+def victim_countries(
+    row: RowCheck, fld: str = "target_countries", *, unidentified: bool = False
+) -> tuple[list[str], str]:
     """Target countries of a free-text victims cell (CFR). When it names none, the title and then the description
     are searched; such a country is marked as inferred (report level INFERRED, and the field it came from is
-    returned so the stored source values say so). Returns (countries, "" or the field they were inferred from)."""
+    returned so the stored source values say so). Returns (countries, "" or the field they were inferred from).
+    A row with a sponsor but no target country anywhere is reported at level UNIDENTIFIED and stored; with
+    `unidentified`, so is a row that names no country at all."""
     found = countries(row, fld, required=False, free_text=True, track_set=None)
     if found:
         return found, ""
@@ -105,8 +128,36 @@ def victim_countries(row: RowCheck, fld: str = "target_countries") -> tuple[list
                 )
             )
             return inferred, source
-    row.error(fld, row.raw(fld), "no target country: at least one is needed")
+    if sponsors - {None}:  # the sponsor places the operation: stored, its target not identified
+        not_identified(row, fld, row.raw(fld), "", initiator=True)
+    elif unidentified:
+        not_identified(row, fld, row.raw(fld), "")
+    else:
+        row.error(fld, row.raw(fld), "no target country: at least one is needed")
     return [], ""
+
+
+def initiator_named(row: RowCheck) -> bool:
+    """True when the row's initiator cell names at least one country."""
+    return any(resolve_country(name).iso3 for name in _country_names(row, "initiator_countries"))
+
+
+def not_identified(row: RowCheck, fld: str, raw: str, why: str, *, initiator: bool = False) -> None:
+    """Report a row without a target country as stored with its target not identified (level UNIDENTIFIED).
+
+    A row whose initiator country is named is always stored so (it belongs to the tracks of its initiator); a row
+    without any country only when the coordinator chose to store such rows."""
+    if initiator:
+        message = (
+            f"{why or 'no target country'}: stored as 'target not identified' with its initiator country (counted "
+            "in totals, placed on no target map)"
+        )
+    else:
+        message = (
+            f"{why or 'no target country'} and no initiator country: stored as 'target not identified' (counted in "
+            "totals, placed on no map)"
+        )
+    row.issues.append(Issue(row.number, row.column(fld), short_text(raw), message, UNIDENTIFIED))
 
 
 def _country_names(row: RowCheck, fld: str) -> list[str]:
@@ -197,6 +248,58 @@ def vocab(
         return "other"
     row.error(fld, raw, f"'{raw}' is not a known {fld}: use one of {', '.join(sorted(ids))}")
     return None
+
+
+def type_labels(text: str) -> list[str]:
+    """The labels of an incident-type cell: a list literal, or labels joined with '; '. A semicolon inside brackets
+    ("Short-term disruption (< 24h; ...)") or not followed by a space does not split."""
+    if is_missing(text):
+        return []
+    stripped = text.strip()
+    if stripped.startswith("[") and stripped.endswith("]"):
+        return split_list(stripped)
+    labels, depth, start = [], 0, 0
+    for i, ch in enumerate(stripped):
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if ch == ";" and depth <= 0 and (i + 1 == len(stripped) or stripped[i + 1].isspace()):
+            labels.append(stripped[start:i])
+            start = i + 1
+    labels.append(stripped[start:])
+    return [label.strip() for label in labels if not is_missing(label.strip())]
+
+
+def incident_types(row: RowCheck, ids: set[str], names: dict[str, str], *, guess: bool) -> tuple[str | None, list[str]]:
+    """(primary type, every type) of an incident-type cell that may list several labels.
+
+    Each label is a type id or name, or (with guess, for trackers) mapped by keyword, "other" with a warning when
+    no keyword matches. A tracker row's primary type is the gravest (dashboard.ingest.normalise.TYPE_GRAVITY); in
+    our template the coordinator lists the primary type first. An empty cell is "other" for trackers, an error in
+    the template."""
+    fld = "incident_type"
+    raw = row.raw(fld).strip()
+    labels = [raw] if raw in ids else type_labels(raw)
+    if not labels:
+        if guess:
+            return "other", ["other"]
+        row.error(fld, raw, f"{fld} is required and is empty")
+        return None, []
+    by_name = {_fold(v): k for k, v in names.items()}
+    found: list[str] = []
+    for label in labels:
+        known = label if label in ids else by_name.get(_fold(label))
+        if known is None and guess:
+            known = map_keyword(label, TYPE_KEYWORDS)
+            if known is None:
+                row.warn(fld, label, f"'{label}' is not a known {fld}; stored as 'other'")
+                known = "other"
+        if known is None:
+            row.error(fld, label, f"'{label}' is not a known {fld}: use one of {', '.join(sorted(ids))}")
+            continue
+        found.append(known)
+    types = by_gravity(found) if guess else list(dict.fromkeys(found))
+    if not types:
+        return None, []
+    return types[0], types
 
 
 def tlp(row: RowCheck, default_tlp: str) -> str:

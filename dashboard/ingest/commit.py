@@ -112,6 +112,7 @@ def _write_incidents(session: Session, frame: pd.DataFrame, meta: VersionMeta, v
         {
             "id": ids,
             "source_id": bulk.text(column("source_id")),
+            "source_key": source_keys(meta.preset, column("source_id")),
             "title": bulk.text(column("title")),
             "description": bulk.text(column("description")),
             "start_date": bulk.per_block(bulk.dates, column("start_date", None)),
@@ -134,10 +135,45 @@ def _write_incidents(session: Session, frame: pd.DataFrame, meta: VersionMeta, v
         ("incident_targets", "target_countries", "iso3"),
         ("incident_initiators", "initiator_countries", "iso3"),
         ("incident_sectors", "sectors", "sector_id"),
-        ("incident_norms", "norms", "item_id"),
     ):
         owners, values = bulk.explode(ids, column(field, None))
         bulk.insert(session, table, {"incident_id": owners, key: values})
+    types = column("types", None) if "types" in frame.columns else column("incident_type").map(lambda t: [t])
+    owners, values = bulk.explode(ids, types)
+    bulk.insert(session, "incident_type_links", {"incident_id": owners, "type_id": values})
+    _write_norm_links(session, ids, column("norms", None), column("norms_inferred", None))
+
+
+def source_keys(preset: str, source_ids: pd.Series) -> np.ndarray:
+    """'<source>:<source id>' per row ('' without a source id): the key under which copies count once."""
+    source = preset or "template"
+    ids = bulk.text(source_ids)
+    return np.array([f"{source}:{s}" if s else "" for s in ids], dtype=object)
+
+
+def _write_norm_links(session: Session, ids: np.ndarray, asserted: pd.Series, inferred: pd.Series) -> None:
+    """Norm links: asserted by the source's norms column, or inferred as (item id, rule) pairs by a named rule.
+
+    An item both asserted and inferred is stored once, as asserted.
+    """
+    owners, items = bulk.explode(ids, asserted)
+    rows = {(int(o), str(i)): (False, "norms") for o, i in zip(owners, items)}
+    owners, pairs = bulk.explode(ids, inferred)
+    for owner, pair in zip(owners, pairs):
+        item, rule = pair
+        rows.setdefault((int(owner), str(item)), (True, str(rule)))
+    if rows:
+        keys = list(rows)
+        bulk.insert(
+            session,
+            "incident_norms",
+            {
+                "incident_id": np.array([k[0] for k in keys], dtype=np.int64),
+                "item_id": np.array([k[1] for k in keys], dtype=object),
+                "inferred": np.array([rows[k][0] for k in keys], dtype=bool),
+                "basis": np.array([rows[k][1] for k in keys], dtype=object),
+            },
+        )
 
 
 def _write_norms(session: Session, frame: pd.DataFrame, meta: VersionMeta, version_id: int) -> None:

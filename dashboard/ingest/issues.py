@@ -12,6 +12,10 @@ OUTSIDE = "outside the track"  # the level of a row that involves no member of t
 PROFILE = "threat-actor profile"  # the level of a tracker row that describes an actor, not an incident
 NOT_STORED = (OUTSIDE, PROFILE)  # levels of rows that are reported and never stored (unless in error)
 INFERRED = "inferred country"  # the level of a country found in a row's title or description, not its country column
+# The level of a row that names no target and no initiator country anywhere, stored only when the upload asks for it
+# (store_unidentified): it counts in the totals of its track, with a note, and is placed on no map.
+UNIDENTIFIED = "target not identified"
+UNMATCHED = "unmatched label"  # the level of a row whose source labels map to none of ours (kept, not dropped)
 
 
 @dataclass(frozen=True)
@@ -22,7 +26,7 @@ class Issue:
     column: str
     value: str
     message: str
-    level: str  # "error" | "warning" | OUTSIDE | PROFILE | INFERRED
+    level: str  # "error" | "warning" | OUTSIDE | PROFILE | INFERRED | UNIDENTIFIED | UNMATCHED
 
 
 @dataclass
@@ -32,6 +36,7 @@ class Validated:
     rows: pd.DataFrame
     issues: list[Issue] = field(default_factory=list)
     rows_total: int = 0
+    unmatched_labels: dict[str, int] = field(default_factory=dict)  # source label -> rows, most frequent first
 
     def rows_by_level(self) -> dict[str, set[int]]:
         """File row numbers per issue level, in one pass over the issues."""
@@ -46,7 +51,7 @@ class Validated:
         return self.rows_by_level().get("error", set())
 
     def rows_at(self, level: str) -> set[int]:
-        """File row numbers with an issue of this level (one of NOT_STORED) and no error: reported, never stored."""
+        """File row numbers with an issue of this level and no error (a NOT_STORED level: reported, never stored)."""
         found = self.rows_by_level()
         return found.get(level, set()) - found.get("error", set())
 
@@ -54,6 +59,11 @@ class Validated:
     def outside_rows(self) -> set[int]:
         """File row numbers that involve no member of the chosen track: reported, never stored into it."""
         return self.rows_at(OUTSIDE)
+
+    @property
+    def unidentified_rows(self) -> set[int]:
+        """File row numbers stored with their target not identified (no country at all; only on request)."""
+        return self.rows_at(UNIDENTIFIED)
 
     @property
     def warning_rows(self) -> set[int]:
@@ -118,8 +128,12 @@ def short(value: object) -> str:
 
 @dataclass(frozen=True)
 class Destination:
-    """Where checked rows will be stored: the track, the marking of unmarked rows, the owning organisation."""
+    """Where checked rows will be stored: the track, the marking of unmarked rows, the owning organisation, and
+    whether incident rows without any country are stored as 'target not identified' (level UNIDENTIFIED)."""
 
     track: str
     default_tlp: str
     organisation: str
+    store_unidentified: bool = False
+    # The track's members as the database holds them (editable); None: the default membership of the reference file.
+    members: frozenset[str] | None = None

@@ -201,10 +201,12 @@ def vocabulary_ids(file: str) -> set[str]:
 
 # -- source vocabularies to ours: first keyword found wins; the original value is always kept alongside ------------
 
-# A source label may name several effects ("Data theft; Hijacking with Misuse", "Disruption; Hijacking with
-# Misuse"); until incidents carry several types, the primary type is the first of this order that the label names:
-# the gravest effect first (ransomware, then disruption), then hack-and-leak, supply chain, espionage and data theft,
-# hijacking, defacement and information operations. Financial theft is none of our types ("other"), not espionage.
+# A source cell may name several effects ("Data theft; Hijacking with Misuse", "Disruption; Hijacking with
+# Misuse"): each label is mapped on its own (by the first keyword of this table it contains) and the incident keeps
+# every type found; the primary type of a tracker row is the gravest, in the order of TYPE_GRAVITY (the order in
+# which the types first appear here): ransomware, then disruption, hack-and-leak, supply chain, espionage and data
+# theft, hijacking, defacement and information operations, "other" last. Financial theft is none of our types
+# ("other"), not espionage.
 TYPE_KEYWORDS: tuple[tuple[str, str], ...] = (
     ("ransom", "ransomware"),
     ("denial of service", "disruption"),
@@ -229,9 +231,34 @@ TYPE_KEYWORDS: tuple[tuple[str, str], ...] = (
     ("influence", "information-operation"),
 )
 
+TYPE_GRAVITY: tuple[str, ...] = (
+    *(t for t in dict.fromkeys(target for _, target in TYPE_KEYWORDS) if t != "other"),
+    "other",
+)
+
+
+def by_gravity(types: list[str]) -> list[str]:
+    """Type ids, each once, gravest first (TYPE_GRAVITY; a type not in it after those that are, in given order)."""
+    rank = {t: i for i, t in enumerate(TYPE_GRAVITY)}
+    distinct = list(dict.fromkeys(types))
+    return sorted(distinct, key=lambda t: (rank.get(t, len(rank)), distinct.index(t)))
+
+
+# Used only for labels that data/reference/sector_crosswalk.csv does not hold (see dashboard.ingest.sectors).
 SECTOR_KEYWORDS: tuple[tuple[str, str], ...] = (
     ("election", "elections"),
-    ("political part", "elections"),
+    ("political part", "political-parties"),
+    ("private sector", "private-sector"),
+    ("corporat", "private-sector"),  # before "critical infrastructure": EuRepoC's corporate label names it
+    ("compan", "private-sector"),
+    ("critical infrastructure", "critical-infrastructure"),
+    ("police", "law-enforcement"),
+    ("law enforcement", "law-enforcement"),
+    ("intelligence", "intelligence"),
+    ("supranational", "international-organisation"),
+    ("international organi", "international-organisation"),
+    ("end user", "individuals"),
+    ("individual", "individuals"),
     ("energy", "energy"),
     ("electric", "energy"),
     ("oil", "energy"),

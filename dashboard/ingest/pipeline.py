@@ -22,9 +22,9 @@ from dashboard import read
 from dashboard.core.access import Permission, Viewer
 from dashboard.core.tlp import TLP_ORDER
 from dashboard.core.vocabulary import TRACK_IDS, labels
-from dashboard.ingest import bulk, presets
+from dashboard.ingest import bulk, padding, presets, value_tables
 from dashboard.ingest.commit import VersionMeta, commit_version
-from dashboard.ingest.issues import INFERRED, NOT_STORED, OUTSIDE, PROFILE, Issue, Validated
+from dashboard.ingest.issues import INFERRED, NOT_STORED, OUTSIDE, PROFILE, UNIDENTIFIED, UNMATCHED, Issue, Validated
 from dashboard.ingest.readers import RawTable, ReadError, read_path, read_upload
 from dashboard.ingest.validate import validate
 from dashboard.ingest.versions import version_number
@@ -74,12 +74,15 @@ class Prepared:
 
     @property
     def counts(self) -> dict[str, int]:
-        """Rows by outcome: total, errors, warnings, outside the track, and against current data new, changed,
-        unchanged."""
+        """Rows by outcome: total, errors, warnings, outside the track, stored with the target not identified, and
+        against current data new, changed, unchanged."""
         found = self.checked.rows_by_level()  # one pass over the issues, not one per figure
         errors = found.get("error", set())
-        outside, profiles, inferred = (found.get(level, set()) - errors for level in (OUTSIDE, PROFILE, INFERRED))
+        outside, profiles, inferred, unidentified, unmatched = (
+            found.get(level, set()) - errors for level in (OUTSIDE, PROFILE, INFERRED, UNIDENTIFIED, UNMATCHED)
+        )
         left_out = errors | outside | profiles
+        inferred, unidentified, unmatched = (rows - left_out for rows in (inferred, unidentified, unmatched))
         total = self.checked.rows_total
         return {
             "total": total,
@@ -88,7 +91,10 @@ class Prepared:
             "outside": len(outside),
             "profiles": len(profiles),
             "inferred": len(inferred),
-            "valid": total - len(errors) - len(outside) - len(profiles),
+            "unidentified": len(unidentified),
+            "unmatched": len(unmatched),  # rows with a source label that maps to none of ours (kept, reported)
+            "padding": len(found.get(padding.PADDING, set())),  # rows that hold no record (DCID): skipped
+            "valid": total - len(errors) - len(outside) - len(profiles) - len(found.get(padding.PADDING, set())),
             "new": self.status.count("new"),
             "changed": self.status.count("changed"),
             "unchanged": self.status.count("unchanged"),
@@ -154,19 +160,30 @@ def _as_text(series: pd.Series) -> pd.Series:
     return pd.Series(bulk.by_value(series, one, missing=""), index=series.index).astype("str")
 
 
-def _incident_keys_and_prints(rows: pd.DataFrame) -> tuple[pd.Series, np.ndarray]:
-    """Match keys and content fingerprints of incident rows, a column at a time (file and database rows alike)."""
+def _sorted_targets(rows: pd.DataFrame) -> pd.Series:
     cells = rows["target_countries"].to_numpy(dtype=object)
     cache: dict[int, str] = {}  # rows of a checked upload share their list objects
     targets = pd.Series([cache.get(id(v)) or cache.setdefault(id(v), _sorted_items(v)) for v in cells], dtype="str")
     targets.index = rows.index
+    return targets
+
+
+def _title_keys(rows: pd.DataFrame, targets: pd.Series | None = None) -> pd.Series:
+    """The key of a row without a source id: its title, start date and first target country."""
+    targets = _sorted_targets(rows) if targets is None else targets
+    first = targets.str.split("; ").str[0].fillna("")
+    return rows["title"].astype("str").str.lower() + "|" + _as_text(rows["start_date"]) + "|" + first
+
+
+def _incident_keys_and_prints(rows: pd.DataFrame) -> tuple[pd.Series, np.ndarray]:
+    """Match keys and content fingerprints of incident rows, a column at a time (file and database rows alike)."""
+    targets = _sorted_targets(rows)
     title = rows["title"].astype("str")
     start = _as_text(rows["start_date"])
     keys = _as_text(rows["source_id"]).copy()
     unnamed = (keys == "").to_numpy()  # no source id: title, date and first country make the key
     if unnamed.any():
-        first = targets[unnamed].str.split("; ").str[0].fillna("")
-        keys[unnamed] = title[unnamed].str.lower() + "|" + start[unnamed] + "|" + first
+        keys[unnamed] = _title_keys(rows[unnamed], targets[unnamed])
     content = pd.DataFrame(
         {
             "title": title,
@@ -223,8 +240,12 @@ def prepare(
     sheet: str | None = None,
     default_tlp: str = "amber",
     max_bytes: int,
+    store_unidentified: bool = False,
 ) -> Prepared:
-    """Read, map, validate and compare an upload with the current data. Writes nothing."""
+    """Read, map, validate and compare an upload with the current data. Writes nothing.
+
+    With store_unidentified, incident rows that name no target and no initiator country anywhere are kept (level
+    UNIDENTIFIED in the report) instead of refused."""
     if not viewer.can(Permission.UPLOAD):
         raise UploadRefused("Only coordinators and administrators can upload.")
     if layer not in LAYERS:
@@ -242,6 +263,7 @@ def prepare(
             table, sha256 = read_upload(file_name, data or b"", sheet=sheet, max_bytes=max_bytes), _sha256(data)
     except ReadError as exc:
         raise UploadRefused(str(exc)) from None
+    mapping, hand_values = _split_mapping(mapping)  # our field -> column(s); value tables (source value -> id)
     columns = list(table.frame.columns)
     if preset == "auto":
         chosen, problem = presets.detect(columns, layer)
@@ -255,7 +277,10 @@ def prepare(
         if chosen.layer != layer:
             raise UploadRefused(f"The {chosen.label} holds {chosen.layer}, not {layer}.")
     else:
-        raise UploadRefused(f"Unknown preset '{preset}': use auto, template, eurepoc or cfr.")
+        raise UploadRefused(f"Unknown preset '{preset}': use auto, template, eurepoc, cfr or dcid.")
+    if chosen.derive:  # columns the preset computes (DCID: the target, the type code, the record id)
+        table.frame = chosen.derive(table.frame)
+        columns = list(table.frame.columns)
     used = dict(chosen.mapping)
     for fld, source in (mapping or {}).items():
         sources = (source,) if isinstance(source, str) else tuple(source)
@@ -267,11 +292,24 @@ def prepare(
     unmapped = sorted(f for f in required if not any(c in columns for c in used.get(f, ())))
     if unmapped:
         raise UploadRefused(f"No column of the file is mapped to the required field(s) {', '.join(unmapped)}.")
+    frame, kept, skipped = padding.drop(table.frame, chosen.padding(table.frame) if chosen.padding else None)
+    tables = value_tables.merged(chosen.values() if chosen.values else None, hand_values)
+    frame, translated = value_tables.apply(frame, used, tables, layer=layer)  # before validation, after mapping
     checked = validate(
-        layer, table.frame, chosen, used, track=track, default_tlp=default_tlp, organisation=viewer.organisation
+        layer,
+        frame,
+        chosen,
+        translated,
+        track=track,
+        default_tlp=default_tlp,
+        organisation=viewer.organisation,
+        store_unidentified=store_unidentified,
+        members=frozenset(read.track_countries(engine, viewer, frozenset({track}))["iso3"]),
     )
+    checked = padding.restore(checked, kept, skipped)
     prepared = Prepared(layer, track, safe_file_name(file_name), sha256, table, chosen, used, checked)
-    prepared.mapped_by_hand = bool(mapping)
+    prepared.mapped_by_hand = bool(mapping or hand_values)
+    del frame
     table.frame = table.frame.iloc[:0]  # the checked rows are all that is needed from here: free the raw cells
     pa.default_memory_pool().release_unused()  # and give the memory back to the system
     _compare(engine, viewer, prepared)
@@ -312,6 +350,15 @@ def _compare(engine: Engine, viewer: Viewer, prepared: Prepared) -> None:
     )
     known = known.drop_duplicates("key", keep="last").set_index("key")
     position = known.index.get_indexer(file_keys) if len(known) else np.full(len(keys), -1)
+    matched_keys = file_keys[~repeated]
+    if prepared.layer == "incidents" and len(known) and (position < 0).any():
+        # Rows stored before their source gave ids (CFR rows, keyed by their title since 0008) are keyed by title,
+        # date and first country: a file row with a source id that matches no current row is matched that way.
+        unmatched = np.flatnonzero((position < 0) & (_as_text(rows["source_id"]) != "").to_numpy())
+        if len(unmatched):
+            legacy = _title_keys(rows.iloc[unmatched]).reset_index(drop=True)
+            position[unmatched] = known.index.get_indexer(legacy)
+            matched_keys = pd.concat([matched_keys, legacy[~repeated[unmatched]]], ignore_index=True)
     same = np.zeros(len(keys), dtype=bool)
     found = position >= 0
     if found.any():
@@ -331,7 +378,7 @@ def _compare(engine: Engine, viewer: Viewer, prepared: Prepared) -> None:
     ids = known["id"].to_numpy()
     prepared.replaces = dict(zip(changed.tolist(), ids[position[changed]].tolist(), strict=True))
     prepared.status = status.tolist()
-    prepared.removed_in_replace = int((~known.index.isin(file_keys[~repeated])).sum()) if len(known) else 0
+    prepared.removed_in_replace = int((~known.index.isin(matched_keys)).sum()) if len(known) else 0
 
 
 @dataclass(frozen=True)
@@ -363,7 +410,7 @@ def commit(
         keep = [i for i, s in enumerate(prepared.status) if s in {"new", "changed"}]
     else:
         keep = [i for i, s in enumerate(prepared.status) if s not in {"error", "outside", "profile"}]
-    if not keep and counts["outside"] and counts["outside"] == counts["total"] - len(errors):
+    if not keep and counts["outside"] and counts["outside"] == counts["total"] - len(errors) - counts["padding"]:
         raise UploadRefused(f"Nothing to store: no valid row involves a member of {_track_name(prepared.track)}.")
     if not keep and mode == "append":
         raise UploadRefused("Nothing to store: every valid row is already in the current data, unchanged.")
@@ -398,11 +445,25 @@ def commit(
 
 
 def read_mapping_file(text: str) -> dict[str, str | list[str]]:
-    """A saved column mapping (JSON object: our field -> the file's column or columns)."""
+    """A saved column mapping (JSON object: our field -> the file's column or columns; optional "values": value
+    tables, our field -> {source value -> our value}, see dashboard.ingest.value_tables)."""
     try:
         payload = json.load(io.StringIO(text))
     except json.JSONDecodeError as exc:
         raise UploadRefused(f"The mapping file is not valid JSON: {exc.msg}.") from None
-    if not isinstance(payload, dict) or not all(isinstance(v, str | list) for v in payload.values()):
-        raise UploadRefused('A mapping is a JSON object such as {"title": "Headline", "start_date": "Date"}.')
+    columns = {k: v for k, v in payload.items() if k != value_tables.VALUES_KEY} if isinstance(payload, dict) else None
+    if columns is None or not all(isinstance(v, str | list) for v in columns.values()):
+        raise UploadRefused(
+            'A mapping is a JSON object such as {"title": "Headline", "start_date": "Date"}, optionally with value '
+            'tables: "values": {"incident_type": {"DDoS": "disruption"}}.'
+        )
+    _split_mapping(payload)  # the value tables are checked now, not at the upload
     return payload
+
+
+def _split_mapping(mapping: dict | None) -> tuple[dict[str, str | list[str]], value_tables.ValueTables]:
+    """A mapping's columns and its value tables; a malformed table is a refusal."""
+    try:
+        return value_tables.split_mapping(mapping)
+    except value_tables.ValueTableError as exc:
+        raise UploadRefused(str(exc)) from None

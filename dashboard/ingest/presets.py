@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
+import pandas as pd
+
+from dashboard.ingest import dcid
 from dashboard.ingest.templates import TEMPLATES, column_names
+from dashboard.ingest.value_tables import ValueTables
 
 
 @dataclass(frozen=True)
@@ -17,6 +23,9 @@ class Preset:
     signature: frozenset[str]  # all of these headers present: it is this export
     mapping: dict[str, tuple[str, ...]] = field(default_factory=dict)
     date_style: str = "iso"  # how slashed dates are read: us (M/D/YYYY) or dmy (D/M/YYYY)
+    derive: Callable[[pd.DataFrame], pd.DataFrame] | None = None  # adds computed columns the mapping names
+    padding: Callable[[pd.DataFrame], np.ndarray] | None = None  # rows that hold no record: skipped, reported
+    values: Callable[[], ValueTables] | None = None  # value tables: source codes -> our ids, per field
 
 
 def _template(layer: str) -> Preset:
@@ -60,6 +69,9 @@ CFR = Preset(
     layer="incidents",
     signature=frozenset({"Title", "Date", "Victims", "Sponsor", "Type"}),
     mapping={
+        # CFR has no id column: the title is the id (cut to 120 characters, the date added where two records share
+        # a title), so one record uploaded into two tracks is recognised as one (dashboard.ingest.validate).
+        "source_id": ("Title",),
         "title": ("Title",),
         "description": ("Description",),
         "start_date": ("Date",),
@@ -75,7 +87,30 @@ CFR = Preset(
     date_style="us",
 )
 
-PRESETS: dict[str, Preset] = {"eurepoc": EUREPOC, "cfr": CFR}
+DCID = Preset(
+    name="dcid",
+    label="DCID 2.0 (Dyadic Cyber Incident and Campaign Dataset)",
+    layer="incidents",
+    signature=frozenset({"Cyberincidentnum", "Dyadpair", "StateA", "StateB", "initiator"}),
+    mapping={
+        "source_id": (dcid.KEY,),
+        "title": ("Name",),
+        "description": ("Political Objective",),
+        "start_date": ("interactionstartdate",),
+        "end_date": ("interactionenddate",),
+        "incident_type": (dcid.TYPE_CODE,),
+        "target_countries": (dcid.TARGET,),  # the other state of the dyad (the update sheet's `target` is kept)
+        "initiator_countries": ("initiator",),
+        "sectors": ("targettype",),
+        "severity": ("severity",),
+        "source_urls": ("Sources1", "Sources2", "Sources3", "Sources4", "Sources5"),
+    },
+    derive=dcid.derive,
+    padding=dcid.padding,
+    values=dcid.value_tables,
+)
+
+PRESETS: dict[str, Preset] = {"eurepoc": EUREPOC, "cfr": CFR, "dcid": DCID}
 
 
 def template(layer: str) -> Preset:
@@ -103,6 +138,6 @@ def detect(columns: list[str], layer: str) -> tuple[Preset | None, str]:
             return tpl, ""
     missing = sorted(_template(layer).signature - present)
     return None, (
-        f"The columns were not recognised as our {layer} template, an EuRepoC export or a CFR tracker "
-        f"export. Missing for the template: {', '.join(missing)}."
+        f"The columns were not recognised as our {layer} template, an EuRepoC export, a CFR tracker "
+        f"export or DCID 2.0. Missing for the template: {', '.join(missing)}."
     )

@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dashboard.core.vocabulary import labels, load, read_rows, track_members
+from dashboard.core.vocabulary import labels, read_rows, track_members
+from dashboard.ingest import norm_rules
 from dashboard.ingest.cells import (
     TEXT_LIMIT,
     TITLE_LIMIT,
@@ -25,24 +26,22 @@ from dashboard.ingest.cells import (
     actor_profile,
     apply_mapping,
     countries,
+    incident_types,
     tlp,
     urls,
     victim_countries,
-    vocab,
 )
 from dashboard.ingest.columnar import Columns, objects, spread
 from dashboard.ingest.issues import OUTSIDE, PROFILE, Destination, Issue, RowCheck, Validated
 from dashboard.ingest.normalise import (
-    SECTOR_KEYWORDS,
-    TYPE_KEYWORDS,
     _fold,
     is_missing,
-    map_keyword,
     split_list,
     vocabulary_ids,
 )
 from dashboard.ingest.presets import Preset
 from dashboard.ingest.row_validators import validate_norms, validate_partnerships
+from dashboard.ingest.sectors import note_unmatched, source_sectors, tally
 
 CONFIDENCE = {"low", "medium", "high", "unknown"}
 
@@ -81,34 +80,24 @@ def _severity(row: RowCheck, preset: Preset) -> int | None:
     return int(number)
 
 
-def _derived_norms(itype: str | None, sectors: list[str], category: str) -> list[str]:
-    critical = {s["id"] for s in load("sectors.csv") if s["critical_infrastructure"]}
-    out = []
-    if any(s in critical for s in sectors):  # norm g (protect your own infrastructure) is never pinned on the victim
-        out.append("un-norms:f")
-    if itype == "supply-chain":
-        out.append("un-norms:i")
-    if "non-state" in category.lower() or "criminal" in category.lower():
-        out.append("un-norms:c")
-    return out
-
-
-def _sectors(row: RowCheck, ids: set[str], by_name: dict[str, str], *, guess: bool) -> list[str]:
-    """The sector ids of the row, by id or name (and, unless the file is our template, by keyword)."""
+def _sectors(
+    row: RowCheck, ids: set[str], by_name: dict[str, str], source: str | None, unmatched: list[list[str]]
+) -> list[str]:
+    """The sector ids of the row. A tracker's labels (source: the preset) map through data/reference/
+    sector_crosswalk.csv, and those that map to nothing are reported and kept (dashboard.ingest.sectors); our
+    template (source None) takes ids or names, and anything else is an error."""
+    if source is not None:
+        found, missed = source_sectors(row, source, ids, by_name)
+        unmatched.append(missed)  # per distinct value, in the order of Columns.per_value's codes
+        return found
+    unmatched.append([])
     found = []
     for label in row.items("sectors"):
-        if label in ids:
-            found.append(label)
-            continue
-        mapped = by_name.get(_fold(label))
-        if mapped is None and guess:
-            mapped = map_keyword(label, SECTOR_KEYWORDS)
+        mapped = label if label in ids else by_name.get(_fold(label))
         if mapped:
             found.append(mapped)
-        elif not guess:
-            row.error("sectors", label, f"'{label}' is not a sector id from data/reference/sectors.csv")
         else:
-            row.warn("sectors", label, f"sector '{label}' has no match in our sector list; left out")
+            row.error("sectors", label, f"'{label}' is not a sector id from data/reference/sectors.csv")
     return list(dict.fromkeys(found))
 
 
@@ -147,34 +136,40 @@ def _dates(cols: Columns, preset: Preset) -> tuple[np.ndarray, np.ndarray]:
     return start, end
 
 
-def _implied_norms(
-    norms: tuple[np.ndarray, np.ndarray, Any],
-    itype: tuple[np.ndarray, np.ndarray],
+def _inferred_norms(
+    listed: tuple[np.ndarray, np.ndarray, Any],
+    types: tuple[np.ndarray, np.ndarray],
     sectors: tuple[np.ndarray, np.ndarray, Any],
     category: pd.Series,
+    initiators: np.ndarray,
+    *,
     items: set[str],
 ) -> np.ndarray:
-    """The norms column, where rows without norms get those their sectors, type and initiator imply.
+    """Per row, the (item id, rule id) links the named rules of dashboard.ingest.norm_rules infer, leaving out
+    items the row's norms column already lists (those are asserted).
 
-    norms, itype and sectors are columns as Columns.per_value returns them (values, codes[, distinct values]);
-    the implied norms are computed once per combination of type, sectors and category.
+    listed, types and sectors are columns as Columns.per_value returns them (values, codes[, distinct values]);
+    the rules run once per combination of listed norms, types, sectors, category and a named initiator country.
     """
-    values, norm_codes, norm_values = norms
-    itype_values, itype_codes = itype
+    _, norm_codes, norm_values = listed
+    type_values, type_codes = types
     sector_lists, sector_codes, sector_values = sectors
+    n = len(type_codes)
+    if not n:
+        return np.empty(0, dtype=object)
     category_codes, category_values = pd.factorize(category)
-    empty_norms = np.array([not v for v in norm_values], dtype=bool)[norm_codes] if len(norm_codes) else norm_codes
-    if empty_norms.any():
-        combo = (itype_codes * (len(sector_values) + 1) + sector_codes) * (len(category_values) + 1) + category_codes
-        combo_codes, _ = pd.factorize(combo[empty_norms])
-        _, first = np.unique(combo_codes, return_index=True)
-        rows = np.flatnonzero(empty_norms)[first]
-        derived = []
-        for r in rows.tolist():
-            implied = _derived_norms(itype_values[r], sector_lists[r], category.iloc[r])
-            derived.append(list(dict.fromkeys(n for n in implied if n in items)))
-        values[empty_norms] = spread(derived, combo_codes)
-    return values
+    named = np.fromiter((bool(i) for i in initiators), dtype=np.int64, count=n)
+    combo = (type_codes * (len(sector_values) + 1) + sector_codes) * (len(category_values) + 1) + category_codes
+    combo, _ = pd.factorize(combo)
+    combo = (combo * (len(norm_values) + 1) + norm_codes) * 2 + named
+    combo_codes, _ = pd.factorize(combo)
+    _, first = np.unique(combo_codes, return_index=True)
+    inferred = []
+    for r in first.tolist():
+        asserted = set(norm_values[norm_codes[r]])
+        links = norm_rules.inferred_norms(type_values[r], sector_lists[r], category.iloc[r], bool(named[r]))
+        inferred.append([(item, rule) for item, rule in links if item in items and item not in asserted])
+    return spread(inferred, combo_codes)
 
 
 def validate_incidents(frame: pd.DataFrame, preset: Preset, mapping: FieldMap, to: Destination) -> Validated:
@@ -186,77 +181,100 @@ def validate_incidents(frame: pd.DataFrame, preset: Preset, mapping: FieldMap, t
     )
     type_names, sector_names = labels("incident_types.csv"), labels("sectors.csv")
     sector_by_name = {_fold(v): k for k, v in sector_names.items()}
-    members = set(track_members().get(to.track, []))
+    members = set(to.members) if to.members is not None else set(track_members().get(to.track, []))
     free_text_targets = preset.name == "cfr"
     guess = preset.name != "template"  # our template takes ids or names, never guesses
     cols = Columns(frame, mapping, RowCheck)
 
     title = cols.text("title", TITLE_LIMIT, required=True)
     start, end = _dates(cols, preset)
-    itype, itype_codes, _ = cols.per_value(
-        ("incident_type",),
-        lambda row: vocab(
-            row,
-            "incident_type",
-            types,
-            type_names,
-            keywords=TYPE_KEYWORDS if guess else None,
-            required=True,
-            default="other" if guess else None,
-        ),
+    _, type_codes, type_values = cols.per_value(
+        ("incident_type",), lambda row: incident_types(row, types, type_names, guess=guess)
     )
+    type_lists = [t[1] for t in type_values]  # every type of the cell; the primary first
+    itype = objects([t[0] for t in type_values])[type_codes] if len(type_codes) else np.empty(0, dtype=object)
+    all_types = spread(type_lists, type_codes)
+    unidentified = to.store_unidentified
     inferred_from = None
     if free_text_targets:  # victims as free text (CFR): the title, then the description, when it names no country
         found, _, _ = cols.per_value(
-            ("target_countries", "initiator_countries", "title", "description"), victim_countries
+            ("target_countries", "initiator_countries", "title", "description"),
+            lambda row: victim_countries(row, unidentified=unidentified),
         )
         targets = objects([f[0] for f in found])
         inferred_from = [f[1] for f in found]
-    else:
+    else:  # a row without a target country is stored when its initiator country is named
         targets, _, _ = cols.per_value(
-            ("target_countries",),
-            lambda row: countries(row, "target_countries", required=True, free_text=False, track_set=None),
+            ("target_countries", "initiator_countries"),
+            lambda row: countries(
+                row, "target_countries", required=True, free_text=False, track_set=None, unidentified=unidentified
+            ),
         )
     initiators, _, _ = cols.per_value(
         ("initiator_countries",),
         lambda row: countries(row, "initiator_countries", required=False, free_text=False, track_set=None),
     )
-    sectors = cols.per_value(("sectors",), lambda row: _sectors(row, sectors_ids, sector_by_name, guess=guess))
+    unmatched: list[list[str]] = []  # the sector labels of each distinct sectors value that map to none of ours
+    source = preset.name if guess else None
+    sectors = cols.per_value(("sectors",), lambda row: _sectors(row, sectors_ids, sector_by_name, source, unmatched))
     category = cols.text("initiator_category", 200)
     listed = cols.per_value(("norms",), lambda row: _listed_norms(row, items))
-    norms = _implied_norms(listed, (itype, itype_codes), sectors, category, items)
+    inferred = _inferred_norms(listed, (all_types, type_codes), sectors, category, initiators, items=items)
     confidence, _, _ = cols.per_value(("confidence",), _confidence)
     owner = cols.text("owner_org", 120)
     owner = owner.where(owner != "", to.organisation)
     out = pd.DataFrame(
         {
             "row": cols.numbers,
-            "source_id": cols.text("source_id", 120),
+            "source_id": _source_ids(cols, preset, start),
             "title": title,
             "description": cols.text("description", TEXT_LIMIT),
             "start_date": start,
             "end_date": end,
             "incident_type": itype,
+            "types": all_types,
             "severity": cols.per_value(("severity",), lambda row: _severity(row, preset))[0],
             "target_countries": targets,
             "initiator_countries": initiators,
             "initiator_name": cols.per_value(("initiator_name",), actor_names)[0],
             "initiator_category": category,
             "sectors": sectors[0],
-            "norms": norms,
+            "norms": listed[0],
+            "norms_inferred": inferred,
             "attribution_basis": cols.text("attribution_basis", TEXT_LIMIT),
             "confidence": confidence,
             "source_urls": cols.urls("source_urls", lambda row: urls(row, "source_urls"), URL_LIMIT),
             "tlp": cols.per_value(("tlp",), lambda row: tlp(row, to.default_tlp))[0],
             "owner_org": owner,
-            "original": _originals(frame, guess, inferred_from),
+            "original": note_unmatched(_originals(frame, guess, inferred_from), unmatched, sectors[1]),
         }
     )
     if free_text_targets:  # CFR: rows that profile a threat actor are reported, not stored as incidents
         cols.per_value(("title", "description"), actor_profile)
-    checked = Validated(out, cols.issues, len(frame))
+    checked = Validated(out, cols.issues, len(frame), unmatched_labels=tally(unmatched, sectors[1]))
     _report_outside(checked, members, to.track)
     return checked
+
+
+SOURCE_ID_LIMIT = 120
+
+
+def _source_ids(cols: Columns, preset: Preset, start: np.ndarray) -> pd.Series:
+    """Source ids: refused when too long in our template; a tracker's cut to the column's 120 characters. CFR's ids
+    are its titles (it has no id column): where two rows share a title but not a date, each gets its date added,
+    "<title, cut to 107> (YYYY-MM-DD)", so distinct operations keep distinct ids and true repeats stay repeats."""
+    if preset.name == "template":
+        return cols.text("source_id", SOURCE_ID_LIMIT)
+    ids = cols.text("source_id", TEXT_LIMIT).str.slice(0, SOURCE_ID_LIMIT)
+    if preset.name != "cfr" or not len(ids):
+        return ids
+    shared = ids.ne("") & ids.duplicated(keep=False)
+    if shared.any():
+        rows = ids[shared]
+        days = pd.Series([d.isoformat() if d else "" for d in start[shared.to_numpy()]], index=rows.index, dtype="str")
+        dated = days.groupby(rows).transform("nunique").gt(1) & days.ne("")
+        ids[dated.index[dated]] = rows[dated].str.slice(0, SOURCE_ID_LIMIT - 13) + " (" + days[dated] + ")"
+    return ids
 
 
 def _originals(frame: pd.DataFrame, guess: bool, inferred_from: list[str] | None) -> Any:
@@ -272,8 +290,8 @@ def _originals(frame: pd.DataFrame, guess: bool, inferred_from: list[str] | None
 
 
 def _report_outside(checked: Validated, members: set[str], track: str) -> None:
-    """Rows none of whose target or initiator countries is a member of the track: a category of their own in the
-    report (never stored into the track). Rows with errors are left to their errors."""
+    """Rows that name countries, none of them (targets or initiators) a member of the track: a category of their own
+    in the report (never stored into the track). Rows with errors are left to their errors."""
     errors, rows = checked.error_rows | checked.rows_at(PROFILE), checked.rows
     name = labels("tracks.csv").get(track, track)
     seen: dict[tuple[int, int], bool] = {}  # rows share the list objects of equal cells: decide each pair once
@@ -281,7 +299,8 @@ def _report_outside(checked: Validated, members: set[str], track: str) -> None:
         key = (id(targets), id(initiators))
         outside = seen.get(key)
         if outside is None:
-            outside = seen[key] = bool(targets) and not (set(targets) | set(initiators or ())) & members
+            involved = set(targets) | set(initiators or ())
+            outside = seen[key] = bool(involved) and not involved & members  # no country at all: not identified
         if outside and int(number) not in errors:
             involved = ", ".join(dict.fromkeys([*targets, *(initiators or ())]))
             checked.issues.append(

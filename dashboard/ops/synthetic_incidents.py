@@ -286,10 +286,11 @@ def generate_incidents(n: int, rng: np.random.Generator, tracks: Sequence[str] =
 
 
 def _implicated(itype: str, sectors: list[str], cert_victim: bool, category: str, critical: set[str]) -> list[str]:
-    """Default norms implicated by an incident (DESIGN section 4)."""
+    """The norms a synthetic source asserts an incident implicates (DESIGN section 4): f for an attack on critical
+    infrastructure, never g (protecting one's own infrastructure is the victim's duty, not what an attack strains)."""
     out = []
     if any(s in critical for s in sectors):
-        out += ["un-norms:f", "un-norms:g"]
+        out.append("un-norms:f")
     if itype == "supply-chain":
         out.append("un-norms:i")
     if cert_victim:

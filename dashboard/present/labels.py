@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pandas as pd
+
 from dashboard.core.vocabulary import labels, load
 
 # Names from the reference vocabularies (data/reference/*.csv).
@@ -14,6 +16,8 @@ STATUS_NAMES = labels("norm_statuses.csv")
 KIND_NAMES = labels("partnership_kinds.csv")
 PARTY_TYPE_NAMES = labels("party_types.csv")
 SEVERITY_NAMES = {s["level"]: s["name"] for s in load("severity_levels.csv")}
+# An incident the source gives no severity: never shown as 0 (Baseline) nor as "None".
+SEVERITY_UNKNOWN = "Not rated"
 
 # Plural forms of the partnership kinds, for sentences such as "12 hotlines".
 KIND_PLURALS = {
@@ -51,6 +55,57 @@ FIGURE_NAMES = {
 }
 
 
+def severity_label(level: object) -> str:
+    """'3 High' for a rated incident; 'Not rated' when the source gives no severity (None, NaN, NA or -1)."""
+    if level is None or pd.isna(level):  # type: ignore[arg-type]
+        return SEVERITY_UNKNOWN
+    number = int(level)  # type: ignore[call-overload]
+    return f"{number} {SEVERITY_NAMES[number]}" if number in SEVERITY_NAMES else SEVERITY_UNKNOWN
+
+
+# Where a norm link comes from (incident_norms.inferred and basis): the source's column, or a named import rule.
+NORM_ASSERTED = "asserted by the source"
+NORM_INFERRED = "inferred by import rules (not asserted by the source)"
+# Countries found in an incident's title or description rather than its country column.
+COUNTRY_INFERRED = "inferred from title/description"
+
+
+def inferred_links_note(count: int) -> str:
+    """The one line that says how many incident-norm links import rules inferred (counted in no figure)."""
+    links = "1 further link" if count == 1 else f"{count:,} further links"
+    verb = "was" if count == 1 else "were"
+    return (
+        f"{links} between incidents and norm or CBM items {verb} inferred by import rules, not asserted by the "
+        "source; no figure counts them."
+    )
+
+
+def norm_link_label(inferred: bool, basis: str, rule: str | None = None) -> str:
+    """'asserted by the source (column norms)', or 'inferred: <rule>' with the rule's human name when given
+    (dashboard.ingest.norm_rules names them; present does not import ingest, so the caller passes it)."""
+    if inferred:
+        name = rule or basis
+        return name if name.lower().startswith("inferred") else f"inferred: {name}"
+    return f"{NORM_ASSERTED} (column {basis})" if basis else NORM_ASSERTED
+
+
 def track_label(track: str) -> str:
     """A track's name, or "Both tracks" for the both-tracks choice."""
     return TRACK_NAMES.get(track, BOTH_TRACKS)
+
+
+def summary_note(summary: dict[str, object]) -> str:
+    """What the 'Countries affected' figure counts, and the incidents it cannot place (shown under the figures)."""
+    parts = ["Countries affected: target countries that are members of the track(s) shown."]
+    others = int(summary.get("other_countries") or 0)
+    if others:
+        parts.append(
+            f"{others:,} other {'country was' if others == 1 else 'countries were'} targeted in the same incidents."
+        )
+    unidentified = int(summary.get("unidentified") or 0)
+    if unidentified:
+        parts.append(
+            f"{unidentified:,} {'incident names' if unidentified == 1 else 'incidents name'} no target country "
+            "('target not identified'): counted here, on no map."
+        )
+    return " ".join(parts)

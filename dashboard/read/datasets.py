@@ -9,14 +9,12 @@ import pandas as pd
 from sqlalchemy import Engine, func, literal, select, union_all
 
 from dashboard.core.access import Role, Viewer
-from dashboard.core.filters import IncidentFilter
 from dashboard.core.tlp import TLP_ORDER
 from dashboard.read import snapshot as facts
 from dashboard.read.frames import code_counts, read_frame
-from dashboard.read.incidents import incident_conditions
 from dashboard.read.norms import norm_conditions
 from dashboard.read.partnerships import partnership_rows, partnership_source_ids
-from dashboard.read.scope import LAYER_MODELS, scope_clause, track_list
+from dashboard.read.scope import LAYER_MODELS, current_rows, scope_clause, track_list
 from dashboard.store.models import Country, DatasetVersion, Incident, IncidentTarget, NormAssessment, Track, TrackMember
 
 
@@ -166,7 +164,7 @@ def current_rows_for_diff(engine: Engine, viewer: Viewer, layer: str, track: str
             Incident.severity,
             targets,
             Incident.tlp,
-        ).where(*incident_conditions(viewer, IncidentFilter(tracks=tracks)))
+        ).where(Incident.track_id == track, current_rows(Incident))  # the rows stored into the track, every marking
         columns = ["id", "source_id", "title", "start_date", "end_date", "incident_type", "severity"]
         return read_frame(engine, stmt, [*columns, "target_countries", "tlp"]).fillna({"target_countries": ""})
     if layer == "norms":

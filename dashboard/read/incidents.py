@@ -17,21 +17,28 @@ from dashboard.core.filters import IncidentFilter
 from dashboard.core.tlp import TLP_ORDER
 from dashboard.read import snapshot as facts
 from dashboard.read.frames import code_counts, int_frame, read_frame, text_column
-from dashboard.read.scope import scope_clause
-from dashboard.store.models import Incident, IncidentInitiator, IncidentSector, IncidentTarget
+from dashboard.read.scope import Scope, incident_view_clause, scope_clause, track_list
+from dashboard.store.models import (
+    Incident,
+    IncidentInitiator,
+    IncidentNorm,
+    IncidentSector,
+    IncidentTarget,
+    IncidentTypeLink,
+)
 
 
 def incident_conditions(viewer: Viewer, flt: IncidentFilter) -> list[ColumnElement[bool]]:
     """The conditions of the incidents a viewer may see that match the filter (for reads in SQL)."""
-    conds = [scope_clause(Incident, viewer)]
-    if flt.tracks:
-        conds.append(Incident.track_id.in_(sorted(flt.tracks)))
+    conds = [incident_view_clause(Scope.of(viewer), track_list(viewer, flt.tracks))]
     if flt.start:
         conds.append(Incident.start_date >= flt.start)
     if flt.end:
         conds.append(Incident.start_date <= flt.end)
     if flt.types:
-        conds.append(Incident.incident_type_id.in_(sorted(flt.types)))
+        conds.append(  # any of an incident's types, not only the primary one
+            Incident.id.in_(select(IncidentTypeLink.incident_id).where(IncidentTypeLink.type_id.in_(sorted(flt.types))))
+        )
     if flt.min_severity:
         conds.append(Incident.severity >= flt.min_severity)
     if flt.countries:
@@ -95,6 +102,7 @@ def detail_frame(engine: Engine, conds: list[ColumnElement[bool]], limit: int | 
     if limit is not None:
         stmt = stmt.limit(limit)
     rows = read_frame(engine, stmt, DETAIL_COLUMNS)
+    rows["severity"] = rows["severity"].astype("Int64")  # an integer, or empty when the source gives none
     rows["source_urls"] = text_column([("; ".join(v or [])) for v in rows["source_urls"]], rows.index)
     return rows
 
@@ -106,7 +114,20 @@ def _detail_rows(engine: Engine, conds: list[ColumnElement[bool]], snap: facts.S
     ids = rows["id"].to_numpy(np.int64)
     for name in LINK_NAMES:
         rows[name] = text_column(_snapshot_links(snap, name, ids), rows.index)
+    rows["track"] = text_column(_snapshot_tracks(snap, ids), rows.index)
     return rows[INCIDENT_COLUMNS]
+
+
+def _snapshot_tracks(snap: facts.Snapshot, ids: np.ndarray) -> list[str]:
+    """'; '-joined ids of the tracks each incident belongs to (by its countries' membership), in the order of ids."""
+    positions = snap.position(ids)
+    found = positions >= 0
+    names = np.full(len(ids), "", dtype=object)
+    for track in sorted(snap.tracks):
+        member = np.zeros(len(ids), dtype=bool)
+        member[found] = snap.in_tracks(frozenset({track}))[positions[found]]
+        names[member] = [f"{n}; {track}" if n else track for n in names[member]]
+    return names.tolist()
 
 
 def _snapshot_links(snap: facts.Snapshot, name: str, ids: np.ndarray) -> list[str]:
@@ -130,16 +151,22 @@ def latest_incident_date(engine: Engine, viewer: Viewer) -> dt.date | None:
 
 
 def incident_summary(engine: Engine, viewer: Viewer, flt: IncidentFilter) -> dict[str, object]:
-    """Headline figures of the filtered visible incidents: incidents, significant, countries, strictest TLP."""
+    """Headline figures of the filtered visible incidents: incidents, significant, countries (target countries that
+    are members of the tracks shown), other_countries (targets outside them, hit in the same incidents),
+    unidentified (incidents without a target country: counted, on no map), strictest TLP."""
     snap = facts.snapshot(engine)
     mask = snap.mask(viewer, flt)
     total = int(np.count_nonzero(mask))
     targets = snap.targets
-    hit = code_counts(targets.code[mask[targets.inc]], len(targets.vocab))
+    hit = code_counts(targets.code[mask[targets.inc]], len(targets.vocab)) > 0
+    members = set().union(*(snap.members.get(t, frozenset()) for t in track_list(viewer, flt.tracks)))
+    member = np.array([c in members for c in targets.vocab], dtype=bool)
     return {
         "incidents": total,
         "significant": int(np.count_nonzero(mask & (snap.severity >= 3))),
-        "countries": int(np.count_nonzero(hit)),
+        "countries": int(np.count_nonzero(hit & member)),
+        "other_countries": int(np.count_nonzero(hit & ~member)),
+        "unidentified": int(np.count_nonzero(mask & (np.bincount(targets.inc, minlength=snap.size) == 0))),
         "tlp": TLP_ORDER[int(snap.tlp[mask].max())] if total else None,
     }
 
@@ -347,3 +374,47 @@ def window_counts(  # noqa: PLR0917 - positional, so ui.query can cache it
         {"key": [name(int(k)) for k in found], "baseline": baseline_all[found], "recent": recent_all[found]}
     )
     return int_frame(out, "baseline", "recent")
+
+
+INFERRED_TARGETS = "inferred: target_countries"  # the key in incidents.original of countries found in free text
+
+
+def incident_detail(engine: Engine, viewer: Viewer, incident_id: int) -> dict[str, object] | None:
+    """One visible incident with where each of its facts comes from (None if the viewer may not see it): id, title,
+    severity (None: not rated), types [(type id, primary?)] primary first, targets, targets_inferred_from (the
+    field the target countries were found in, '' when the source's country column gave them), and norms
+    [(item id, inferred?, basis)] asserted first."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(Incident.id, Incident.title, Incident.severity, Incident.incident_type_id, Incident.original).where(
+                Incident.id == incident_id, scope_clause(Incident, viewer)
+            )
+        ).one_or_none()
+        if row is None:
+            return None
+        types = list(conn.scalars(select(IncidentTypeLink.type_id).where(IncidentTypeLink.incident_id == incident_id)))
+        targets = list(
+            conn.scalars(
+                select(IncidentTarget.iso3)
+                .where(IncidentTarget.incident_id == incident_id)
+                .order_by(IncidentTarget.iso3)
+            )
+        )
+        norms = conn.execute(
+            select(IncidentNorm.item_id, IncidentNorm.inferred, IncidentNorm.basis)
+            .where(IncidentNorm.incident_id == incident_id)
+            .order_by(IncidentNorm.inferred, IncidentNorm.item_id)
+        ).all()
+    primary = row.incident_type_id
+    found = (row.original or {}).get(INFERRED_TARGETS) if isinstance(row.original, dict) else None
+    if isinstance(found, list | tuple):
+        found = ", ".join(str(f) for f in found)
+    return {
+        "id": int(row.id),
+        "title": row.title,
+        "severity": None if row.severity is None else int(row.severity),
+        "types": [(primary, True)] + [(t, False) for t in sorted(set(types) - {primary})],
+        "targets": targets,
+        "targets_inferred_from": str(found or ""),
+        "norms": [(item, bool(inferred), basis or "") for item, inferred, basis in norms],
+    }

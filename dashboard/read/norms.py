@@ -8,10 +8,12 @@ import pandas as pd
 from sqlalchemy import ColumnElement, Engine, case, func, select
 
 from dashboard.core.access import Viewer
+from dashboard.core.filters import IncidentFilter
 from dashboard.read.cache import per_stamp
 from dashboard.read.frames import read_frame
+from dashboard.read.incidents import incident_conditions
 from dashboard.read.scope import scope_clause, track_list
-from dashboard.store.models import Country, FrameworkItem, NormAssessment
+from dashboard.store.models import Country, FrameworkItem, Incident, IncidentNorm, NormAssessment
 
 
 def norm_conditions(
@@ -137,3 +139,36 @@ def norm_round_shares(
     out = out.astype({"implemented": int, "assessed": int})
     out["share"] = (out["implemented"] / out["assessed"].where(out["assessed"] > 0)).fillna(0.0)
     return out
+
+
+INCIDENT_NORM_COLUMNS = ["item_id", "framework_id", "code", "inferred", "basis", "incidents"]
+
+
+def incident_norm_counts(engine: Engine, viewer: Viewer, flt: IncidentFilter) -> pd.DataFrame:
+    """Visible filtered incidents per norm or CBM item they are linked to, by where the link comes from: item_id,
+    framework_id, code, inferred (False: asserted by the source), basis (the source column, or the rule id of an
+    inferred link), incidents. Figures count the asserted links; the inferred ones are shown apart, labelled."""
+    stmt = (
+        select(
+            IncidentNorm.item_id,
+            FrameworkItem.framework_id,
+            FrameworkItem.code,
+            IncidentNorm.inferred,
+            IncidentNorm.basis,
+            func.count().label("incidents"),
+        )
+        .join(Incident, Incident.id == IncidentNorm.incident_id)
+        .join(FrameworkItem, FrameworkItem.id == IncidentNorm.item_id)
+        .where(*incident_conditions(viewer, flt))
+        .group_by(
+            IncidentNorm.item_id,
+            FrameworkItem.framework_id,
+            FrameworkItem.code,
+            FrameworkItem.sort_order,
+            IncidentNorm.inferred,
+            IncidentNorm.basis,
+        )
+        .order_by(IncidentNorm.inferred, FrameworkItem.framework_id, FrameworkItem.sort_order, IncidentNorm.basis)
+    )
+    out = read_frame(engine, stmt, INCIDENT_NORM_COLUMNS)
+    return out.astype({"inferred": bool, "incidents": "int64"})

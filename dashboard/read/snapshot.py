@@ -24,11 +24,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import ColumnElement, Connection, Engine, Text, cast, func, literal, literal_column, select, table, text
+from sqlalchemy import Connection, Engine, func, literal_column, select, table, text
 
 from dashboard.core.access import Viewer
 from dashboard.core.tlp import TLP_ORDER
-from dashboard.read.scope import Scope, current_rows
+from dashboard.read.packed import columns, ints, iso_days, joined, positions
+from dashboard.read.scope import Scope, current_rows, track_list
 from dashboard.store.models import Incident
 
 if TYPE_CHECKING:
@@ -48,10 +49,13 @@ def clear_cache() -> None:
 
 
 def stamp_of(conn: Connection) -> str:
-    """A fingerprint of which dataset versions are active (and the newest id); cache keys include it."""
+    """A fingerprint of which dataset versions are active (and the newest id) and of the track membership (the
+    incidents' tracks follow it); cache keys include it."""
     latest = conn.execute(text("SELECT max(id) FROM dataset_versions")).scalar() or 0
     active = conn.execute(text("SELECT id FROM dataset_versions WHERE status = 'active' ORDER BY id")).scalars().all()
-    return f"{latest}:" + hashlib.sha256(",".join(map(str, active)).encode()).hexdigest()[:16]
+    members = conn.execute(text("SELECT track_id, iso3 FROM track_members ORDER BY track_id, iso3")).all()
+    text_of = ",".join(map(str, active)) + "|" + ",".join(f"{t}:{c}" for t, c in members)
+    return f"{latest}:" + hashlib.sha256(text_of.encode()).hexdigest()[:16]
 
 
 def _engine_key(engine: Engine) -> str:
@@ -126,6 +130,10 @@ class Snapshot:
     orgs: list[str]
     country_names: dict[str, str]
     position: Callable[[np.ndarray], np.ndarray]  # incident ids -> positions (-1: not in the snapshot)
+    members: dict[str, frozenset[str]] = field(default_factory=dict)  # track -> member countries
+    # Incidents whose source record has other copies: positions sorted by (source key, id), and their key codes.
+    copies: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    copy_key: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     engine: Engine | None = None
     _links: dict[str, Links] = field(default_factory=dict)
     _pending: dict[str, Future] = field(default_factory=dict)
@@ -141,28 +149,56 @@ class Snapshot:
     # ------------------------------------------------------------ masks
 
     def scope(self, viewer: Viewer) -> np.ndarray:
-        """Incidents the viewer may see: their tracks and TLP ceiling; AMBER+STRICT only of their organisation."""
+        """Incidents the viewer may see: of their tracks (by the countries' membership), within their TLP ceiling
+        (AMBER+STRICT only of their organisation), each source record once (dashboard.read.scope)."""
         scope = Scope.of(viewer)
+        return self.view(scope, scope.tracks)
+
+    def view(self, scope: Scope, tracks: frozenset[str]) -> np.ndarray:
+        """Incidents of the tracks whose marking the scope may see, each source record once."""
         return self._cached(
-            ("scope", scope), lambda: scope.mask(self.tracks, self.track, self.tlp, self.orgs, self.org)
+            ("view", scope, tracks),
+            lambda: self._once_per_source(scope.marking_mask(self.tlp, self.orgs, self.org) & self.in_tracks(tracks)),
         )
+
+    def in_tracks(self, tracks: frozenset[str]) -> np.ndarray:
+        """Incidents with a target or initiator country in the tracks; without any country, uploaded into them."""
+
+        def build() -> np.ndarray:
+            members = set().union(*(self.members.get(t, frozenset()) for t in tracks))
+            targets, initiators = self.targets, self.initiators
+            out = targets.any_of(self.size, members) | initiators.any_of(self.size, members)
+            countries = np.bincount(targets.inc, minlength=self.size) + np.bincount(initiators.inc, minlength=self.size)
+            uploaded = np.array([t in tracks for t in self.tracks] + [False], dtype=bool)[self.track]
+            return out | (uploaded & (countries == 0))
+
+        return self._cached(("tracks", tracks), build)
+
+    def _once_per_source(self, mask: np.ndarray) -> np.ndarray:
+        """The mask with only the first visible copy (lowest id) of each source record."""
+        if not len(self.copies):
+            return mask
+        chosen = mask[self.copies]
+        positions, keys = self.copies[chosen], self.copy_key[chosen]
+        later = np.concatenate([[False], keys[1:] == keys[:-1]])
+        if later.any():
+            mask = mask.copy()
+            mask[positions[later]] = False
+        return mask
 
     def mask(self, viewer: Viewer, flt: IncidentFilter) -> np.ndarray:
         """Incidents the viewer may see that match the filter (read only: do not modify the result)."""
         return self._cached(("filter", Scope.of(viewer), flt), lambda: self._mask(viewer, flt))
 
     def _mask(self, viewer: Viewer, flt: IncidentFilter) -> np.ndarray:
-        mask = self.scope(viewer).copy()
-        if flt.tracks:
-            wanted = np.array([t in flt.tracks for t in self.tracks] + [False], dtype=bool)
-            mask &= wanted[self.track]
+        scope = Scope.of(viewer)
+        mask = self.view(scope, frozenset(track_list(viewer, flt.tracks))).copy()
         if flt.start:
             mask[: np.searchsorted(self.day, to_day(flt.start), side="left")] = False
         if flt.end:
             mask[np.searchsorted(self.day, to_day(flt.end), side="right") :] = False
-        if flt.types:
-            wanted = np.array([t in flt.types for t in self.types] + [False], dtype=bool)
-            mask &= wanted[self.type]
+        if flt.types:  # any of an incident's types, not only the primary one (charts by type keep the primary)
+            mask &= self.type_links.any_of(self.size, flt.types)
         if flt.min_severity:
             mask &= self.severity >= flt.min_severity
         if flt.countries:
@@ -217,8 +253,18 @@ class Snapshot:
 
     @property
     def norms(self) -> Links:
-        """Norm and CBM items implicated."""
+        """Norm and CBM items the source asserts the incident implicates (the default of every figure)."""
         return self.link("norms")
+
+    @property
+    def norms_inferred(self) -> Links:
+        """Norm and CBM items a named import rule links to the incident (shown separately, labelled)."""
+        return self.link("norms_inferred")
+
+    @property
+    def type_links(self) -> Links:
+        """Every type of each incident (self.type is the primary one)."""
+        return self.link("types")
 
     # ------------------------------------------------------------ derived arrays
 
@@ -288,55 +334,6 @@ def _load(engine: Engine) -> Snapshot:
     return snap
 
 
-def joined(column: ColumnElement, dialect: str, sep: str = ",") -> ColumnElement[str]:
-    """The values of a column over each group (or all rows) joined with sep, as text, by the database."""
-    if dialect == "postgresql":
-        return func.string_agg(cast(column, Text), literal(sep, literal_execute=True))
-    return func.group_concat(column, literal(sep, literal_execute=True))
-
-
-def _columns(conn: Connection, exprs: list[tuple[str, str]], source: str, where: ColumnElement) -> list[str | None]:
-    """Several aggregates over the same rows in one query, so their values stay in the same row order.
-
-    Reading one joined string per column and parsing it with numpy is many times faster than fetching a million
-    rows through the driver. Parallel aggregation is switched off on PostgreSQL to keep the orders equal.
-    """
-    dialect = conn.dialect.name
-    if dialect == "postgresql":
-        conn.exec_driver_sql("SET LOCAL max_parallel_workers_per_gather = 0")
-    aggregates = [joined(literal_column(expr), dialect, sep) for expr, sep in exprs]
-    return list(conn.execute(select(*aggregates).select_from(table(source)).where(where)).one())
-
-
-def _ints(joined: str | None) -> np.ndarray:
-    if not joined:
-        return np.zeros(0, dtype=np.int64)
-    return np.fromstring(joined, dtype=np.int64, sep=",")
-
-
-def _iso_days(joined: str) -> np.ndarray | None:
-    """Day numbers of 'YYYY-MM-DD' dates joined without separator (None when the text is not such dates).
-
-    The 'YYYY-MM-' prefix of each date is factorised (a few hundred distinct months), so only the day of the
-    month is computed per row.
-    """
-    raw = np.frombuffer(joined.encode("ascii", errors="replace"), dtype=np.uint8).reshape(-1, 10)
-    digits = raw[:, [0, 1, 2, 3, 5, 6, 8, 9]]
-    if not (((digits >= 48) & (digits <= 57)).all() and (raw[:, 4] == 45).all() and (raw[:, 7] == 45).all()):
-        return None
-    prefix = np.ascontiguousarray(raw[:, :8]).view("<u8").ravel()
-    codes, months = pd.factorize(prefix)
-    try:
-        starts = np.array(
-            [np.datetime64(np.array([m]).view("S8")[0].decode()[:7], "M").astype("datetime64[D]") for m in months],
-            dtype="datetime64[D]",
-        ).astype(np.int64)
-    except ValueError:
-        return None
-    day_of_month = raw[:, 8].astype(np.int64) * 10 + raw[:, 9] - 528
-    return starts[codes] + day_of_month - 1
-
-
 def _read(conn: Connection, stamp: str) -> Snapshot:
     where = current_rows(Incident, index_hint=True)  # the unary plus: SQLite scans the covering index
     tracks = list(conn.execute(text("SELECT id FROM tracks ORDER BY id")).scalars())
@@ -369,35 +366,42 @@ def _read(conn: Connection, stamp: str) -> Snapshot:
     tlp_code = code([g[1] for g in groups], list(TLP_ORDER))
     type_code = code([g[2] for g in groups], types)
     severity = np.repeat(np.array([-1 if g[3] is None else g[3] for g in groups], dtype=np.int64), sizes)
-    ids = _ints(",".join(g[5] for g in groups))
+    ids = ints(",".join(g[5] for g in groups))
     day_text = ("," if postgres else "").join(g[6] for g in groups)
-    day_by_id = _ints(day_text) if postgres else None
+    day_by_id = ints(day_text) if postgres else None
     if day_by_id is None and len(day_text) == 10 * len(ids):  # ISO dates, as SQLAlchemy stores them
-        day_by_id = _iso_days(day_text)
+        day_by_id = iso_days(day_text)
     if day_by_id is None:  # other date text: SQLite computes the day numbers (a second read, aligned by id)
-        other_ids, other_days = _columns(
+        other_ids, other_days = columns(
             conn, [("id", ","), ("CAST(julianday(start_date) - 2440587.5 AS INTEGER)", ",")], "incidents", where
         )
-        lookup = _ints(other_ids)
+        lookup = ints(other_ids)
         sorter = np.argsort(lookup, kind="stable")
-        day_by_id = _ints(other_days)[sorter[np.searchsorted(lookup, ids, sorter=sorter)]]
+        day_by_id = ints(other_days)[sorter[np.searchsorted(lookup, ids, sorter=sorter)]]
     if len(ids) != len(day_by_id) or len(ids) != int(sizes.sum()):
         raise RuntimeError("incidents could not be read")
     day = day_by_id.astype(np.int32)
     order = np.argsort((day.astype(np.int64) + 1_000_000) * 2**32 + ids, kind="stable")  # rows come nearly sorted
     ids, day = ids[order], day[order]
+    members: dict[str, set[str]] = {}
+    for track_id, iso3 in conn.execute(text("SELECT track_id, iso3 FROM track_members")):
+        members.setdefault(track_id, set()).add(iso3)
     org = np.full(len(ids), -1, dtype=np.int32)
     strict = conn.execute(text("SELECT id, owner_org FROM incidents WHERE tlp = 'amber+strict'")).all()
     orgs: list[str] = []
-    position = _positions(ids)
+    position = positions(ids)
     if strict:
         frame = pd.DataFrame([tuple(r) for r in strict], columns=["id", "org"])
         codes, uniques = pd.factorize(frame["org"])
         orgs = [str(u) for u in uniques]
         found = position(frame["id"].to_numpy(np.int64))
         org[found[found >= 0]] = codes[found >= 0]
+    copies, copy_key = _copies(conn, position)
     return Snapshot(
         stamp=stamp,
+        members={t: frozenset(c) for t, c in members.items()},
+        copies=copies,
+        copy_key=copy_key,
         ids=ids,
         day=day,
         month=day.astype("datetime64[D]").astype("datetime64[M]").astype(np.int32),
@@ -414,11 +418,35 @@ def _read(conn: Connection, stamp: str) -> Snapshot:
     )
 
 
-LINK_TABLES = {
-    "targets": ("incident_targets", "iso3", "SELECT iso3 FROM countries ORDER BY iso3"),
-    "initiators": ("incident_initiators", "iso3", "SELECT iso3 FROM countries ORDER BY iso3"),
-    "sectors": ("incident_sectors", "sector_id", "SELECT id FROM sectors ORDER BY id"),
-    "norms": ("incident_norms", "item_id", "SELECT id FROM framework_items ORDER BY id"),
+def _copies(conn: Connection, position: Callable[[np.ndarray], np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of current incidents whose source key other rows share, sorted by (key, id), with key codes."""
+    shared = (
+        select(Incident.source_key)
+        .where(Incident.source_key != "")
+        .group_by(Incident.source_key)
+        .having(func.count() > 1)
+    )
+    rows = conn.execute(
+        select(Incident.id, Incident.source_key)
+        .where(Incident.source_key.in_(shared))
+        .order_by(Incident.source_key, Incident.id)
+    ).all()
+    if not rows:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    found = position(np.array([r[0] for r in rows], dtype=np.int64))
+    keys, _ = pd.factorize(pd.Series([r[1] for r in rows], dtype=object))
+    keep = found >= 0
+    return found[keep], keys[keep].astype(np.int64)
+
+
+LINK_TABLES = {  # name: (table, value column, vocabulary query, which rows (constant SQL, None: all))
+    "targets": ("incident_targets", "iso3", "SELECT iso3 FROM countries ORDER BY iso3", None),
+    "initiators": ("incident_initiators", "iso3", "SELECT iso3 FROM countries ORDER BY iso3", None),
+    "sectors": ("incident_sectors", "sector_id", "SELECT id FROM sectors ORDER BY id", None),
+    "types": ("incident_type_links", "type_id", "SELECT id FROM incident_types ORDER BY id", None),
+    # Norm links asserted by the source (the default of every figure) and those inferred by a named rule.
+    "norms": ("incident_norms", "item_id", "SELECT id FROM framework_items ORDER BY id", "inferred = false"),
+    "norms_inferred": ("incident_norms", "item_id", "SELECT id FROM framework_items ORDER BY id", "inferred = true"),
 }
 
 
@@ -427,20 +455,19 @@ def _raw_links(engine: Engine, name: str) -> tuple[list[str], np.ndarray, np.nda
 
     A covering index (value, incident_id) from migration 0005 lets SQLite read it in one index scan.
     """
-    link_table, column, vocab_sql = LINK_TABLES[name]
+    link_table, column, vocab_sql, which = LINK_TABLES[name]
     with engine.connect() as conn:
         vocab = list(conn.execute(text(vocab_sql)).scalars())
         value = literal_column(column)
-        groups = conn.execute(
-            select(value, func.count(), joined(literal_column("incident_id"), conn.dialect.name))
-            .select_from(table(link_table))
-            .group_by(value)
-        ).all()
+        query = select(value, func.count(), joined(literal_column("incident_id"), conn.dialect.name))
+        if which is not None:
+            query = query.where(text(which))
+        groups = conn.execute(query.select_from(table(link_table)).group_by(value)).all()
     index = {v: i for i, v in enumerate(vocab)}
     groups = [g for g in groups if g[0] in index]
     sizes = np.array([g[1] for g in groups], dtype=np.int64)
     code = np.repeat(np.array([index[g[0]] for g in groups], dtype=np.int64), sizes)
-    inc_id = _ints(",".join(g[2] for g in groups))
+    inc_id = ints(",".join(g[2] for g in groups))
     if len(inc_id) != len(code):
         raise RuntimeError(f"{link_table} could not be read")
     return vocab, inc_id, code
@@ -452,27 +479,3 @@ def _map_links(snap: Snapshot, raw: tuple[list[str], np.ndarray, np.ndarray]) ->
     pos = snap.position(inc_id)
     keep = (pos >= 0) & (code < len(vocab))
     return Links(inc=pos[keep].astype(np.int32), code=code[keep].astype(np.int32), vocab=vocab)
-
-
-def _positions(ids: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
-    """A function from incident ids to their positions in ids (-1 when absent): a direct table for dense ids."""
-    if len(ids) == 0:
-        return lambda wanted: np.full(len(wanted), -1, dtype=np.int64)
-    low, high = int(ids.min()), int(ids.max())
-    if low >= 0 and high <= max(4 * len(ids), 1_000_000):
-        table = np.full(high + 1, -1, dtype=np.int32)
-        table[ids] = np.arange(len(ids), dtype=np.int32)
-
-        def direct(wanted: np.ndarray) -> np.ndarray:
-            inside = (wanted >= 0) & (wanted <= high)
-            return np.where(inside, table[np.where(inside, wanted, 0)], -1).astype(np.int64)
-
-        return direct
-    by_id = np.argsort(ids, kind="stable")
-    sorted_ids = ids[by_id]
-
-    def searched(wanted: np.ndarray) -> np.ndarray:
-        slot = np.minimum(np.searchsorted(sorted_ids, wanted), len(ids) - 1)
-        return np.where(sorted_ids[slot] == wanted, by_id[slot], -1).astype(np.int64)
-
-    return searched

@@ -255,10 +255,14 @@ class Incident(_Scoped, Base):
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     source_id: Mapped[str] = mapped_column(String(120), default="", index=True)
+    # "<source>:<source id>" ("eurepoc:1234", "template:NCSC-2026-014"), "" without a source id: copies of one
+    # source record uploaded into both tracks share it, and the views count them once (dashboard/read/scope.py).
+    source_key: Mapped[str] = mapped_column(String(200), default="", index=True)
     title: Mapped[str] = mapped_column(Text)
     description: Mapped[str] = mapped_column(Text, default="")
     start_date: Mapped[dt.date] = mapped_column(Date)
     end_date: Mapped[dt.date | None] = mapped_column(Date)
+    # The primary type (charts that need one type); every type the source gives is in incident_type_links.
     incident_type_id: Mapped[str] = mapped_column(ForeignKey("incident_types.id"))
     severity: Mapped[int | None] = mapped_column(ForeignKey("severity_levels.level"))
     initiator_name: Mapped[str] = mapped_column(Text, default="")  # "; "-joined names, aliases kept whole
@@ -272,6 +276,7 @@ class Incident(_Scoped, Base):
     initiators: Mapped[list[IncidentInitiator]] = relationship(cascade="all, delete-orphan", lazy="selectin")
     sectors: Mapped[list[IncidentSector]] = relationship(cascade="all, delete-orphan", lazy="selectin")
     norms: Mapped[list[IncidentNorm]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+    types: Mapped[list[IncidentTypeLink]] = relationship(cascade="all, delete-orphan", lazy="selectin")
 
 
 class _IncidentFact:
@@ -310,9 +315,22 @@ class IncidentSector(_IncidentFact, Base):
 
 
 class IncidentNorm(_IncidentFact, Base):
+    """A norm or CBM item an incident implicates: asserted by the source (basis: the source column) or inferred by
+    a named rule (basis: the rule's id, dashboard/ingest/norm_rules.py)."""
+
     __tablename__ = "incident_norms"
     value_column = "item_id"
     item_id: Mapped[str] = mapped_column(ForeignKey("framework_items.id"), primary_key=True)
+    inferred: Mapped[bool] = mapped_column(Boolean, default=False)
+    basis: Mapped[str] = mapped_column(String(120), default="")
+
+
+class IncidentTypeLink(_IncidentFact, Base):
+    """Every type an incident has (the source may give several); incidents.incident_type_id is the primary one."""
+
+    __tablename__ = "incident_type_links"
+    value_column = "type_id"
+    type_id: Mapped[str] = mapped_column(ForeignKey("incident_types.id"), primary_key=True)
 
 
 # ---------------------------------------------------------------- norm adherence

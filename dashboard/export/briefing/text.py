@@ -24,6 +24,7 @@ from dashboard.present.labels import (
     SIGNAL_KINDS,
     STATUS_NAMES,
     TRACK_NAMES,
+    inferred_links_note,
 )
 
 HEADLINE_HEADER = ("Figure", "This period", "Previous period", "Change")
@@ -127,8 +128,10 @@ def signal_rows(signals: Sequence[Signal]) -> list[tuple[str, str, str, str, str
 def norm_lines(c: BriefingContent) -> list[str]:
     """Median share implemented, most and least advanced states."""
     shares = c.brief.norm_shares
+    inferred = getattr(c.brief, "inferred_norm_links", 0)
+    note = [inferred_links_note(inferred)] if inferred else []
     if shares.empty:
-        return ["No norm or CBM assessments in these tracks yet."]
+        return ["No norm or CBM assessments in these tracks yet.", *note]
     top = ", ".join(f"{r.country} ({r.share:.0%})" for r in shares.head(3).itertuples())
     bottom = ", ".join(f"{r.country} ({r.share:.0%})" for r in shares.tail(3).iloc[::-1].itertuples())
     return [
@@ -136,6 +139,7 @@ def norm_lines(c: BriefingContent) -> list[str]:
         f"across {len(shares)} states.",
         f"Most advanced: {top}.",
         f"Least advanced: {bottom}.",
+        *note,
     ]
 
 
