@@ -18,9 +18,11 @@ from dashboard.core.tlp import TLP_ORDER
 from dashboard.read.datasets import layer_row_counts, strictest_tlp_in_sql, track_layer_grid
 from dashboard.read.frames import read_frame, text_column
 from dashboard.read.incidents import INCIDENT_COLUMNS, LINK_NAMES, detail_frame, incident_conditions
+from dashboard.read.norms import INCIDENT_NORM_COLUMNS
 from dashboard.read.scope import LAYER_MODELS, in_tracks, scope_clause, track_list
 from dashboard.store.models import (
     Country,
+    FrameworkItem,
     Incident,
     IncidentInitiator,
     IncidentNorm,
@@ -287,3 +289,31 @@ def window_counts(engine: Engine, viewer: Viewer, tracks: frozenset[str], by: st
     stmt = stmt.where(*conds).group_by(key)
     out = read_frame(engine, stmt, ["key", "baseline", "recent"])
     return out.astype({"baseline": int, "recent": int})
+
+
+def incident_norm_counts(engine: Engine, viewer: Viewer, flt: IncidentFilter) -> pd.DataFrame:
+    """Visible filtered incidents per norm or CBM item and where the link comes from, in SQL."""
+    stmt = (
+        select(
+            IncidentNorm.item_id,
+            FrameworkItem.framework_id,
+            FrameworkItem.code,
+            IncidentNorm.inferred,
+            IncidentNorm.basis,
+            func.count().label("incidents"),
+        )
+        .join(Incident, Incident.id == IncidentNorm.incident_id)
+        .join(FrameworkItem, FrameworkItem.id == IncidentNorm.item_id)
+        .where(*incident_conditions(viewer, flt))
+        .group_by(
+            IncidentNorm.item_id,
+            FrameworkItem.framework_id,
+            FrameworkItem.code,
+            FrameworkItem.sort_order,
+            IncidentNorm.inferred,
+            IncidentNorm.basis,
+        )
+        .order_by(IncidentNorm.inferred, FrameworkItem.framework_id, FrameworkItem.sort_order, IncidentNorm.basis)
+    )
+    out = read_frame(engine, stmt, INCIDENT_NORM_COLUMNS)
+    return out.astype({"inferred": bool, "incidents": "int64"})

@@ -216,6 +216,10 @@ def check_countries(engine: Engine, prepared: pipeline.Prepared) -> None:
         "INC-7": "MDA",
     }
     assert rows["INC-7"]["initiators"] == ""
+    assert {k: (rows[k]["targets"], rows[k]["initiators"]) for k in ("INC-3", "INC-4")} == {
+        "INC-3": ("", "RUS"),
+        "INC-4": ("", "RUS"),
+    }
 
 
 def check_duplicates(engine: Engine, prepared: pipeline.Prepared) -> None:
@@ -350,14 +354,15 @@ CASES: list = [
         "unknown_countries.csv",
         Checked(
             total=7,
-            errors=4,
-            warnings=3,
+            errors=2,
+            warnings=4,
             issues=(
                 (2, "target_countries", "error", "unknown country 'Atlantis': use an ISO3 code or a country name"),
                 (3, "target_countries", "warning", "unknown country 'Narnia'; the other countries are stored"),
-                (4, "target_countries", "error", "names only regions, no country"),
+                # No target country, but an initiator: stored with its target not identified.
                 (4, "target_countries", "warning", "EU (region): a region or organisation, not a country"),
-                (5, "target_countries", "error", "no target country: at least one is needed"),
+                (4, "target_countries", "target not identified", "names only regions (EU (region)), no country"),
+                (5, "target_countries", "target not identified", "no target country: stored as 'target not"),
                 (6, "target_countries", "error", "unknown country 'XXX'"),
                 (7, "target_countries", "warning", "Global (region): a region or organisation, not a country"),
                 (8, "initiator_countries", "warning", "unknown country 'Mordor'"),

@@ -269,7 +269,11 @@ def eurepoc_rows(count: int = 200) -> tuple[list[dict[str, str]], list[Expected]
     ):
         if i < count:
             rows[i][column] = value
-            expected[i] = Expected(False, regions=["Global (region)"] if i == 50 else expected[i].regions)
+            regions = ["Global (region)"] if i == 50 else expected[i].regions
+            if column == "receiver_country" and expected[i].initiators:  # placed by its initiator, target unknown
+                expected[i] = Expected(True, set(), expected[i].initiators, regions, expected[i].values)
+            else:
+                expected[i] = Expected(False, regions=regions)
     return rows, expected
 
 
@@ -389,7 +393,8 @@ def cfr_rows(count: int = 200) -> tuple[list[dict[str, str]], list[Expected]]:
         rows[i]["Victims"] = text
         rows[i]["Description"] = "Operation against " + text.lower()
         rows[i]["Title"] = f"Operation #{i}"
-        expected[i] = Expected(False)
+        initiators = expected[i].initiators  # a sponsor places the operation: stored, its target not identified
+        expected[i] = Expected(True, set(), initiators, values=expected[i].values) if initiators else Expected(False)
     for i, (text, targets) in ((n, v) for n, v in zip((44, 88, 144, 188), DEMONYM_VICTIMS) if n < count):
         rows[i]["Victims"] = text
         expected[i] = Expected(True, targets, expected[i].initiators, values=expected[i].values)
@@ -494,12 +499,14 @@ def test_eurepoc_export_imports_with_preset_auto(engine: Engine) -> None:
         engine, "eurepoc_global_dataset.csv", data, rows, expected, preset="eurepoc"
     )
     assert share >= 0.98
-    assert done.stored == 175 and done.counts["outside"] == 22  # 22 rows name no Eastern Europe member
+    assert done.stored == 176 and done.counts["outside"] == 22  # 22 rows name no Eastern Europe member
+    assert done.counts["unidentified"] == 1  # row 52: only "Global (region)", placed by its initiator
 
     report = prepared.report_frame()
     errors = report[report["level"] == "error"].set_index("row")["message"].to_dict()
-    assert "names only regions, no country" in errors[52]
-    assert "no target country" in errors[102]
+    unidentified = report[report["level"] == "target not identified"].set_index("row")["message"].to_dict()
+    assert unidentified[52].startswith("names only regions (Global (region)), no country: stored as 'target not")
+    assert "no target country" in errors[102]  # no initiator country either: refused unless asked for
     assert errors[152] == "start_date is required and is empty"
 
     # The original values are kept alongside the mapped ones.
@@ -527,7 +534,7 @@ def test_eurepoc_xlsx_export_imports_the_same(engine: Engine, tmp_path: Path) ->
     path = tmp_path / "eurepoc.xlsx"
     pd.DataFrame(rows, columns=EUREPOC_COLUMNS).to_excel(path, index=False)
     prepared, done, share = import_and_check(engine, path.name, path.read_bytes(), rows, expected, preset="eurepoc")
-    assert prepared.table.file_format == "XLSX" and done.stored == 53 and share >= 0.98
+    assert prepared.table.file_format == "XLSX" and done.stored == 54 and share >= 0.98
 
 
 def test_eurepoc_sectors_from_two_list_columns(engine: Engine) -> None:
@@ -581,7 +588,10 @@ def test_cfr_export_imports_with_preset_auto(engine: Engine) -> None:
     report = prepared.report_frame()
     errors = report[report["level"] == "error"]
     assert set(errors[errors["message"] == "start_date is required and is empty"]["row"]) == {22, 92, 162}
-    assert set(errors[errors["message"].str.contains("no target country")]["row"]) >= {35, 79, 135}
+    # No country anywhere but a sponsor: stored with the target not identified, or outside with the sponsor.
+    placed = report[report["level"].isin(["target not identified", "outside the track"])]
+    assert set(placed["row"]) >= {35, 79, 135}
+    assert not set(errors["row"]) & {35, 79, 135}
     assert set(errors[errors["message"].str.contains("is not a date")]["row"]) == {63, 123}
     assert (errors["column"] == "Date").sum() == 5  # the report names the file's column, not ours
 
@@ -656,7 +666,7 @@ def test_cli_ingests_an_eurepoc_export_and_refuses_errors_without_skip(
     engine: Engine, database: Database, tmp_path: Path
 ) -> None:
     rows, _ = eurepoc_rows(40)
-    rows[10]["receiver_country"] = "['Global (region)']"
+    rows[10]["start_date"] = "Not available"
     source = tmp_path / "eurepoc.csv"
     source.write_bytes(to_csv(rows, EUREPOC_COLUMNS))
     report = tmp_path / "report.csv"

@@ -18,7 +18,14 @@ from dashboard.ingest import norm_rules, pipeline
 from dashboard.ingest.cells import type_labels
 from dashboard.ingest.issues import UNIDENTIFIED
 from dashboard.ops.bootstrap import initialise
-from dashboard.store.models import DatasetVersion, Incident, IncidentNorm, IncidentTarget, IncidentTypeLink
+from dashboard.store.models import (
+    DatasetVersion,
+    Incident,
+    IncidentInitiator,
+    IncidentNorm,
+    IncidentTarget,
+    IncidentTypeLink,
+)
 from tests.conftest import BACKENDS, HOST_ORG, Database
 from tests.test_real_exports import CFR, EUREPOC
 
@@ -144,18 +151,20 @@ def test_type_labels_split_only_outside_brackets() -> None:
 
 def test_rows_without_any_country_are_stored_only_on_request(engine: Engine) -> None:
     lines = ["U1,Nowhere,2024-01-02,espionage,,,,,", "U2,Origin known,2024-01-02,espionage,,RUS,,,"]
-    plain = _template(engine, lines)
-    assert plain.counts["errors"] == 2 and plain.counts["unidentified"] == 0
+    plain = _template(engine, lines)  # U2 names its initiator: stored, its target not identified, either way
+    assert plain.counts["errors"] == 1 and plain.checked.error_rows == {2}
+    assert plain.counts["unidentified"] == 1 and plain.checked.unidentified_rows == {3}
     kept = _template(engine, lines, store_unidentified=True)
-    assert kept.counts["unidentified"] == 1 and kept.checked.unidentified_rows == {2}
-    assert [i.level for i in kept.issues if i.row == 3] == ["error"]  # it names an initiator: still an error
+    assert kept.counts["errors"] == 0 and kept.checked.unidentified_rows == {2, 3}
+    assert "with its initiator country" in next(i.message for i in kept.issues if i.row == 3)
     note = next(i for i in kept.issues if i.row == 2)
-    assert note.level == UNIDENTIFIED and "target not identified" in note.message
+    assert note.level == UNIDENTIFIED and "and no initiator country" in note.message
     done = pipeline.commit(engine, kept, ADMIN, skip_invalid=True)
-    assert done.stored == 1
+    assert done.stored == 2
     with engine.connect() as conn:
-        assert conn.scalars(select(Incident.source_id)).all() == ["U1"]
+        assert sorted(conn.scalars(select(Incident.source_id)).all()) == ["U1", "U2"]
         assert conn.scalars(select(IncidentTarget.iso3)).all() == []
+        assert conn.scalars(select(IncidentInitiator.iso3)).all() == ["RUS"]
 
 
 # ---------------------------------------------------------------------------------------------- the real exports
@@ -275,7 +284,9 @@ def test_real_rows_without_any_country_are_stored_as_target_not_identified(real)
         max_bytes=10**8,
     )
     numbers = prepared[EUREPOC.name].checked.unidentified_rows
-    assert again.counts["unidentified"] == 0 and numbers <= again.checked.error_rows
+    placed = again.checked.unidentified_rows | again.checked.outside_rows  # rows that name an initiator country
+    assert again.counts["unidentified"] < len(numbers) and numbers <= placed | again.checked.error_rows
+    assert numbers & again.checked.error_rows  # the rows without any country: refused without the option
 
 
 @real_exports

@@ -71,7 +71,7 @@ def _all(**kwargs: object) -> IncidentFilter:
 def test_the_snapshot_keeps_asserted_and_inferred_links_apart(linked: Engine) -> None:
     snap = facts.snapshot(linked)
     assert [snap.norms.vocab[c] for c in snap.norms.code] == ["un-norms:c"]
-    assert [snap.norms_inferred.vocab[c] for c in snap.norms_inferred.code] == ["un-norms:f"]
+    assert [snap.norms_inferred.vocab[c] for c in snap.norms_inferred.code] == [f"un-norms:f|{RULE}"]
 
 
 def test_norm_window_counts_only_the_asserted_link_and_equal_the_sql_twin(linked: Engine) -> None:
@@ -88,6 +88,7 @@ def test_incident_norm_counts_label_each_link_by_where_it_comes_from(linked: Eng
         {"item_id": "un-norms:c", "inferred": False, "basis": "norms", "incidents": 1},
         {"item_id": "un-norms:f", "inferred": True, "basis": RULE, "incidents": 1},
     ]
+    pd.testing.assert_frame_equal(counts, oracle.incident_norm_counts(linked, ADMIN, _all()))
     assert read.incident_norm_counts(linked, ADMIN, _all(start=dt.date(2026, 1, 1))).empty
 
 

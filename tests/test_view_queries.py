@@ -102,12 +102,16 @@ def test_incident_summary_and_breakdowns(data: Engine) -> None:
         "incidents": 5,
         "significant": 3,
         "countries": 4,
+        "other_countries": 0,
+        "unidentified": 0,
         "tlp": "red",
     }
     assert read.incident_summary(data, GREEN_EE, ALL) == {
         "incidents": 2,
         "significant": 1,
         "countries": 2,
+        "other_countries": 0,
+        "unidentified": 0,
         "tlp": "green",
     }
     by_type = read.incident_counts_by_month_and(data, ADMIN, ALL, "type")

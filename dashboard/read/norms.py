@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import ColumnElement, Engine, case, func, select
 
 from dashboard.core.access import Viewer
 from dashboard.core.filters import IncidentFilter
+from dashboard.core.vocabulary import load
+from dashboard.read import snapshot as facts
 from dashboard.read.cache import per_stamp
-from dashboard.read.frames import read_frame
-from dashboard.read.incidents import incident_conditions
+from dashboard.read.frames import code_counts, read_frame
 from dashboard.read.scope import scope_clause, track_list
-from dashboard.store.models import Country, FrameworkItem, Incident, IncidentNorm, NormAssessment
+from dashboard.read.snapshot import INFERRED_SEP
+from dashboard.store.models import Country, FrameworkItem, NormAssessment
 
 
 def norm_conditions(
@@ -147,28 +150,21 @@ INCIDENT_NORM_COLUMNS = ["item_id", "framework_id", "code", "inferred", "basis",
 def incident_norm_counts(engine: Engine, viewer: Viewer, flt: IncidentFilter) -> pd.DataFrame:
     """Visible filtered incidents per norm or CBM item they are linked to, by where the link comes from: item_id,
     framework_id, code, inferred (False: asserted by the source), basis (the source column, or the rule id of an
-    inferred link), incidents. Figures count the asserted links; the inferred ones are shown apart, labelled."""
-    stmt = (
-        select(
-            IncidentNorm.item_id,
-            FrameworkItem.framework_id,
-            FrameworkItem.code,
-            IncidentNorm.inferred,
-            IncidentNorm.basis,
-            func.count().label("incidents"),
-        )
-        .join(Incident, Incident.id == IncidentNorm.incident_id)
-        .join(FrameworkItem, FrameworkItem.id == IncidentNorm.item_id)
-        .where(*incident_conditions(viewer, flt))
-        .group_by(
-            IncidentNorm.item_id,
-            FrameworkItem.framework_id,
-            FrameworkItem.code,
-            FrameworkItem.sort_order,
-            IncidentNorm.inferred,
-            IncidentNorm.basis,
-        )
-        .order_by(IncidentNorm.inferred, FrameworkItem.framework_id, FrameworkItem.sort_order, IncidentNorm.basis)
-    )
-    out = read_frame(engine, stmt, INCIDENT_NORM_COLUMNS)
+    inferred link), incidents. Figures count the asserted links; the inferred ones are shown apart, labelled.
+    Counted on the snapshot (the SQL twin is in tests/oracle.py)."""
+    snap = facts.snapshot(engine)
+    mask = snap.mask(viewer, flt)
+    parts = []
+    for links, inferred in ((snap.norms, False), (snap.norms_inferred, True)):
+        counts = code_counts(links.code[mask[links.inc]], len(links.vocab))
+        for code in np.flatnonzero(counts):
+            item, _, basis = links.vocab[code].partition(INFERRED_SEP) if inferred else (links.vocab[code], "", "norms")
+            parts.append((item, inferred, basis, int(counts[code])))
+    frame = pd.DataFrame(parts, columns=["item_id", "inferred", "basis", "incidents"])
+    items = {i["id"]: i for i in load("framework_items.csv")}
+    frame["framework_id"] = [items[i]["framework_id"] if i in items else "" for i in frame["item_id"]]
+    frame["code"] = [str(items[i]["code"]) if i in items else i for i in frame["item_id"]]
+    order = [int(items[i]["sort_order"]) if i in items else 0 for i in frame["item_id"]]
+    frame = frame.assign(_order=order).sort_values(["inferred", "framework_id", "_order", "basis"], kind="stable")
+    out = frame[INCIDENT_NORM_COLUMNS].reset_index(drop=True)
     return out.astype({"inferred": bool, "incidents": "int64"})

@@ -439,6 +439,7 @@ def _copies(conn: Connection, position: Callable[[np.ndarray], np.ndarray]) -> t
     return found[keep], keys[keep].astype(np.int64)
 
 
+INFERRED_SEP = "|"  # between the item id and the rule in the vocabulary of the inferred norm links
 LINK_TABLES = {  # name: (table, value column, vocabulary query, which rows (constant SQL, None: all))
     "targets": ("incident_targets", "iso3", "SELECT iso3 FROM countries ORDER BY iso3", None),
     "initiators": ("incident_initiators", "iso3", "SELECT iso3 FROM countries ORDER BY iso3", None),
@@ -446,7 +447,13 @@ LINK_TABLES = {  # name: (table, value column, vocabulary query, which rows (con
     "types": ("incident_type_links", "type_id", "SELECT id FROM incident_types ORDER BY id", None),
     # Norm links asserted by the source (the default of every figure) and those inferred by a named rule.
     "norms": ("incident_norms", "item_id", "SELECT id FROM framework_items ORDER BY id", "inferred = false"),
-    "norms_inferred": ("incident_norms", "item_id", "SELECT id FROM framework_items ORDER BY id", "inferred = true"),
+    # Inferred links keyed "<item id>|<rule>", so counts per item and rule come from the same arrays.
+    "norms_inferred": (
+        "incident_norms",
+        "item_id || '|' || basis",
+        "SELECT DISTINCT item_id || '|' || basis FROM incident_norms WHERE inferred = true ORDER BY 1",
+        "inferred = true",
+    ),
 }
 
 
