@@ -231,10 +231,15 @@ def incident_rows(
 
 def _tracks(engine: Engine, ids: list[int]) -> list[str]:
     """'; '-joined ids of the tracks each incident belongs to, by membership in SQL, in the order of ids."""
+    member: dict[str, set[int]] = {}
     with engine.connect() as conn:
         tracks = sorted(conn.scalars(select(Track.id)))
-        member = {t: set(conn.scalars(select(Incident.id).where(in_tracks(Incident, [t])))) for t in tracks}
-    return ["; ".join(t for t in tracks if i in member[t]) for i in ids]
+        for start in range(0, len(ids), 5000):
+            chunk = ids[start : start + 5000]
+            for t in tracks:
+                found = conn.scalars(select(Incident.id).where(Incident.id.in_(chunk), in_tracks(Incident, [t])))
+                member.setdefault(t, set()).update(found)
+    return ["; ".join(t for t in tracks if i in member.get(t, ())) for i in ids]
 
 
 def _links(engine: Engine, model: type, column: ColumnElement, ids: list[int]) -> list[str]:
