@@ -275,7 +275,7 @@ def test_unrecognised_headers_are_explained_then_mapped_by_hand_in_the_page(serv
         page.screenshot(path=str(SHOTS / "8-not-recognised.png"))
 
         page.get_by_text("Format, sheet and column mapping", exact=True).click()
-        mapping = page.get_by_label("Mapping: our field -> your column, as JSON")
+        mapping = page.get_by_role("textbox", name="Mapping: our field -> your column, as JSON")
         mapping.fill(
             '{"source_id": "Ref", "title": "Headline", "start_date": "When", "incident_type": "Kind",'
             ' "target_countries": "Victim", "severity": "Level"}'

@@ -67,9 +67,15 @@ class Prepared:
 
     @property
     def issues(self) -> list[Issue]:
-        """Every problem found, in file order (a row in error is not also reported as outside the track)."""
+        """Every problem found, in file order. A row in error is not also reported as outside the track, and a row
+        that is not stored (error, outside, profile) is not also reported as stored with its target not identified."""
         errors = self.checked.error_rows
-        shown = [i for i in self.checked.issues if i.level not in NOT_STORED or i.row not in errors]
+        left_out = errors | self.checked.outside_rows | self.checked.rows_at(PROFILE)
+        shown = [
+            i
+            for i in self.checked.issues
+            if not (i.level in NOT_STORED and i.row in errors) and not (i.level == UNIDENTIFIED and i.row in left_out)
+        ]
         return sorted(shown, key=lambda i: (i.row, i.level != "error", i.column))
 
     @property
