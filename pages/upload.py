@@ -18,7 +18,7 @@ from dashboard.present.labels import TRACK_NAMES
 st.title("Upload data")
 st.caption(
     "Incidents, norm assessments and partnerships for your tracks: CSV, XLSX, Parquet or JSON; our templates, "
-    "EuRepoC and CFR Cyber Operations Tracker exports are recognised from their headers."
+    "EuRepoC, CFR Cyber Operations Tracker and DCID 2.0 exports are recognised from their headers."
 )
 
 left, middle, right = st.columns(3)
