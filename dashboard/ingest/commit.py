@@ -157,21 +157,31 @@ def _write_norm_links(session: Session, ids: np.ndarray, asserted: pd.Series, in
     An item both asserted and inferred is stored once, as asserted.
     """
     owners, items = bulk.explode(ids, asserted)
-    rows = {(int(o), str(i)): (False, "norms") for o, i in zip(owners, items)}
-    owners, pairs = bulk.explode(ids, inferred)
-    for owner, pair in zip(owners, pairs):
-        item, rule = pair
-        rows.setdefault((int(owner), str(item)), (True, str(rule)))
-    if rows:
-        keys = list(rows)
+    pair_owners, pairs = bulk.explode(ids, inferred)
+    rules = pd.DataFrame(list(pairs), columns=["item_id", "basis"], dtype=object) if len(pairs) else None
+    links = pd.concat(
+        [
+            pd.DataFrame({"incident_id": owners, "item_id": items, "inferred": False, "basis": "norms"}),
+            pd.DataFrame(
+                {
+                    "incident_id": pair_owners,
+                    "item_id": rules["item_id"] if rules is not None else [],
+                    "inferred": True,
+                    "basis": rules["basis"] if rules is not None else [],
+                }
+            ),
+        ],
+        ignore_index=True,
+    ).drop_duplicates(["incident_id", "item_id"], keep="first")  # asserted rows come first
+    if len(links):
         bulk.insert(
             session,
             "incident_norms",
             {
-                "incident_id": np.array([k[0] for k in keys], dtype=np.int64),
-                "item_id": np.array([k[1] for k in keys], dtype=object),
-                "inferred": np.array([rows[k][0] for k in keys], dtype=bool),
-                "basis": np.array([rows[k][1] for k in keys], dtype=object),
+                "incident_id": links["incident_id"].to_numpy(np.int64),
+                "item_id": links["item_id"].to_numpy(object),
+                "inferred": links["inferred"].to_numpy(bool),
+                "basis": links["basis"].astype(str).to_numpy(object),
             },
         )
 
