@@ -232,7 +232,10 @@ def press_download(page, button, timeout_ms: int = 120_000, attempts: int = 3) -
         )
         try:
             with page.expect_download(timeout=timeout_ms // attempts) as info:
-                button.click()
+                if attempt < attempts:
+                    button.click(timeout=timeout_ms // attempts)
+                else:  # the button never became clickable (a busy machine): send the click event itself
+                    button.dispatch_event("click")
             return info.value.suggested_filename, Path(info.value.path()).read_bytes()
         except PlaywrightTimeoutError:
             if attempt == attempts:
@@ -242,7 +245,10 @@ def press_download(page, button, timeout_ms: int = 120_000, attempts: int = 3) -
 
 def sign_in(page, username: str = BROWSER_USER, password: str = BROWSER_PASSWORD) -> None:
     """Fill the sign-in form shown on any page and wait for the page itself to appear."""
-    page.get_by_label("Username", exact=True).wait_for(timeout=30_000)
+    from playwright.sync_api import expect
+
+    # While a page is re-drawn, the old form can linger next to the new one: wait until there is one.
+    expect(page.get_by_label("Username", exact=True)).to_have_count(1, timeout=30_000)
     page.get_by_label("Username", exact=True).fill(username)
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Sign in").click()
