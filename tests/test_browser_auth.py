@@ -74,7 +74,9 @@ def test_each_demo_role_signs_in_sees_its_pages_and_signs_out(demo_server: Serve
                 )
         page.screenshot(path=str(ARTIFACTS / "auth" / f"{account.username}.png"))
         sidebar.get_by_role("button", name="Sign out").click()
-        page.get_by_label("Username", exact=True).wait_for(timeout=30_000)
+        # The sign-in form's "Username" can briefly sit next to the faded page's own (Share links has one): wait
+        # until the old page is gone and one remains.
+        expect(page.get_by_label("Username", exact=True)).to_have_count(1, timeout=30_000)
         # The old page's elements fade out after the new run (the sidebar too, and the last page visited may have
         # no metric): wait until the signed-in caption is gone; a timeout here means sign-out did not happen.
         page.wait_for_function(
