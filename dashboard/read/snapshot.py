@@ -30,6 +30,7 @@ from dashboard.core.access import Viewer
 from dashboard.core.tlp import TLP_ORDER
 from dashboard.read.packed import columns, ints, iso_days, joined, positions
 from dashboard.read.scope import Scope, current_rows, track_list
+from dashboard.store.db import write_count
 from dashboard.store.models import Incident
 
 if TYPE_CHECKING:
@@ -49,13 +50,14 @@ def clear_cache() -> None:
 
 
 def stamp_of(conn: Connection) -> str:
-    """A fingerprint of which dataset versions are active (and the newest id) and of the track membership (the
-    incidents' tracks follow it); cache keys include it."""
+    """A fingerprint of which dataset versions are active (the newest id, the write counter) and of the track
+    membership (the incidents' tracks follow it); cache keys include it."""
     latest = conn.execute(text("SELECT max(id) FROM dataset_versions")).scalar() or 0
+    writes = write_count(conn)
     active = conn.execute(text("SELECT id FROM dataset_versions WHERE status = 'active' ORDER BY id")).scalars().all()
     members = conn.execute(text("SELECT track_id, iso3 FROM track_members ORDER BY track_id, iso3")).all()
     text_of = ",".join(map(str, active)) + "|" + ",".join(f"{t}:{c}" for t, c in members)
-    return f"{latest}:" + hashlib.sha256(text_of.encode()).hexdigest()[:16]
+    return f"{latest}.{writes}:" + hashlib.sha256(text_of.encode()).hexdigest()[:16]
 
 
 def _engine_key(engine: Engine) -> str:

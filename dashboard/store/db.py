@@ -13,7 +13,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
@@ -110,6 +110,18 @@ def lock_for_write(session: Session, name: str) -> None:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
         return
     session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": zlib.crc32(name.encode())})
+
+
+def bump_write_counter(connection: Connection | Session) -> None:
+    """Raise the database's write counter (data stamps include it) inside the caller's transaction. Triggers raise it
+    on version, replacement and membership writes; restore and bulk writes call this too, as PostgreSQL may run
+    them with triggers off."""
+    connection.execute(text("UPDATE write_counter SET n = n + 1 WHERE id = 1"))
+
+
+def write_count(connection: Connection) -> int:
+    """The database's write counter (0 before migration 0009 has run)."""
+    return int(connection.execute(text("SELECT n FROM write_counter WHERE id = 1")).scalar() or 0)
 
 
 def _alembic_config(engine: Engine) -> Config:

@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -206,6 +207,15 @@ Index("ix_row_replacements_layer_row", RowReplacement.layer, RowReplacement.row_
 
 
 Index("ix_dataset_versions_layer_track_status", DatasetVersion.layer, DatasetVersion.track_id, DatasetVersion.status)
+
+
+class WriteCounter(Base):
+    """One row (id 1) whose n grows with every write that changes what a reader may see (triggers and
+    `store.db.bump_write_counter`); data stamps include it. Never backed up or restored: it only grows."""
+
+    __tablename__ = "write_counter"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    n: Mapped[int] = mapped_column(BigInteger)
 
 
 class AuditEvent(Base):
@@ -418,6 +428,8 @@ class User(Base):
     locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_sign_in_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # Raised by a password reset or an account change: sessions signed in under an older epoch end.
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class UserTrack(Base):
