@@ -35,13 +35,15 @@ period = view.window(as_of)
 received_filter = view.incident_filter(viewer, period, countries=frozenset({iso3}))
 received = cached(read.incident_summary, viewer, received_filter)
 initiated = cached(read.incident_initiated_counts, viewer, view.incident_filter(viewer, period), iso3)
+initiated_tlp = cached(read.incident_marking, viewer, view.incident_filter(viewer, period), iso3)
 status = cached(read.norm_status_as_of, viewer, None, tracks, frozenset({iso3}))
 partnerships = cached(read.partnership_rows, viewer, tracks, frozenset({iso3}))
 
 st.title(name)
 st.caption(f"Member of: {member_of} · {period.start:%d %b %Y} – {period.end:%d %b %Y}")
 synthetic_notice(viewer)
-tlp_banner(strictest_marking(received["tlp"], strictest_in(status), strictest_in(partnerships)))
+norms_tlp = cached(read.norm_marking, viewer, tracks, frozenset({iso3}))  # the shares use every round
+tlp_banner(strictest_marking(received["tlp"], initiated_tlp, norms_tlp, strictest_in(partnerships)))
 if received["incidents"] == 0 and status.empty and partnerships.empty and initiated.empty:
     st.info(f"Nothing recorded for {name} in these tracks and this period. Try a longer period or another track.")
     st.stop()
@@ -61,7 +63,7 @@ with left:
     )
     chart(figure, monthly, key="cp_trend", tlp=received["tlp"], stem=f"{iso3}_incidents_by_month")
 with right:
-    country_panel.initiated_chart(name, iso3, initiated)
+    country_panel.initiated_chart(name, iso3, initiated, initiated_tlp)
 
 st.subheader("Norms and CBMs")
 if status.empty:

@@ -42,7 +42,7 @@ if viewer.can(Permission.UPLOAD):  # upload counts include rows a reader may not
                 "file_name": "File",
                 "uploaded_by": "Uploaded by",
                 "uploaded_at": "Uploaded at",
-                "rows_stored": "Rows stored",
+                "rows_visible": "Rows you can see",
                 "synthetic": "Synthetic",
             },
         )

@@ -16,7 +16,7 @@ from dashboard.app.context import cached
 from dashboard.app.filter_bar import filter_bar
 from dashboard.app.widgets import synthetic_notice, tlp_banner
 from dashboard.core.filters import IncidentFilter
-from dashboard.core.tlp import strictest_in
+from dashboard.core.tlp import strictest_in, strictest_marking
 from dashboard.present import charts, maps
 from dashboard.present.labels import track_label
 
@@ -29,7 +29,14 @@ rounds = cached(read.norm_rounds, viewer, tracks)
 st.title("Norms and CBMs")
 st.caption(f"{track_label(view.track)} · UN norms of responsible state behaviour, OSCE cyber CBMs, ARF measures")
 synthetic_notice(viewer)
-tlp_banner(strictest_in(status))
+# The map, trajectories and matrices are built from every round's assessments, the incident section from incidents:
+# the page and its downloads carry the strictest marking of all of them.
+marking = cached(read.norm_marking, viewer, tracks, countries)
+if viewer.can(Permission.VIEW_INCIDENTS):
+    marking = strictest_marking(
+        marking, cached(read.incident_marking, viewer, IncidentFilter(tracks=tracks, countries=countries))
+    )
+tlp_banner(marking)
 if status.empty:
     st.info("No norm or CBM assessments for these tracks and countries yet. Coordinators can upload them.")
     st.stop()
@@ -49,17 +56,17 @@ with left:
         hover_cols={"implemented": "Implemented", "assessed": "Assessed"},
         colorbar_title="% implemented",
     )
-    chart(figure, latest, key="norm_map", stem="norm_adherence")
+    chart(figure, latest, key="norm_map", tlp=marking, stem="norm_adherence")
 with right:
     trajectory = analytics.trajectory(shares)
-    norms_panel.trajectory_chart(trajectory, key="norm_trajectory")
+    norms_panel.trajectory_chart(trajectory, key="norm_trajectory", tlp=marking)
 
 items = norms_panel.framework_items()
 for framework, label in norms_panel.framework_tabs(tracks):
     with st.expander(label, expanded=framework == "un-norms"):
         part = status[status["framework_id"] == framework]
         figure = charts.build_norm_matrix(part, items=items, countries=track_countries, title=label)
-        chart(figure, part, key=f"norm_matrix_{framework}", stem=f"norm_status_{framework}")
+        chart(figure, part, key=f"norm_matrix_{framework}", tlp=marking, stem=f"norm_status_{framework}")
 
 st.subheader("What changed since the previous round")
 if len(rounds) < 2:

@@ -38,11 +38,14 @@ def chart(
     data: pd.DataFrame,
     *,
     key: str,
+    tlp: str | None,
     caption: str | None = None,
-    tlp: str | None = None,
     stem: str | None = None,
 ) -> None:
-    """A figure with its accessible alternative: the table behind it, and a CSV download of that table."""
+    """A figure with its accessible alternative: the table behind it, and a CSV download of that table.
+
+    tlp: the strictest marking of the rows the table is built from (None only when there are none); required, so
+    that no download is marked TLP:CLEAR by default."""
     from dashboard.present.maps import PLOTLY_CONFIG
 
     st.plotly_chart(figure, config=PLOTLY_CONFIG, key=key, width="stretch", theme=None)

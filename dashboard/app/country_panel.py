@@ -34,7 +34,7 @@ def country_kpis(
     )
 
 
-def initiated_chart(name: str, iso3: str, initiated: pd.DataFrame) -> None:
+def initiated_chart(name: str, iso3: str, initiated: pd.DataFrame, tlp: str | None) -> None:
     """The targets of incidents in which this state is the suspected initiator (or a sentence saying there are none)."""
     from dashboard.present import charts
 
@@ -45,4 +45,4 @@ def initiated_chart(name: str, iso3: str, initiated: pd.DataFrame) -> None:
     figure = charts.build_count_bar(
         initiated.head(15), "target_name", "incidents", title="Suspected as initiator: targets"
     )
-    chart(figure, initiated, key="cp_initiated", stem=f"{iso3}_initiated")
+    chart(figure, initiated, key="cp_initiated", tlp=tlp, stem=f"{iso3}_initiated")

@@ -32,7 +32,7 @@ def framework_tabs(tracks: frozenset[str]) -> list[tuple[str, str]]:
     ]
 
 
-def trajectory_chart(trajectory: pd.DataFrame, *, key: str, default_count: int = 6) -> None:
+def trajectory_chart(trajectory: pd.DataFrame, *, key: str, tlp: str | None, default_count: int = 6) -> None:
     """Trajectory of chosen states across rounds; by default those whose share changed most."""
     from dashboard.present import charts
 
@@ -48,7 +48,8 @@ def trajectory_chart(trajectory: pd.DataFrame, *, key: str, default_count: int =
         key=f"{key}_countries",
     )
     part = trajectory[trajectory["country"].isin(chosen)]
-    chart(charts.build_trajectory(part, title="Share implemented, by round"), part, key=key, stem="norm_trajectory")
+    figure = charts.build_trajectory(part, title="Share implemented, by round")
+    chart(figure, part, key=key, tlp=tlp, stem="norm_trajectory")
 
 
 def named_changes(changes: pd.DataFrame) -> pd.DataFrame:

@@ -25,13 +25,20 @@ from dashboard.read.incidents import (
     incident_counts_by_sector,
     incident_detail,
     incident_initiated_counts,
+    incident_marking,
     incident_rows,
     incident_summary,
     latest_incident_date,
     sector_type_counts,
     window_counts,
 )
-from dashboard.read.norms import incident_norm_counts, norm_round_shares, norm_rounds, norm_status_as_of
+from dashboard.read.norms import (
+    incident_norm_counts,
+    norm_marking,
+    norm_round_shares,
+    norm_rounds,
+    norm_status_as_of,
+)
 from dashboard.read.partnerships import partnership_counts_by_country, partnership_rows
 from dashboard.read.scope import scope_clause
 from dashboard.read.sources import incident_source_hosts
@@ -49,12 +56,14 @@ __all__ = [
     "incident_counts_by_sector",
     "incident_detail",
     "incident_initiated_counts",
+    "incident_marking",
     "incident_norm_counts",
     "incident_rows",
     "incident_source_hosts",
     "incident_summary",
     "latest_incident_date",
     "layer_counts",
+    "norm_marking",
     "norm_round_shares",
     "norm_rounds",
     "norm_status_as_of",

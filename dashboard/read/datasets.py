@@ -19,7 +19,9 @@ from dashboard.store.models import Country, DatasetVersion, Incident, IncidentTa
 
 
 def active_versions(engine: Engine, viewer: Viewer) -> pd.DataFrame:
-    """Active dataset versions of the viewer's tracks."""
+    """The active dataset versions behind what the viewer sees: those with at least one current row visible to
+    them, with that number of rows (rows_visible). A version whose rows are all hidden from the viewer is not
+    listed, so its uploader, time and hash never reach them."""
     cols = [
         "id",
         "layer",
@@ -33,12 +35,22 @@ def active_versions(engine: Engine, viewer: Viewer) -> pd.DataFrame:
         "rows_stored",
         "synthetic",
     ]
+    visible: dict[int, int] = {}
+    with engine.connect() as conn:
+        for model in LAYER_MODELS.values():
+            stmt = (
+                select(model.dataset_version_id, func.count())
+                .where(scope_clause(model, viewer))
+                .group_by(model.dataset_version_id)
+            )
+            visible.update((int(v), int(n)) for v, n in conn.execute(stmt))
     stmt = (
         select(*(getattr(DatasetVersion, c) for c in cols))
-        .where(DatasetVersion.status == "active", DatasetVersion.track_id.in_(sorted(viewer.tracks)))
+        .where(DatasetVersion.status == "active", DatasetVersion.id.in_(sorted(visible)))
         .order_by(DatasetVersion.layer, DatasetVersion.track_id, DatasetVersion.number)
     )
-    return read_frame(engine, stmt, cols)
+    out = read_frame(engine, stmt, cols)
+    return out.assign(rows_visible=[visible[int(v)] for v in out["id"]]).astype({"rows_visible": int})
 
 
 def shows_synthetic_data(engine: Engine, viewer: Viewer) -> bool:
@@ -180,5 +192,5 @@ def current_rows_for_diff(engine: Engine, viewer: Viewer, layer: str, track: str
         return read_frame(engine, stmt, ["id", "iso3", "item_id", "assessed_on", "status", "evidence_url", "tlp"])
     rows = partnership_rows(engine, viewer, tracks)
     return rows[["id", "name", "kind", "status", "start_date", "end_date", "last_tested", "countries", "tlp"]].assign(
-        source_id=partnership_source_ids(engine, rows["id"].tolist())
+        source_id=partnership_source_ids(engine, viewer, rows["id"].tolist())
     )

@@ -307,6 +307,19 @@ def incident_initiated_counts(engine: Engine, viewer: Viewer, flt: IncidentFilte
     return out.rename(columns={"iso3": "target", "name": "target_name"})
 
 
+def incident_marking(
+    engine: Engine, viewer: Viewer, flt: IncidentFilter, initiated_by: str | None = None
+) -> str | None:
+    """The strictest TLP marking of the filtered visible incidents (of those initiated by a country, if given);
+    None when there are none. Downloads of tables built from them carry it."""
+    snap = facts.snapshot(engine)
+    mask = snap.mask(viewer, flt)
+    if initiated_by:
+        mask = mask & snap.initiators.any_of(snap.size, {initiated_by})
+    ranks = snap.tlp[mask]
+    return TLP_ORDER[int(ranks.max())] if len(ranks) else None
+
+
 def incident_rows(
     engine: Engine, viewer: Viewer, flt: IncidentFilter, limit: int | None = 500, initiated_by: str | None = None
 ) -> pd.DataFrame:
@@ -327,7 +340,10 @@ def incident_rows(
     if initiated_by:
         mask = mask & snap.initiators.any_of(snap.size, {initiated_by})
     ids = [int(i) for i in snap.ids[np.flatnonzero(mask)[::-1][:limit]]] if limit > 0 else []
-    rows = _detail_rows(engine, [Incident.id.in_(ids)], snap)
+    # The ids come from the snapshot; the rows are read with the visibility rules in SQL as well, so a snapshot
+    # that does not match the database (a write the stamp missed) can never show a row the viewer may not see.
+    visible = incident_view_clause(Scope.of(viewer), track_list(viewer, flt.tracks))
+    rows = _detail_rows(engine, [Incident.id.in_(ids), visible], snap)
     order = {incident_id: position for position, incident_id in enumerate(ids)}
     rows = rows.iloc[np.argsort([order[i] for i in rows["id"]], kind="stable")] if len(rows) else rows
     return rows.reset_index(drop=True)

@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, Engine, case, func, select
 
 from dashboard.core.access import Viewer
 from dashboard.core.filters import IncidentFilter
+from dashboard.core.tlp import strictest_marking
 from dashboard.core.vocabulary import load
 from dashboard.read import snapshot as facts
 from dashboard.read.cache import per_stamp
@@ -39,6 +40,16 @@ def norm_rounds(engine: Engine, viewer: Viewer, tracks: frozenset[str] | None = 
     )
     with engine.connect() as conn:
         return list(conn.scalars(stmt))
+
+
+def norm_marking(
+    engine: Engine, viewer: Viewer, tracks: frozenset[str] | None, countries: frozenset[str] | None
+) -> str | None:
+    """The strictest TLP marking of the visible norm assessments of these tracks and countries, every round (the
+    shares, trajectories and maps are built from all of them); None when there are none."""
+    stmt = select(NormAssessment.tlp).where(*norm_conditions(viewer, tracks, countries)).distinct()
+    with engine.connect() as conn:
+        return strictest_marking(*conn.scalars(stmt))
 
 
 NORM_COLUMNS = [

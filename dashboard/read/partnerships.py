@@ -129,13 +129,17 @@ def partnership_counts_by_country(engine: Engine, viewer: Viewer, tracks: frozen
     return out.astype({"partnerships": int, "active": int})
 
 
-def partnership_source_ids(engine: Engine, ids: list[int]) -> list[str]:
-    """The source id of each partnership id, in the order of ids."""
+def partnership_source_ids(engine: Engine, viewer: Viewer, ids: list[int]) -> list[str]:
+    """The source id of each partnership id the viewer may see, in the order of ids ('' for any other)."""
     found: dict[int, str] = {}
     with engine.connect() as conn:
         for start in range(0, len(ids), 5000):
             chunk = ids[start : start + 5000]
             found.update(
-                conn.execute(select(Partnership.id, Partnership.source_id).where(Partnership.id.in_(chunk))).all()
+                conn.execute(
+                    select(Partnership.id, Partnership.source_id).where(
+                        Partnership.id.in_(chunk), scope_clause(Partnership, viewer)
+                    )
+                ).all()
             )
     return [found.get(i, "") for i in ids]
