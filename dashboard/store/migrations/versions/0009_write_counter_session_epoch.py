@@ -25,6 +25,8 @@ depends_on = None
 
 COUNTED = ("dataset_versions", "row_replacements", "track_members")
 _EVENTS = ("insert", "update", "delete")
+_BUMP = "UPDATE write_counter SET n = n + 1 WHERE id = 1"
+_PG_EVENTS = "INSERT OR UPDATE OR DELETE OR TRUNCATE"
 
 
 def upgrade() -> None:
@@ -40,13 +42,13 @@ def upgrade() -> None:
         op.execute(
             sa.text(
                 "CREATE FUNCTION bump_write_counter() RETURNS trigger LANGUAGE plpgsql AS $$ "
-                "BEGIN UPDATE write_counter SET n = n + 1 WHERE id = 1; RETURN NULL; END $$"
+                "BEGIN " + _BUMP + "; RETURN NULL; END $$"
             )
         )
         for table in COUNTED:
             op.execute(
                 sa.text(
-                    f"CREATE TRIGGER {table}_written AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {table} "
+                    "CREATE TRIGGER " + table + "_written AFTER " + _PG_EVENTS + " ON " + table + " "
                     "FOR EACH STATEMENT EXECUTE FUNCTION bump_write_counter()"
                 )
             )
@@ -55,8 +57,8 @@ def upgrade() -> None:
             for event in _EVENTS:
                 op.execute(
                     sa.text(
-                        f"CREATE TRIGGER {table}_{event}_written AFTER {event.upper()} ON {table} "
-                        "BEGIN UPDATE write_counter SET n = n + 1 WHERE id = 1; END"
+                        "CREATE TRIGGER " + table + "_" + event + "_written AFTER " + event.upper() + " ON " + table + " "
+                        "BEGIN " + _BUMP + "; END"
                     )
                 )
 
