@@ -25,7 +25,7 @@ brief = cached(briefing.build_briefing, viewer, view, as_of)
 st.title("Track briefing")
 st.caption(
     f"{track_label(view.track)} · {brief.period.start:%d %b %Y} – {brief.period.end:%d %b %Y}, "
-    f"compared with the {brief.period.days} days before · as of {as_of:%d %b %Y}"
+    f"compared with the {brief.period.days:,} days before · as of {as_of:%d %b %Y}"
 )
 synthetic_notice(viewer)
 tlp_banner(brief.tlp)

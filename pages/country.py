@@ -17,7 +17,7 @@ from dashboard.app.filter_bar import country_picker, filter_bar
 from dashboard.app.incidents_panel import incident_details, monthly_counts
 from dashboard.app.norms_panel import evidence_table
 from dashboard.app.partnerships_panel import partnership_table
-from dashboard.app.widgets import synthetic_notice, tlp_banner
+from dashboard.app.widgets import plain, synthetic_notice, tlp_banner
 from dashboard.core.tlp import strictest_in, strictest_marking
 from dashboard.present import charts
 from dashboard.present.labels import TYPE_NAMES
@@ -39,13 +39,15 @@ initiated_tlp = cached(read.incident_marking, viewer, view.incident_filter(viewe
 status = cached(read.norm_status_as_of, viewer, None, tracks, frozenset({iso3}))
 partnerships = cached(read.partnership_rows, viewer, tracks, frozenset({iso3}))
 
-st.title(name)
-st.caption(f"Member of: {member_of} · {period.start:%d %b %Y} – {period.end:%d %b %Y}")
+st.title(plain(name))
+st.caption(f"Member of: {plain(member_of)} · {period.start:%d %b %Y} – {period.end:%d %b %Y}")
 synthetic_notice(viewer)
 norms_tlp = cached(read.norm_marking, viewer, tracks, frozenset({iso3}))  # the shares use every round
 tlp_banner(strictest_marking(received["tlp"], initiated_tlp, norms_tlp, strictest_in(partnerships)))
 if received["incidents"] == 0 and status.empty and partnerships.empty and initiated.empty:
-    st.info(f"Nothing recorded for {name} in these tracks and this period. Try a longer period or another track.")
+    st.info(
+        f"Nothing recorded for {plain(name)} in these tracks and this period. Try a longer period or another track."
+    )
     st.stop()
 shares = analytics.latest_shares(cached(read.norm_round_shares, viewer, tracks, frozenset({iso3})))
 country_panel.country_kpis(received, initiated, shares, partnerships)

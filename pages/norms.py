@@ -77,13 +77,20 @@ else:
     changes = analytics.norm_changes(before, after)
     ups, downs = (changes["direction"] == "up").sum(), (changes["direction"] == "down").sum()
     st.markdown(
-        f"{rounds[-2]:%d %b %Y} → {rounds[-1]:%d %b %Y}: **{ups} items moved forward**, **{downs} moved back**."
+        f"{rounds[-2]:%d %b %Y} → {rounds[-1]:%d %b %Y}: **{ups:,} items moved forward**, **{downs:,} moved back**."
     )
     norms_panel.norm_changes_table(changes)
 
 st.subheader("Evidence")
 norms_panel.evidence_table(status)
-downloads(lambda: status, stem="norm_status", tlp=strictest_in(status), title="Norm and CBM status", key="norm_rows")
+downloads(
+    lambda: status,
+    stem="norm_status",
+    tlp=strictest_in(status),
+    title="Norm and CBM status",
+    key="norm_rows",
+    rows=len(status),
+)
 
 if viewer.can(Permission.VIEW_INCIDENTS):
     st.subheader("Incidents implicating each item")

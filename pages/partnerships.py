@@ -78,4 +78,4 @@ for column, (frame, category, title, names) in zip(columns, partnerships_panel.p
 
 st.subheader("All partnerships")
 partnerships_panel.partnership_table(rows)
-downloads(lambda: rows, stem="partnerships", tlp=tlp, title="Partnerships", key="pp_rows")
+downloads(lambda: rows, stem="partnerships", tlp=tlp, title="Partnerships", key="pp_rows", rows=len(rows))

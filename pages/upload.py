@@ -13,6 +13,7 @@ from dashboard.app.context import engine
 from dashboard.app.widgets import plain
 from dashboard.core.tlp import TLP_LABELS, TLP_ORDER
 from dashboard.ingest import pipeline
+from dashboard.ingest.clearance import may_mark
 from dashboard.present.labels import TRACK_NAMES
 
 st.title("Upload data")
@@ -24,8 +25,13 @@ st.caption(
 left, middle, right = st.columns(3)
 layer = left.selectbox("Layer", pipeline.LAYERS, key="up_layer", format_func=str.capitalize)
 track = middle.selectbox("Track", sorted(viewer.tracks), key="up_track", format_func=TRACK_NAMES.get)
+markings = [t for t in TLP_ORDER if may_mark(viewer, t)]  # only what the uploader could read back
 default_tlp = right.selectbox(
-    "Marking of unmarked rows", list(TLP_ORDER), index=2, key="up_tlp", format_func=TLP_LABELS.get
+    "Marking of unmarked rows",
+    markings,
+    index=markings.index("amber") if "amber" in markings else len(markings) - 1,
+    key="up_tlp",
+    format_func=TLP_LABELS.get,
 )
 upload_panel.template_downloads(layer)
 
@@ -97,8 +103,5 @@ if st.button("Commit as a new version", type="primary", key="up_commit", disable
         st.error(f"{plain(exc)} Nothing was written.")
     else:
         progress.progress(1.0, text="Done")
-        st.success(
-            f"Stored {done.stored:,} rows as version {done.number} of {layer} for "
-            f"{TRACK_NAMES[track]} (id {done.version_id}). Every page now shows it."
-        )
+        st.success(upload_panel.committed_message(done, layer, track))
 upload_panel.versions_panel(viewer, layer, track)

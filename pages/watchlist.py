@@ -23,8 +23,8 @@ th = settings().watchlist_thresholds()
 
 st.title("Watchlist")
 st.caption(
-    f"{track_label(view.track)} · as of {as_of:%d %b %Y} · surges: the last {th.recent_days} days against the "
-    f"{th.baseline_days} days before, one-sided Poisson test, at least {th.min_count} incidents, "
+    f"{track_label(view.track)} · as of {as_of:%d %b %Y} · surges: the last {th.recent_days:,} days against the "
+    f"{th.baseline_days:,} days before, one-sided Poisson test, at least {th.min_count:,} incidents, "
     f"{th.min_rate_ratio:g}x the usual rate and p ≤ {th.max_p_value:g}"
 )
 synthetic_notice(viewer)

@@ -52,6 +52,7 @@ BROWSER_PASSWORD = "browser-admin-password"
 def ensure_browser_admin(database_url: str) -> None:
     """An administrator account the browser tests sign in with (created once per database)."""
     from dashboard import accounts
+    from dashboard.core.access import local_admin
     from dashboard.core.vocabulary import TRACK_IDS
     from dashboard.store.db import get_engine
 
@@ -65,7 +66,7 @@ def ensure_browser_admin(database_url: str) -> None:
             organisation="Dialogue Secretariat",
             tlp_ceiling="red",
             password=BROWSER_PASSWORD,
-            actor="tests",
+            actor=local_admin("Dialogue Secretariat"),
         )
 
 

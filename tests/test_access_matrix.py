@@ -3,6 +3,11 @@
 The database holds one incident, one norm assessment and one partnership at each TLP level in Eastern Europe
 (each carrying its level in its title or URL, e.g. LEAK-AMBER) and an Indo-Pacific incident. A viewer must never
 see a row, title or count above its ceiling or outside its tracks, on any page or in any chart.
+
+The paths beyond the pages are in their own files: rows read by id from a stale snapshot, chart-table download
+markings and briefing provenance (test_access_paths.py), the detail rows after a restore under a running session
+(test_backup.py), the upload comparison as a probe (test_upload_visibility.py), deferred downloads after a link is
+revoked (test_download_guard.py), and the Audit trail (test_audit.py).
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard import PROJECT_ROOT, read
 from dashboard.accounts import sharing
-from dashboard.core.access import Permission, Role, Viewer
+from dashboard.core.access import Permission, Role, Viewer, local_admin
 from dashboard.core.pages import PAGES
 from dashboard.core.tlp import TLP_ORDER
 from tests.conftest import TEST_SECRET, sign_in
@@ -157,7 +162,7 @@ def test_signing_in_through_the_form(marked: Engine) -> None:
         organisation=HOST,
         tlp_ceiling="green",
         password="official password",
-        actor="test",
+        actor=local_admin(HOST),
     )
     at = _open(None, "pages/incidents.py", {"period": "all"})
     at.text_input(key="sign_in_user").input("olga")
@@ -279,6 +284,19 @@ def test_the_app_refuses_to_start_outside_demo_mode_with_the_default_secret(
     at = _open(None, "pages/briefing.py")
     assert any("will not start" in e.value for e in at.error)
     assert not at.text_input and not at.metric
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_only_administrators_open_the_audit_trail(marked: Engine, role: Role) -> None:
+    """The Audit trail page (every upload above is in it) shows its table to administrators and no one else."""
+    viewer = next(v for _, v in VIEWERS if v.role == role)
+    at = _open(viewer, "pages/audit.py")
+    assert not at.exception
+    if role == Role.ADMIN:
+        assert at.dataframe and "dataset" in " ".join(at.dataframe[0].value["action"])
+    else:
+        assert any("do not have access" in e.value for e in at.error)
+        assert not at.dataframe and not at.download_button
 
 
 def test_only_coordinators_and_admins_hold_upload_and_share() -> None:

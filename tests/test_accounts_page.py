@@ -78,7 +78,7 @@ def test_reset_a_password_then_disable_and_enable(app_engine: Engine) -> None:
         organisation=HOST,
         tlp_ceiling="green",
         password="old password 123",
-        actor="test",
+        actor=ADMIN,
     )
     at = _open(ADMIN)
     assert at.selectbox(key="account_chosen").value == "olga"
@@ -105,7 +105,7 @@ def test_an_administrator_cannot_disable_their_own_account(app_engine: Engine) -
         organisation=HOST,
         tlp_ceiling="red",
         password="alice password 123",
-        actor="test",
+        actor=ADMIN,
     )
     alice = _sign_in(app_engine, "alice", "alice password 123").viewer
     at = _open(alice)

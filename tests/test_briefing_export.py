@@ -302,15 +302,15 @@ def test_cli_writes_pdf_and_html_and_refuses_bad_input(cli_database: Database, b
     require_chromium()
     require_poppler()
     url = cli_database.url
-    html_out = tmp_path / "partner.html"
+    html_out = tmp_path / "coordinator.html"
     ok = run(
         "briefing", "--track", "eastern-europe", "--out", str(html_out), "--as-of", "2026-10-31",
-        "--user", "demo-partner", url=url,
+        "--user", "demo-coordinator-ee", url=url,
     )  # fmt: skip
     assert ok.returncode == 0, ok.stderr
-    assert "TLP:GREEN" in ok.stdout or "TLP:CLEAR" in ok.stdout
+    assert "TLP:RED" not in ok.stdout  # the export's marking never above the account's ceiling (AMBER+STRICT)
     html = html_out.read_text(encoding="utf-8")
-    assert "Track briefing: Eastern Europe" in html and "Indo-Pacific" not in html and "TLP:AMBER" not in html
+    assert "Track briefing: Eastern Europe" in html and "Indo-Pacific" not in html and "TLP:RED" not in html
     if backend == "sqlite":  # one PDF through the CLI is enough; the PDF itself is tested above on every backend
         pdf_out = tmp_path / "both.pdf"
         started = time.perf_counter()
@@ -326,7 +326,11 @@ def test_cli_writes_pdf_and_html_and_refuses_bad_input(cli_database: Database, b
     blocker = tmp_path / "file"
     blocker.write_text("x")
     refused = [
-        (["--track", "indo-pacific", "--out", str(tmp_path / "x.pdf"), "--user", "demo-partner"], "not available"),
+        (
+            ["--track", "indo-pacific", "--out", str(tmp_path / "x.pdf"), "--user", "demo-coordinator-ee"],
+            "not available",
+        ),
+        (["--track", "eastern-europe", "--out", str(tmp_path / "x.pdf"), "--user", "demo-partner"], "may not export"),
         (["--track", "both", "--out", str(tmp_path / "x.docx")], ".pdf or .html"),
         (["--track", "both", "--out", str(tmp_path / "x.html"), "--period-days", "0"], "1 to"),
         (["--track", "both", "--out", str(tmp_path / "x.html"), "--user", "nobody"], "no active user"),

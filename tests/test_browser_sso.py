@@ -16,6 +16,7 @@ import pytest
 from playwright.sync_api import expect
 
 from dashboard import accounts
+from dashboard.core.access import local_admin
 from dashboard.ops.bootstrap import initialise
 from tests.browser import ARTIFACTS, browser_page, free_port, require_chromium, streamlit_server, wait_for_app
 from tests.conftest import Database
@@ -45,7 +46,7 @@ def sso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
         organisation="Dialogue Secretariat",
         tlp_ceiling="green",
         password=None,
-        actor="test",
+        actor=local_admin("Dialogue Secretariat"),
         auth_source="oidc",
     )
     provider_port, app_port = free_port(), free_port()

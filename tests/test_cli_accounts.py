@@ -8,6 +8,7 @@ from dashboard import accounts
 from dashboard.accounts import sharing
 from dashboard.core.settings import DEFAULT_SECRET
 from tests.conftest import Database
+from tests.factories import incident, store_incidents
 from tests.test_cli import run
 
 SECRET = {"DASHBOARD_SECRET_KEY": "a-long-random-secret-for-tests-only", "DASHBOARD_DEMO_MODE": "false"}
@@ -88,3 +89,74 @@ def test_share_refuses_the_default_secret_outside_demo_mode(database: Database) 
         DASHBOARD_SECRET_KEY=DEFAULT_SECRET,
     )
     assert result.returncode == 1 and "DASHBOARD_SECRET_KEY" in result.stderr
+
+
+def _add(database: Database, name: str, *extra: str) -> None:
+    added = run(
+        "user", "add", name, *extra, "--password-stdin", url=database.url, input_text="a long enough password\n"
+    )
+    assert added.returncode == 0, added.stderr
+
+
+def test_briefing_export_is_refused_to_a_role_without_export_permission(database: Database, tmp_path) -> None:
+    assert run("init", url=database.url).returncode == 0
+    _add(database, "pat", "--role", "partner", "--org", "Grid ISAC", "--tlp-ceiling", "green")
+    refused = run(
+        "briefing", "--track", "eastern-europe", "--out", str(tmp_path / "b.html"), "--user", "pat", url=database.url
+    )
+    assert refused.returncode == 1 and "may not export briefings" in refused.stderr
+    assert not (tmp_path / "b.html").exists()
+    _add(database, "olga", "--role", "official", "--track", "eastern-europe", "--tlp-ceiling", "green")
+    done = run(
+        "briefing", "--track", "eastern-europe", "--out", str(tmp_path / "o.html"), "--user", "olga", url=database.url
+    )
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "o.html").stat().st_size > 1000
+
+
+def test_init_demo_is_refused_outside_demo_mode(database: Database) -> None:
+    refused = run("init", "--demo", url=database.url, DASHBOARD_DEMO_MODE="false")
+    assert refused.returncode == 1 and "demo mode is off" in refused.stderr
+    assert "DASHBOARD_DEMO_MODE" in refused.stderr
+    assert run("init", url=database.url, DASHBOARD_DEMO_MODE="false").returncode == 0
+    assert not [u for u in accounts.list_users(database.engine) if u["demo"]]
+    assert (
+        accounts.authenticate(
+            database.engine, "demo-admin", "demo-admin-pass", max_failures=5, lockout_minutes=1, allow_demo=True
+        ).viewer
+        is None
+    )
+
+
+def test_init_demo_is_refused_when_real_data_is_present(database: Database) -> None:
+    assert run("init", url=database.url).returncode == 0
+    store_incidents(database.engine, "eastern-europe", [incident("a real incident")])
+    refused = run("init", "--demo", url=database.url, DASHBOARD_DEMO_MODE="true")
+    assert refused.returncode == 1 and "real (not synthetic) data" in refused.stderr
+    assert not [u for u in accounts.list_users(database.engine) if u["demo"]]
+
+
+def test_user_update_changes_access_and_ends_sessions(database: Database) -> None:
+    assert run("init", url=database.url).returncode == 0
+    _add(database, "olga", "--role", "official", "--track", "eastern-europe")
+    before = accounts.authenticate(database.engine, "olga", "a long enough password", max_failures=5, lockout_minutes=1)
+    updated = run(
+        "user",
+        "update",
+        "olga",
+        "--role",
+        "coordinator",
+        "--track",
+        "indo-pacific",
+        "--tlp-ceiling",
+        "green",
+        url=database.url,
+    )
+    assert updated.returncode == 0, updated.stderr
+    assert "open sessions end" in updated.stdout
+    [olga] = accounts.list_users(database.engine)
+    assert (olga["role"], olga["tracks"], olga["tlp_ceiling"]) == ("coordinator", ["indo-pacific"], "green")
+    status = accounts.session_status(database.engine, before.viewer.user_id)
+    assert status.epoch == before.epoch + 1
+    nothing = run("user", "update", "olga", url=database.url)
+    assert nothing.returncode == 1 and "nothing to change" in nothing.stderr

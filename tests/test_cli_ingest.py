@@ -11,13 +11,20 @@ from sqlalchemy import Engine, func, select
 from dashboard import DATA_DIR
 from dashboard.core.access import local_admin
 from dashboard.ingest import pipeline
-from dashboard.store.models import Incident
+from dashboard.store.models import AuditEvent, Incident, User
 from tests.conftest import Database
 from tests.test_cli import run
-from tests.test_db import table_checksums
+from tests.test_db import table_checksums as all_table_checksums
 
 ADMIN = local_admin("Dialogue Secretariat")
 ROWS = "source_id,title,start_date,incident_type,target_countries,severity,tlp\n"
+
+
+def table_checksums(engine: Engine) -> dict[str, str]:
+    """A checksum of every table but the audit log: a refused upload is audited (`upload_refused`), nothing else."""
+    sums = all_table_checksums(engine)
+    sums.pop("audit_events", None)
+    return sums
 
 
 @pytest.mark.parametrize("layer", ["incidents", "norms", "partnerships"])
@@ -118,18 +125,36 @@ def test_unrecognised_headers_are_refused_with_cli_advice_then_mapped(database: 
     assert "Our incidents template with your column mapping" in mapped.stdout
 
 
+def _data_checksums(engine: Engine) -> dict[str, str]:
+    """Every table, but not what a restore raises or keeps: the audit trail (kept), the write counter and the
+    accounts' session epochs (raised)."""
+    sums = {k: v for k, v in table_checksums(engine).items() if k not in {"audit_events", "write_counter", "users"}}
+    with engine.connect() as conn:
+        users = conn.execute(select(User).order_by(User.id)).mappings().all()
+    sums["users"] = repr([{k: v for k, v in u.items() if k != "session_epoch"} for u in users])
+    return sums
+
+
 def test_backup_and_restore_round_trip(database: Database, tmp_path: Path) -> None:
     assert run("init", "--demo", "--incidents", "150", "--seed", "3", url=database.url).returncode == 0
-    before = table_checksums(database.engine)
+    before = _data_checksums(database.engine)
     archive = tmp_path / "backup.zip"
     assert run("backup", str(archive), url=database.url).returncode == 0
     good = tmp_path / "good.csv"
     good.write_text(ROWS + "A1,Grid outage,2026-10-02,disruption,EST,4,green\n")
     assert run("ingest", "incidents", str(good), "--track", "eastern-europe", url=database.url).returncode == 0
-    assert table_checksums(database.engine) != before
+    assert _data_checksums(database.engine) != before
+    with database.engine.connect() as conn:
+        trail = conn.execute(select(AuditEvent.id, AuditEvent.action).order_by(AuditEvent.id)).all()
     restored = run("restore", str(archive), url=database.url)
     assert restored.returncode == 0, restored.stderr
-    assert table_checksums(database.engine) == before
+    assert "audit trail kept" in restored.stdout
+    assert _data_checksums(database.engine) == before
+    with database.engine.connect() as conn:
+        after = conn.execute(select(AuditEvent.id, AuditEvent.action).order_by(AuditEvent.id)).all()
+    assert after[: len(trail)] == trail  # the upload made after the backup is still in the audit trail
+    assert "database.backup" in [a for _, a in trail[-2:]]
+    assert [a for _, a in after[len(trail) :]] == ["database.restore"]
     after = run("ingest", "incidents", str(good), "--track", "eastern-europe", url=database.url)
     assert after.returncode == 0, after.stderr  # id sequences continue after a restore
     junk = tmp_path / "junk.zip"

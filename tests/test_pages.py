@@ -30,6 +30,7 @@ from dashboard.core.tlp import TLP_LABELS
 from dashboard.export import tables as exports
 from tests.conftest import sign_in
 from tests.factories import incident, store_incidents
+from tests.test_markdown_escaping import displayed
 
 APP = str(PROJECT_ROOT / "app.py")
 ORGANISATION = "Dialogue Secretariat"
@@ -419,7 +420,7 @@ BAD_LINKS = [
 def test_bad_link_values_warn_and_the_page_still_renders(params: dict[str, str], says: str, demo: Engine) -> None:
     at = open_page("incidents", params)
     assert_rendered(at, "Incidents")
-    assert [w.value for w in at.warning if says in w.value], [w.value for w in at.warning]
+    assert [w.value for w in at.warning if says in displayed(w.value)], [w.value for w in at.warning]
     assert number(metrics(at)["Incidents"]) == expected_summary(demo, {})["incidents"]  # the default view
     assert at.query_params == {}  # the bad values are dropped from the link
 
@@ -428,7 +429,7 @@ def test_bad_link_values_warn_and_the_page_still_renders(params: dict[str, str],
 def test_every_filtered_page_warns_about_an_unknown_track(page: PageSpec, demo: Engine) -> None:
     at = open_page(page.key, {"track": "narnia", "severity": "9"})
     assert_rendered(at, _title(page))
-    warnings = " ".join(w.value for w in at.warning)
+    warnings = " ".join(displayed(w.value) for w in at.warning)  # values from the link are escaped
     assert "narnia" in warnings and "severity '9'" in warnings
     assert "track" not in at.query_params and "severity" not in at.query_params
 

@@ -48,3 +48,16 @@ def test_every_setting_is_documented_in_the_readme_table() -> None:
     declared = {s.name for s in SETTINGS}
     assert declared - documented == set(), "settings missing from the README table"
     assert documented - declared == set(), "README documents settings that do not exist"
+
+
+@pytest.mark.parametrize("secret", ["", "x", "insecure-demo-secret-change-me", "a" * 31, "é" * 15])
+def test_a_short_or_default_secret_key_is_refused_outside_demo_mode(tmp_path: Path, secret: str) -> None:
+    settings = load_settings({"DASHBOARD_DEMO_MODE": "false", "DASHBOARD_SECRET_KEY": secret}, tmp_path / "none.toml")
+    with pytest.raises(SettingsError, match="DASHBOARD_SECRET_KEY") as refused:
+        settings.check_secret()
+    assert "32 bytes" in str(refused.value) and "secrets.token_urlsafe" in str(refused.value)
+
+
+@pytest.mark.parametrize(("secret", "demo"), [("a" * 32, "false"), ("é" * 16, "false"), ("", "true"), ("x", "true")])
+def test_a_long_secret_or_demo_mode_is_accepted(tmp_path: Path, secret: str, demo: str) -> None:
+    load_settings({"DASHBOARD_DEMO_MODE": demo, "DASHBOARD_SECRET_KEY": secret}, tmp_path / "none.toml").check_secret()

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import Engine, select
 
 from dashboard import read
-from dashboard.accounts import sharing
+from dashboard.accounts import AccessDenied, sharing
 from dashboard.accounts.sharing import ShareError, create_link, open_link, revoke_link
 from dashboard.core.access import Permission, Role, Viewer, local_admin
 from dashboard.store.models import AuditEvent, ShareLink
@@ -98,7 +98,7 @@ def test_partners_and_officials_cannot_create_links(engine: Engine) -> None:
     official = Viewer(
         name="o", role=Role.OFFICIAL, tracks=frozenset({"eastern-europe"}), tlp_ceiling="amber", organisation="x"
     )
-    with pytest.raises(ShareError, match="only coordinators"):
+    with pytest.raises(AccessDenied, match="only coordinators"):
         create_link(
             engine,
             official,
@@ -136,3 +136,30 @@ def test_revocation_is_limited_to_own_tracks_and_listing_hides_tokens(engine: En
     listed = sharing.list_links(engine, local_admin("x"))
     assert [row["id"] for row in listed] == [link.id] and "token" not in str(listed)
     assert sharing.is_still_valid(engine, open_link(engine, link.token, secret_key=SECRET).viewer)
+
+
+@pytest.mark.parametrize("role", [Role.OFFICIAL, Role.PARTNER])
+def test_only_those_who_may_share_revoke_or_list_links(engine: Engine, role: Role) -> None:
+    link = _link(engine)
+    ceiling = "green" if role == Role.PARTNER else "amber"
+    reader = Viewer(name="r", role=role, tracks=frozenset({"eastern-europe"}), tlp_ceiling=ceiling, organisation="x")
+    with pytest.raises(AccessDenied, match="only coordinators and administrators") as refused:
+        revoke_link(engine, link.id, actor=reader)
+    assert isinstance(refused.value, PermissionError)
+    with pytest.raises(AccessDenied):
+        sharing.list_links(engine, reader)
+    assert open_link(engine, link.token, secret_key=SECRET, now=NOW).viewer is not None  # still valid
+    with engine.connect() as conn:
+        denied = list(conn.execute(select(AuditEvent).where(AuditEvent.action == "access.denied")).all())
+    assert [(e.actor, e.detail["operation"]) for e in denied] == [("r", "share.revoke"), ("r", "share.list")]
+
+
+def test_a_share_link_viewer_cannot_create_or_revoke_links(engine: Engine) -> None:
+    link = _link(engine)
+    partner = open_link(engine, link.token, secret_key=SECRET, now=NOW).viewer
+    with pytest.raises(AccessDenied):
+        revoke_link(engine, link.id, actor=partner)
+    with pytest.raises(AccessDenied):
+        create_link(
+            engine, partner, organisation="x", tracks=["eastern-europe"], tlp_ceiling="green", days=3, secret_key=SECRET
+        )

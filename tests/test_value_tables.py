@@ -240,3 +240,9 @@ def test_dcid_preset_reads_both_sheets_through_its_tables(engine: Engine) -> Non
         max_bytes=10**7,
     )  # fmt: skip
     assert indo.counts["valid"] == 2  # the United States is in the Indo-Pacific track
+
+
+def test_a_whole_number_too_large_for_a_float_is_matched_as_written() -> None:
+    """Issue 12: '1' * 400 raised OverflowError (a traceback on the page) before validation could refuse it."""
+    assert value_tables.key("1" * 400) == "1" * 400
+    assert value_tables.key(" 12.0 ") == "12"

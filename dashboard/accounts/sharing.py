@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, select, update
 
+from dashboard.accounts.guard import ShareError, deny, require
 from dashboard.core.access import ROLE_PERMISSIONS, Permission, Role, Viewer
 from dashboard.core.pages import PAGES
 from dashboard.core.tlp import tlp_rank
@@ -21,10 +22,7 @@ from dashboard.store.models import ShareLink, as_utc, utcnow
 SHAREABLE_TLP = ("clear", "green", "amber")
 SHAREABLE_PAGES = tuple(p.key for p in PAGES if p.permission in ROLE_PERMISSIONS[Role.PARTNER])
 MAX_DAYS = 365
-
-
-class ShareError(ValueError):
-    """A share-link operation was refused; the message says why."""
+SHARERS_ONLY = "only coordinators and administrators can {} share links"
 
 
 def token_hash(secret_key: str, token: str) -> str:
@@ -59,21 +57,23 @@ def create_link(
     note: str = "",
     now: dt.datetime | None = None,
 ) -> NewLink:
-    """Create a read-only link for an organisation. Coordinators may share only their own tracks."""
+    """Create a read-only link for an organisation (coordinators and administrators; coordinators only for their
+    own tracks, never above their own TLP ceiling)."""
+    require(engine, creator, Permission.SHARE, "share.create", SHARERS_ONLY.format("create"))
     tracks, pages = sorted(set(tracks)), [p for p in SHAREABLE_PAGES if p in set(pages)]
-    if not creator.can(Permission.SHARE):
-        raise ShareError("only coordinators and administrators can create share links")
     if not organisation.strip():
         raise ShareError("name the organisation the link is for")
     if not tracks:
         raise ShareError("choose at least one track")
     outside = set(tracks) - set(creator.tracks)
     if outside:
-        raise ShareError(f"you cannot share tracks that are not yours: {', '.join(sorted(outside))}")
+        raise deny(
+            engine, creator, "share.create", f"you cannot share tracks that are not yours: {', '.join(sorted(outside))}"
+        )
     if tlp_ceiling not in SHAREABLE_TLP:
         raise ShareError("a share link can carry TLP:CLEAR, TLP:GREEN or TLP:AMBER only (never AMBER+STRICT or RED)")
     if tlp_rank(tlp_ceiling) > tlp_rank(creator.tlp_ceiling):
-        raise ShareError("you cannot share above your own TLP ceiling")
+        raise deny(engine, creator, "share.create", "you cannot share above your own TLP ceiling")
     if not pages:
         raise ShareError(f"choose at least one page among {', '.join(SHAREABLE_PAGES)}")
     if not 1 <= days <= MAX_DAYS:
@@ -168,23 +168,31 @@ def is_still_valid(engine: Engine, viewer: Viewer, now: dt.datetime | None = Non
 
 
 def revoke_link(engine: Engine, link_id: int, *, actor: Viewer, now: dt.datetime | None = None) -> None:
-    """Revoke a link at once (sessions opened with it end at their next action)."""
+    """Revoke a link at once (coordinators for their own tracks, administrators); sessions opened with it end at
+    their next action."""
+    require(engine, actor, Permission.SHARE, "share.revoke", SHARERS_ONLY.format("revoke"))
     with transaction(engine) as session:
         link = session.get(ShareLink, link_id)
         if link is None:
             raise ShareError(f"no share link {link_id}")
-        if not actor.may_act_on(*link.tracks.split(";")):
-            raise ShareError("you can only revoke links for your own tracks")
-        if link.revoked_at is not None:
-            raise ShareError(f"share link {link_id} is already revoked")
-        session.execute(
-            update(ShareLink).where(ShareLink.id == link_id).values(revoked_at=now or utcnow(), revoked_by=actor.name)
-        )
-        audit.record(session, actor.name, "share.revoke", "share_link", str(link_id))
+        allowed = actor.may_act_on(*link.tracks.split(";"))
+        if allowed:
+            if link.revoked_at is not None:
+                raise ShareError(f"share link {link_id} is already revoked")
+            session.execute(
+                update(ShareLink)
+                .where(ShareLink.id == link_id)
+                .values(revoked_at=now or utcnow(), revoked_by=actor.name)
+            )
+            audit.record(session, actor.name, "share.revoke", "share_link", str(link_id))
+    if not allowed:
+        raise deny(engine, actor, "share.revoke", "you can only revoke links for your own tracks", link=link_id)
 
 
 def list_links(engine: Engine, viewer: Viewer) -> list[dict[str, object]]:
-    """Links of the viewer's tracks (all for an administrator), newest first; tokens are never shown."""
+    """Links of the viewer's tracks (all for an administrator), newest first; tokens are never shown. Only for those
+    who may share."""
+    require(engine, viewer, Permission.SHARE, "share.list", SHARERS_ONLY.format("list"))
     with session_factory(engine)() as session:
         links = list(session.scalars(select(ShareLink).order_by(ShareLink.id.desc())))
     out = []

@@ -1,6 +1,7 @@
 """The Accounts page (administrators): create accounts, reset passwords, disable and enable; passwords shown once.
 
-Everything goes through dashboard.accounts.users, which hashes passwords (argon2id) and audits every change.
+Everything goes through dashboard.accounts.users, which checks the acting viewer may manage accounts, hashes
+passwords (argon2id), ends the sessions of a changed account and audits every change.
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ def create_form(viewer: Viewer) -> None:
             organisation=organisation.strip(),
             tlp_ceiling=ceiling,
             password=password,
-            actor=viewer.name,
+            actor=viewer,
             auth_source="oidc" if sso else "local",
         )
     except accounts.AccountError as exc:
@@ -76,7 +77,7 @@ def accounts_panel(viewer: Viewer) -> None:
     st.subheader("Accounts")
     flash = st.session_state.pop("_account_flash", None)
     if flash:
-        st.success(flash)
+        st.success(plain(flash))  # names the account
     users = accounts.list_users(engine())
     if not users:
         st.write("No accounts yet.")
@@ -106,17 +107,21 @@ def accounts_panel(viewer: Viewer) -> None:
     if middle.button("Reset password", key="account_reset", width="stretch"):
         password = accounts.generate_password()
         try:
-            accounts.set_password(engine(), chosen, password, actor=viewer.name)
+            accounts.set_password(engine(), chosen, password, actor=viewer)
         except accounts.AccountError as exc:
             st.error(f"{plain(exc)}.")
         else:
-            _show_password(chosen, password, "New password set (the account is unlocked)")
+            _show_password(chosen, password, "New password set (the account is unlocked and its open sessions end)")
     label = "Disable" if user["active"] else "Enable"
     if right.button(label, key="account_toggle", width="stretch"):
         if chosen == viewer.name and user["active"]:
             st.error("You cannot disable your own account.")
             return
-        accounts.set_active(engine(), chosen, not user["active"], actor=viewer.name)
+        try:
+            accounts.set_active(engine(), chosen, not user["active"], actor=viewer)
+        except accounts.AccountError as exc:
+            st.error(f"{plain(exc)}.")
+            return
         st.session_state["_account_flash"] = (
             f"{chosen} {'disabled: it can no longer sign in' if user['active'] else 'enabled'}."
         )

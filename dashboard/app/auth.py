@@ -27,13 +27,14 @@ _ROUTING = "_routing"
 _REFUSAL = "_share_refusal"
 _SSO = "_sso"
 _SSO_REFUSAL = "_sso_refusal"
+_EPOCH = "_session_epoch"  # the account's session epoch this session signed in under
 
 
 def _sign_out(reason: str, notice: str | None = None) -> None:
     viewer = st.session_state.get(_VIEWER)
     if viewer is not None:
         accounts.record_sign_out(engine(), viewer, reason)
-    for key in (_VIEWER, _LAST_SEEN, _TOKEN, _SSO):
+    for key in (_VIEWER, _LAST_SEEN, _TOKEN, _SSO, _EPOCH):
         st.session_state.pop(key, None)
     if notice:
         st.session_state[_NOTICE] = notice
@@ -56,11 +57,57 @@ def current_viewer() -> Viewer | None:
     if viewer.share_link_id is not None and not sharing.is_still_valid(engine(), viewer):
         _sign_out("link no longer valid", "This share link has expired or been revoked.")
         return None
-    if viewer.user_id is not None and not accounts.is_active(engine(), viewer.user_id):
-        _sign_out("account disabled", "Your account has been disabled.")
+    if viewer.user_id is not None and not _account_unchanged(viewer):
         return None
     st.session_state[_LAST_SEEN] = now
     return viewer
+
+
+def session_grant() -> tuple[Viewer | None, int]:
+    """The viewer of this browser session and the account epoch it signed in under (for checks made later, outside
+    a page run: see download_guard)."""
+    return st.session_state.get(_VIEWER), int(st.session_state.get(_EPOCH, 0))
+
+
+def _account_unchanged(viewer: Viewer) -> bool:
+    """Check the signed-in account against the database on every run; sign out (with a notice) if it was disabled
+    or removed, changed since signing in (password reset, role, tracks, TLP ceiling, organisation, pages), or is a
+    demo account while demo accounts are off."""
+    status = accounts.session_status(engine(), viewer.user_id)
+    if status is None or not status.active:
+        _sign_out("account disabled", "Your account has been disabled.")
+        return False
+    if status.epoch != st.session_state.get(_EPOCH, 0):
+        _sign_out(
+            "account changed",
+            "An administrator changed your account (its password or its access): please sign in again.",
+        )
+        return False
+    if status.is_demo and not demo_accounts_on():
+        _sign_out(
+            "demo accounts off",
+            "Demo accounts are switched off (demo mode is off or real data is stored): sign in with your own account.",
+        )
+        return False
+    return True
+
+
+def demo_accounts_on() -> bool:
+    """Demo accounts are listed and may sign in: demo mode is on and every stored dataset is synthetic."""
+    return accounts.demo_allowed(engine(), settings().demo_mode)
+
+
+def client_address() -> str:
+    """The client's address for counting failed sign-ins: the last address in the header named by
+    DASHBOARD_CLIENT_IP_HEADER (set by your reverse proxy), else the connection's; "" when unknown (local)."""
+    header = settings().client_ip_header
+    if header:
+        value = st.context.headers.get(header)
+        forwarded = [part.strip() for part in value.split(",") if part.strip()] if isinstance(value, str) else []
+        if forwarded:
+            return forwarded[-1]
+    address = st.context.ip_address
+    return address if isinstance(address, str) else ""  # not a string in AppTest, which has no real connection
 
 
 def _open_share_link(token: str) -> str | None:
@@ -95,6 +142,7 @@ def _sso_viewer() -> tuple[Viewer | None, str | None]:
     st.session_state[_VIEWER] = result.viewer
     st.session_state[_LAST_SEEN] = time.time()
     st.session_state[_SSO] = True
+    st.session_state[_EPOCH] = result.epoch
     return result.viewer, None
 
 
@@ -103,12 +151,12 @@ def _sign_in_page() -> None:
     st.caption("Cyber incidents, norm adherence and partnerships for the Indo-Pacific and Eastern Europe tracks.")
     notice = st.session_state.pop(_NOTICE, None)
     if notice:
-        st.info(notice)
+        st.info(plain(notice))
     cfg = settings()
     if sso_configured():
         refusal = st.session_state.get(_SSO_REFUSAL)
         if refusal:
-            st.error(refusal)
+            st.error(plain(refusal))  # may name the identity the provider sent
             st.button("Sign out of single sign-on", on_click=st.logout, key="sso_logout")
         else:
             st.button("Sign in with single sign-on", on_click=st.login, type="primary", key="sso_login")
@@ -119,18 +167,26 @@ def _sign_in_page() -> None:
         submitted = st.form_submit_button("Sign in", type="primary")
     if submitted:
         result = accounts.authenticate(
-            engine(), username, password, max_failures=cfg.max_failed_sign_ins, lockout_minutes=cfg.lockout_minutes
+            engine(),
+            username,
+            password,
+            max_failures=cfg.max_failed_sign_ins,
+            lockout_minutes=cfg.lockout_minutes,
+            source=client_address(),
+            allow_demo=demo_accounts_on(),
         )
         if result.viewer is None:
-            st.error(result.message)
+            st.error(plain(result.message))
         else:
             st.session_state[_VIEWER] = result.viewer
             st.session_state[_LAST_SEEN] = time.time()
+            st.session_state[_EPOCH] = result.epoch
             st.rerun()
-    if cfg.demo_mode:
+    if demo_accounts_on():
         st.subheader("Demo accounts")
         st.caption(
-            "Demo mode is on: these accounts exist so you can try every view. They see synthetic data. "
+            "Demo mode is on and the data is synthetic: these accounts exist so you can try every view. They are "
+            "switched off as soon as real data is stored. "
             "Turn demo mode off for a real deployment (see README)."
         )
         st.table(  # a plain HTML table: readable by screen readers and copyable
@@ -142,7 +198,7 @@ def _sign_in_page() -> None:
 
 def _refused_page(message: str) -> None:
     st.title("Cyber Dialogue Dashboard")
-    st.error(message)
+    st.error(plain(message))
 
 
 def _partner_banner(viewer: Viewer) -> None:
@@ -167,7 +223,7 @@ def route() -> None:
     try:
         cfg.check_secret()
     except SettingsError as exc:
-        st.error(f"The dashboard is not configured safely and will not start: {exc}.")
+        st.error(f"The dashboard is not configured safely and will not start: {plain(exc)}.")
         st.stop()
     token = st.query_params.get("share")
     refusal = _open_share_link(str(token)) if token else None
@@ -195,7 +251,9 @@ def route() -> None:
             for spec in allowed:
                 st.page_link(pages[spec.key], label=spec.title)
             st.divider()
-            st.caption(f"Signed in as **{viewer.name}** ({viewer.role.value}) · {TLP_LABELS[viewer.tlp_ceiling]}")
+            st.caption(
+                f"Signed in as **{plain(viewer.name)}** ({viewer.role.value}) · {TLP_LABELS[viewer.tlp_ceiling]}"
+            )
             label = "Close shared view" if viewer.share_link_id is not None else "Sign out"
             if st.button(label, key="sign_out"):
                 was_sso = st.session_state.get(_SSO)

@@ -10,12 +10,14 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.app.context import engine
+from dashboard.app.download_audit import BRIEFING_EXPORT, audited
 from dashboard.app.norms_panel import named_changes
 from dashboard.app.widgets import columns_table
 from dashboard.core.access import Viewer
 from dashboard.core.filters import TRACK_BOTH, ViewFilter
 from dashboard.export import tables as exports
 from dashboard.present.labels import KIND_NAMES, KIND_PLURALS, inferred_links_note
+from dashboard.present.markdown import escape_markdown
 
 
 def headline_row(headlines: Sequence[Any]) -> None:
@@ -40,8 +42,8 @@ def norm_summary(brief: Any) -> None:
     if shares.empty:
         st.write("No norm or CBM assessments in these tracks yet.")
         return
-    top = ", ".join(f"{r.country} ({r.share:.0%})" for r in shares.head(3).itertuples())
-    bottom = ", ".join(f"{r.country} ({r.share:.0%})" for r in shares.tail(3).iloc[::-1].itertuples())
+    top = ", ".join(f"{escape_markdown(r.country)} ({r.share:.0%})" for r in shares.head(3).itertuples())
+    bottom = ", ".join(f"{escape_markdown(r.country)} ({r.share:.0%})" for r in shares.tail(3).iloc[::-1].itertuples())
     st.markdown(
         f"Median share of norm and CBM items implemented in the latest round: **{shares['share'].median():.0%}** "
         f"across {len(shares)} states.  \nMost advanced: {top}.  \nLeast advanced: {bottom}."
@@ -67,7 +69,7 @@ def partnership_summary(brief: Any) -> None:
         st.markdown(
             "Active now: "
             + ", ".join(
-                f"**{r.partnerships}** {KIND_PLURALS[r.kind] if r.partnerships != 1 else KIND_NAMES[r.kind].lower()}"
+                f"**{r.partnerships:,}** {KIND_PLURALS[r.kind] if r.partnerships != 1 else KIND_NAMES[r.kind].lower()}"
                 for r in kinds.itertuples()
             )
             + "."
@@ -83,6 +85,7 @@ def partnership_summary(brief: Any) -> None:
 
 def briefing_downloads(viewer: Viewer, view: ViewFilter, as_of: dt.date, period_days: int, tlp: str | None) -> None:
     """PDF and HTML downloads of the briefing (rendered when pressed; charts drawn offline)."""
+    from dashboard.app.download_guard import when_still_valid
     from dashboard.core.access import Permission
     from dashboard.export.briefing import export_briefing
 
@@ -92,13 +95,25 @@ def briefing_downloads(viewer: Viewer, view: ViewFilter, as_of: dt.date, period_
     stem = f"briefing_{view.track}_{as_of.isoformat()}"
     left, right, _ = st.columns([1, 1, 4])
     for column, fmt, mime in ((left, "pdf", "application/pdf"), (right, "html", "text/html")):
+        name = exports.file_name(stem, tlp, fmt)
         column.download_button(
             f"Briefing ({fmt.upper()})",
-            lambda fmt=fmt: (
-                export_briefing(engine(), viewer, fmt=fmt, track=track, as_of=as_of, period_days=period_days).data
+            when_still_valid(
+                lambda fmt=fmt: (
+                    export_briefing(engine(), viewer, fmt=fmt, track=track, as_of=as_of, period_days=period_days).data
+                )
             ),
-            file_name=exports.file_name(stem, tlp, fmt),
+            file_name=name,
             mime=mime,
             key=f"briefing_{fmt}",
             width="stretch",
+            **audited(
+                name,
+                tlp,
+                action=BRIEFING_EXPORT,
+                format=fmt,
+                track=view.track,
+                as_of=as_of.isoformat(),
+                period_days=period_days,
+            ),
         )

@@ -28,7 +28,8 @@ def settings() -> Settings:
 def engine() -> Engine:
     """The shared engine; on first use the schema is created or upgraded and, in demo mode, demo data seeded.
 
-    Demo accounts exist only while demo mode is on: turning it off removes them at the next start.
+    Demo accounts exist only while demo mode is on and every stored dataset is synthetic: turning demo mode off, or
+    storing real data, removes them at the next start (and auth.py refuses and signs them out at once).
     """
     cfg = settings()
     eng = get_engine(cfg.resolved_database_url)

@@ -9,6 +9,7 @@ import streamlit as st
 
 from dashboard.app.chart_panel import chart
 from dashboard.app.widgets import kpi_row
+from dashboard.present.markdown import escape_markdown
 
 
 def country_kpis(
@@ -40,7 +41,9 @@ def initiated_chart(name: str, iso3: str, initiated: pd.DataFrame, tlp: str | No
 
     if initiated.empty:
         st.markdown("**Suspected as initiator**")
-        st.write(f"{name} is not named as the suspected initiator of any visible incident in this period.")
+        st.write(
+            f"{escape_markdown(name)} is not named as the suspected initiator of any visible incident in this period."
+        )
         return
     figure = charts.build_count_bar(
         initiated.head(15), "target_name", "incidents", title="Suspected as initiator: targets"

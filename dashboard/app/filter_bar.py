@@ -20,6 +20,7 @@ from dashboard.present.labels import (
     TYPE_NAMES,
     track_label,
 )
+from dashboard.present.markdown import escape_markdown
 
 FILTER_PARAMS = {"track", "period", "from", "to", "countries", "sectors", "types", "severity"}
 
@@ -94,7 +95,7 @@ def filter_bar(viewer: Viewer, *, fields: Sequence[str] = ("track", "period")) -
     """Sidebar filters read from and written back to the URL query string, so a link reproduces the view."""
     current = parse_query_params(st.query_params.to_dict(), viewer)
     for warning in current.warnings:
-        st.warning(f"Link filter ignored: {warning}.")
+        st.warning(f"Link filter ignored: {escape_markdown(warning)}.")  # the URL is anyone's to write
     with st.sidebar:
         values = _sidebar_values(viewer, current, fields)
     # Only the filters this page offers apply: a link's other parameters must not narrow the figures unseen.
@@ -114,7 +115,7 @@ def country_picker(viewer: Viewer, tracks: frozenset[str]) -> tuple[str, str, st
     names = dict(zip(options["iso3"], options["name"]))
     wanted = str(st.query_params.get("country", "")).upper()
     if wanted and wanted not in names:
-        st.warning(f"Country '{wanted}' is not in the tracks shown; pick one in the sidebar.")
+        st.warning(f"Country '{escape_markdown(wanted)}' is not in the tracks shown; pick one in the sidebar.")
     default = wanted if wanted in names else ("UKR" if "UKR" in names else next(iter(names)))
     with st.sidebar:
         iso3 = st.selectbox(

@@ -15,6 +15,7 @@ from dashboard.core.filters import IncidentFilter
 from dashboard.core.periods import Period
 from dashboard.core.tlp import TLP_LABELS
 from dashboard.present.labels import COUNTRY_INFERRED, TYPE_NAMES, norm_link_label, severity_label
+from dashboard.present.markdown import escape_markdown
 
 
 def incident_table(rows: pd.DataFrame) -> None:
@@ -66,7 +67,10 @@ def incident_details(
         )
     incident_table(rows)
     incident_detail(viewer, rows, key=f"{key}_detail")
-    downloads(lambda: fetch(read.incident_rows, viewer, flt, None), stem=stem, tlp=tlp, title=title, key=key)
+    matching = total if total is not None else cached(read.incident_summary, viewer, flt)["incidents"]
+    downloads(
+        lambda: fetch(read.incident_rows, viewer, flt, None), stem=stem, tlp=tlp, title=title, key=key, rows=matching
+    )
 
 
 def incident_detail(viewer: Viewer, rows: pd.DataFrame, *, key: str) -> None:
@@ -90,13 +94,17 @@ def incident_detail(viewer: Viewer, rows: pd.DataFrame, *, key: str) -> None:
     detail = cached(read.incident_detail, viewer, int(chosen))
     if detail is None:
         return
-    types = [f"{TYPE_NAMES.get(t, t)} (primary)" if primary else TYPE_NAMES.get(t, t) for t, primary in detail["types"]]
-    lines = [f"**Types:** {', '.join(types)}", f"**Severity:** {severity_label(detail['severity'])}"]
-    targets = ", ".join(detail["targets"]) or "none given"
-    if detail["targets_inferred_from"]:
-        targets += f" ({COUNTRY_INFERRED}: found in the {detail['targets_inferred_from']})"
-    lines.append(f"**Target countries:** {targets}")
-    st.markdown("  \n".join(lines))
+    # Type ids and country names come from the data: each is escaped, the wording around them is ours.
+    types = ", ".join(
+        f"{escape_markdown(TYPE_NAMES.get(t, t))}{' (primary)' if primary else ''}" for t, primary in detail["types"]
+    )
+    targets = ", ".join(escape_markdown(c) for c in detail["targets"]) or "none given"
+    inferred = detail["targets_inferred_from"]
+    found = f" ({COUNTRY_INFERRED}: found in the {escape_markdown(inferred)})" if inferred else ""
+    st.markdown(
+        f"**Types:** {types}  \n**Severity:** {severity_label(detail['severity'])}  \n"
+        f"**Target countries:** {targets}{found}"
+    )
     if not detail["norms"]:
         st.caption("No norm or CBM item linked.")
         return

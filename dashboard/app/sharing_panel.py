@@ -77,7 +77,7 @@ def create_form(viewer: Viewer) -> None:
         st.error(f"No link was created: {plain(exc)}.")
         return
     show_once(
-        f"Link {link.id} for {plain(organisation.strip())}, valid until {link.expires_at:%d %b %Y %H:%M} UTC. "
+        f"Link {link.id:d} for {plain(organisation.strip())}, valid until {link.expires_at:%d %b %Y %H:%M} UTC. "
         "Copy it now: it is shown only this once (only a hash of it is stored).",
         sharing.share_url(settings().public_url, link.token),
     )
@@ -94,7 +94,7 @@ def links_panel(viewer: Viewer) -> None:
     st.subheader("Links")
     flash = st.session_state.pop("_share_flash", None)
     if flash:
-        st.success(flash)
+        st.success(plain(flash))
     links = sharing.list_links(engine(), viewer)
     if not links:
         st.write("No share links yet.")

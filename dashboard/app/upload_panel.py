@@ -11,6 +11,7 @@ import streamlit as st
 
 from dashboard import read
 from dashboard.app.context import engine, settings
+from dashboard.app.download_audit import audited
 from dashboard.app.widgets import columns_table, kpi_row, plain, table
 from dashboard.core.access import Viewer
 from dashboard.export import tables as exports
@@ -76,7 +77,7 @@ def mapping_controls(layer: str, *, key: str) -> tuple[str, str | None, dict[str
             elif text.strip():
                 mapping = pipeline.read_mapping_file(text)
         except pipeline.UploadRefused as exc:
-            st.error(str(exc))
+            st.error(plain(exc))
         if mapping:
             st.download_button(
                 "Save this mapping (JSON)",
@@ -119,12 +120,30 @@ def prepare_upload(viewer: Viewer, **kwargs: Any) -> Any:
     )
     kept = st.session_state.get("_upload_prepared")
     if kept and kept[0] == cache_key:
+        if isinstance(kept[1], pipeline.UploadRefused):  # refused (and audited) once; a rerun does not check again
+            raise kept[1]
         return kept[1]
-    prepared = pipeline.prepare(
-        engine(), viewer, file_name=name, data=data, max_bytes=settings().max_upload_mb * 1024 * 1024, **kwargs
-    )
+    try:
+        prepared = pipeline.prepare(
+            engine(), viewer, file_name=name, data=data, max_bytes=settings().max_upload_mb * 1024 * 1024, **kwargs
+        )
+    except pipeline.UploadRefused as exc:
+        st.session_state["_upload_prepared"] = (cache_key, exc)
+        raise
     st.session_state["_upload_prepared"] = (cache_key, prepared)
     return prepared
+
+
+def committed_message(done: Any, layer: str, track: str) -> str:
+    """What a commit stored, with the comparison it was stored on (only current rows the uploader may see)."""
+    counts = done.counts
+    again = "The data changed while you were reviewing: the file was compared again as it was stored. "
+    again = again if done.rechecked else ""
+    return (
+        f"{again}Stored {done.stored:,} rows as version {done.number} of {layer} for {TRACK_NAMES[track]} "
+        f"(id {done.version_id}): {counts['new']:,} new, {counts['changed']:,} changed, {counts['unchanged']:,} "
+        f"unchanged; {done.superseded:,} current rows superseded. Every page now shows it."
+    )
 
 
 def upload_report(prepared: Any) -> None:
@@ -194,12 +213,14 @@ def upload_report(prepared: Any) -> None:
                 "message": st.column_config.TextColumn("Message", width="large"),
             },
         )
+        name = f"{prepared.file_name}_report.csv"
         st.download_button(
             "Download the report (CSV)",
             exports.report_csv(prepared),
-            file_name=f"{prepared.file_name}_report.csv",
+            file_name=name,
             mime="text/csv",
             key="up_report",
+            **audited(name, None, rows=len(report)),  # the uploader's own file, with its values: unmarked
         )
     with st.expander("Preview of the change against the current data"):
         preview = prepared.preview()
@@ -241,7 +262,7 @@ def versions_panel(viewer: Viewer, layer: str, track: str) -> None:
         try:
             active = versions.rollback(engine(), int(target), viewer)
         except versions.VersionError as exc:
-            st.error(str(exc))
+            st.error(plain(exc))
         else:
             st.session_state["_rollback_flash"] = (
                 f"Rolled back: {labels_by_id[int(target)].split(' (')[0]} is current again "

@@ -29,7 +29,7 @@ def signal_list(signals: Sequence[Any], *, limit: int | None = None) -> None:
         return
     for s in signals[:limit]:
         with st.container(border=True):
-            st.markdown(f"**{SIGNAL_KINDS.get(s.kind, s.kind)}: {plain(s.subject)}**")
+            st.markdown(f"**{SIGNAL_KINDS[s.kind]}: {plain(s.subject)}**")
             st.text(s.explanation)  # plain text: subjects come from data
             if s.link:
                 link(s.link, "Open the view behind this signal")
@@ -61,4 +61,4 @@ def signal_download(signals: Sequence[Any], tlp: str | None) -> None:
             for s in signals
         ]
     )
-    downloads(lambda: frame, stem="watchlist", tlp=tlp, title="Watchlist", key="wl_rows")
+    downloads(lambda: frame, stem="watchlist", tlp=tlp, title="Watchlist", key="wl_rows", rows=len(frame))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pandas as pd
@@ -12,6 +11,7 @@ from dashboard import read
 from dashboard.app.context import cached
 from dashboard.core.access import Viewer
 from dashboard.core.tlp import TLP_LABELS
+from dashboard.present.markdown import escape_markdown
 from dashboard.present.palette import TLP_COLOURS
 
 
@@ -37,12 +37,9 @@ def tlp_banner(tlp: str | None) -> None:
     )
 
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
-
-
-def plain(text: object) -> str:
-    """Text from data or uploads, escaped so Markdown shows it literally (no links, images or formatting)."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
+# The one escaping helper (dashboard/present/markdown.py) under the app's short name: text from the URL, the data,
+# uploads or users, shown literally through Markdown (no link, image, formatting or auto-linked address).
+plain = escape_markdown
 
 
 def kpi_row(items: list[tuple[str, Any, str | None]]) -> None:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
+
+from sqlalchemy import Engine
 
 from dashboard import accounts
 from dashboard.accounts import sharing
 from dashboard.accounts.sharing import SHAREABLE_PAGES, SHAREABLE_TLP
 from dashboard.cli.context import EXIT_OK, Refused, actor, positive, ready_engine
-from dashboard.core.access import Role, local_admin
+from dashboard.core.access import Role, Viewer, local_admin
 from dashboard.core.pages import PAGES
 from dashboard.core.settings import Settings, SettingsError
 from dashboard.core.tlp import TLP_ORDER
@@ -20,7 +23,7 @@ def add_user_parser(sub: argparse._SubParsersAction) -> None:
     """The `user` command and its actions."""
     p = sub.add_parser(
         "user",
-        help="manage accounts: add, passwd, disable, enable, list",
+        help="manage accounts: add, update, passwd, disable, enable, list",
         description="Manage local accounts. Passwords are read from standard input, or generated "
         "and printed once; only an argon2id hash is stored.",
     )
@@ -46,9 +49,24 @@ def add_user_parser(sub: argparse._SubParsersAction) -> None:
     )
     q.add_argument("--sso", action="store_true", help="single-sign-on account: no password, signs in through OIDC")
     q.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    q = user.add_parser(
+        "update",
+        help="change an account's role, tracks, organisation, TLP ceiling or pages",
+        description="Change an account's access. Its open sessions end at their next page run.",
+    )
+    q.add_argument("name", help="username")
+    q.add_argument("--role", choices=[r.value for r in Role], help="new role")
+    q.add_argument("--track", action="append", choices=list(TRACK_IDS), dest="tracks", help="new tracks (repeat)")
+    q.add_argument("--org", default=None, help="new organisation")
+    q.add_argument("--tlp-ceiling", choices=list(TLP_ORDER), help="new highest marking it sees")
+    pages = q.add_mutually_exclusive_group()
+    pages.add_argument(
+        "--page", action="append", dest="pages", choices=[p.key for p in PAGES], help="limit to these pages (repeat)"
+    )
+    pages.add_argument("--all-pages", action="store_true", help="every page of the role (removes a page limit)")
     for action, text in (
-        ("passwd", "set a new password"),
-        ("disable", "disable an account"),
+        ("passwd", "set a new password (ends the account's open sessions)"),
+        ("disable", "disable an account (ends its open sessions)"),
         ("enable", "re-enable an account"),
     ):
         q = user.add_parser(action, help=text, description=text.capitalize() + ".")
@@ -103,9 +121,33 @@ def _read_password(from_stdin: bool) -> tuple[str, bool]:
     return accounts.generate_password(), True
 
 
+def _operator(settings: Settings) -> Viewer:
+    """Whoever runs the command line holds the database: an administrator of everything, audited as `cli`."""
+    return dataclasses.replace(local_admin(settings.organisation), name="cli")
+
+
+def _update(engine: Engine, args: argparse.Namespace, operator: Viewer) -> None:
+    changes = accounts.update_user(
+        engine,
+        args.name,
+        actor=operator,
+        role=args.role,
+        tracks=args.tracks,
+        organisation=args.org,
+        tlp_ceiling=args.tlp_ceiling,
+        pages=[] if args.all_pages else args.pages,
+    )
+    if not changes:
+        raise Refused(f"nothing to change for {args.name}: name a new --role, --track, --org, --tlp-ceiling or --page")
+    for field, (before, after) in changes.items():
+        print(f"{field}: {before} -> {after}")
+    print(f"user {args.name} updated; its open sessions end at their next page run")
+
+
 def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
     """Add, change, disable, enable or list local accounts."""
     engine = ready_engine(args, settings)
+    operator = _operator(settings)
     try:
         if args.user_command == "add":
             if args.role == Role.PARTNER and not args.org:
@@ -119,21 +161,24 @@ def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
                 organisation=args.org if args.org is not None else settings.organisation,
                 tlp_ceiling=args.tlp_ceiling,
                 password=password,
-                actor="cli",
+                actor=operator,
                 pages=args.pages or (),
                 auth_source="oidc" if args.sso else "local",
             )
             print(f"user {args.name} created ({args.role})")
             if generated:
                 print(f"password (shown once): {password}")
+        elif args.user_command == "update":
+            _update(engine, args, operator)
         elif args.user_command == "passwd":
             password, generated = _read_password(args.password_stdin)
-            accounts.set_password(engine, args.name, password, actor="cli")
+            accounts.set_password(engine, args.name, password, actor=operator)
             print(
-                f"password of {args.name} changed" + (f"; new password (shown once): {password}" if generated else "")
+                f"password of {args.name} changed, its open sessions end"
+                + (f"; new password (shown once): {password}" if generated else "")
             )
         elif args.user_command in {"disable", "enable"}:
-            accounts.set_active(engine, args.name, args.user_command == "enable", actor="cli")
+            accounts.set_active(engine, args.name, args.user_command == "enable", actor=operator)
             print(f"user {args.name} {args.user_command}d")
         else:
             for u in accounts.list_users(engine):

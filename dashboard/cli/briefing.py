@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import time
 from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
 
 from dashboard.cli.context import EXIT_OK, Refused, actor, iso_date, positive, ready_engine
 from dashboard.core.settings import Settings
@@ -50,8 +54,8 @@ def cmd_briefing(args: argparse.Namespace, settings: Settings) -> int:
         raise Refused(f"--out must end in .pdf or .html, not {args.out.name!r}")
     engine = ready_engine(args, settings)
     viewer = actor(engine, args.user, settings)
-    if not viewer.can(Permission.VIEW_BRIEFING):
-        raise Refused(f"{viewer.name} may not read briefings")
+    if not viewer.can(Permission.EXPORT_BRIEFING):
+        raise Refused(f"{viewer.name} ({viewer.role.value}) may not export briefings")
     as_of = args.as_of or briefing_export.default_as_of(engine, viewer)
     started = time.perf_counter()
     try:
@@ -69,12 +73,37 @@ def cmd_briefing(args: argparse.Namespace, settings: Settings) -> int:
         raise Refused(str(exc)) from None
     except OSError as exc:
         raise Refused(f"cannot write {args.out}: {exc.strerror or exc}") from None
+    _record_export(engine, viewer.name, args, done, as_of)
     pages = f", {done.pages} pages" if done.pages else ""
     print(
         f"{args.out}: {fmt.upper()} briefing as of {as_of}, {TLP_LABELS[done.marking]}{pages}, "
         f"{len(done.data) / 1024:,.0f} KB, in {time.perf_counter() - started:.1f} s"
     )
     return EXIT_OK
+
+
+def _record_export(engine: Engine, actor_name: str, args: argparse.Namespace, done: Any, as_of: dt.date) -> None:
+    """Audit the export as the app does (action briefing.export): file, marking, format, track, period, pages."""
+    from dashboard.core.tlp import TLP_LABELS
+    from dashboard.store import audit
+    from dashboard.store.db import transaction
+
+    with transaction(engine) as session:
+        audit.record(
+            session,
+            actor_name,
+            "briefing.export",
+            "file",
+            args.out.name[:120],
+            file_name=args.out.name,
+            marking=TLP_LABELS[done.marking] if done.marking else "",
+            format=args.out.suffix.lower().lstrip("."),
+            track=args.track,
+            as_of=str(as_of),
+            period_days=args.period_days,
+            pages=done.pages,
+            source="cli",
+        )
 
 
 def cmd_bench(args: argparse.Namespace, _settings: Settings) -> int:

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
-from dashboard.cli.context import EXIT_OK, Refused, engine_for, positive, ready_engine
+from dashboard.cli.context import EXIT_OK, Refused, actor, engine_for, positive, ready_engine
 from dashboard.core.access import local_admin
 from dashboard.core.settings import Settings
 from dashboard.ops import backup as backup_module
 from dashboard.ops import demo
-from dashboard.ops.bootstrap import initialise
+from dashboard.ops.bootstrap import DemoRefused, check_demo_allowed, initialise
 from dashboard.read import active_versions, layer_counts
 
 
@@ -24,7 +25,12 @@ def add_init_parser(sub: argparse._SubParsersAction) -> None:
         description="Create or upgrade the schema, load the reference vocabularies and, with --demo, "
         "seed synthetic demo data into an empty database. Running it twice changes nothing.",
     )
-    p.add_argument("--demo", action="store_true", help="seed synthetic demo data if the database holds no data yet")
+    p.add_argument(
+        "--demo",
+        action="store_true",
+        help="seed synthetic demo data if the database holds no data yet, and create the demo accounts (demo mode "
+        "only; refused on a database with real data)",
+    )
     p.add_argument("--seed", type=positive, default=None, help="random seed of the demo data (default: setting)")
     p.add_argument("--incidents", type=positive, default=None, help="number of demo incidents (default: setting)")
 
@@ -46,17 +52,23 @@ def add_backup_parsers(sub: argparse._SubParsersAction) -> None:
     """The `backup` and `restore` commands."""
     p = sub.add_parser(
         "backup",
-        help="write the whole database to a file",
-        description="Write every table to a ZIP of JSON lines (portable between SQLite and PostgreSQL).",
+        help="write the whole database to a signed file",
+        description="Write every table to a ZIP of JSON lines (portable between SQLite and PostgreSQL), signed "
+        "under DASHBOARD_SECRET_KEY and readable by its owner only (mode 0600): it holds password hashes. "
+        "The backup is audited.",
     )
     p.add_argument("out", type=Path, help="backup file to write")
+    p.add_argument("--user", default="local-admin", help="administrator making the backup (default: local-admin)")
     p = sub.add_parser(
         "restore",
-        help="replace the whole database with a backup",
-        description="Replace every row with the backup's, in one transaction. The database must be at "
-        "the same schema revision as the backup (run init first).",
+        help="replace the whole database with a signed backup",
+        description="Check the backup completely (signature under DASHBOARD_SECRET_KEY, every table's bytes and "
+        "row count, every value), then replace every row with the backup's in one transaction. The audit trail is "
+        "kept: the backup's missing events are added and the restore is recorded. The database must be at the "
+        "same schema revision as the backup (run init first).",
     )
     p.add_argument("source", type=Path, help="backup file to read")
+    p.add_argument("--user", default="local-admin", help="administrator doing the restore (default: local-admin)")
 
 
 def add_stats_parser(sub: argparse._SubParsersAction) -> None:
@@ -72,6 +84,11 @@ def add_stats_parser(sub: argparse._SubParsersAction) -> None:
 def cmd_init(args: argparse.Namespace, settings: Settings) -> int:
     """Create or upgrade the schema, load reference data and optionally seed demo data."""
     engine = engine_for(args, settings)
+    if args.demo:
+        try:
+            check_demo_allowed(engine, settings.demo_mode)
+        except DemoRefused as exc:
+            raise Refused(f"init --demo: {exc}; nothing was changed") from None
     report = initialise(
         engine,
         seed_demo=args.demo,
@@ -88,7 +105,8 @@ def cmd_init(args: argparse.Namespace, settings: Settings) -> int:
     if report.demo_accounts_created:
         print(f"demo accounts: created {', '.join(report.demo_accounts_created)} (passwords on the sign-in page)")
     if report.demo_accounts_removed:
-        print(f"demo accounts: removed {report.demo_accounts_removed} (demo mode is off)")
+        why = report.demo_accounts_skipped_reason or "demo mode is off"
+        print(f"demo accounts: removed {report.demo_accounts_removed} ({why})")
     if args.demo:
         if report.demo_versions:
             print(f"demo data: seeded as dataset versions {', '.join(map(str, report.demo_versions))} (synthetic)")
@@ -135,23 +153,40 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def _signing_key(settings: Settings) -> str:
+    """The secret key backups are signed with; the published default is refused outside demo mode."""
+    settings.check_secret()
+    if settings.uses_default_secret:
+        print(
+            "warning: DASHBOARD_SECRET_KEY is the published default (demo mode): anyone could sign a backup under it",
+            file=sys.stderr,
+        )
+    return settings.secret_key
+
+
 def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
-    """Write the whole database to a file."""
+    """Write the whole database to a signed file."""
     engine = ready_engine(args, settings)
+    key = _signing_key(settings)
     try:
-        counts = backup_module.backup(engine, args.out)
+        counts = backup_module.backup(engine, args.out, secret_key=key, actor=actor(engine, args.user, settings))
     except (backup_module.BackupError, OSError) as exc:
         raise Refused(str(exc)) from None
-    print(f"backup written to {args.out}: {sum(counts.values()):,} rows in {len(counts)} tables")
+    print(f"backup written to {args.out} (signed, mode 0600): {sum(counts.values()):,} rows in {len(counts)} tables")
     return EXIT_OK
 
 
 def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
-    """Replace the whole database with a backup."""
+    """Replace the whole database with a signed backup, keeping the audit trail."""
     engine = ready_engine(args, settings)
+    key = _signing_key(settings)
     try:
-        counts = backup_module.restore(engine, args.source)
+        done = backup_module.restore(engine, args.source, secret_key=key, actor=actor(engine, args.user, settings))
     except backup_module.BackupError as exc:
         raise Refused(str(exc)) from None
-    print(f"restored {sum(counts.values()):,} rows in {len(counts)} tables from {args.source}")
+    rows = sum(n for name, n in done.tables.items() if name != backup_module.AUDIT)
+    print(
+        f"restored {rows:,} rows in {len(done.tables) - 1} tables from {args.source} (made {done.created}); "
+        f"audit trail kept, {done.audit_events_added:,} events added from the backup"
+    )
     return EXIT_OK

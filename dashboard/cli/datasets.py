@@ -16,6 +16,7 @@ from dashboard.core.vocabulary import TRACK_IDS
 from dashboard.export import tables
 from dashboard.ingest import pipeline, versions
 from dashboard.ingest.pipeline import LAYERS, MODES
+from dashboard.ingest.refusals import record_refusal
 
 
 def add_ingest_parser(sub: argparse._SubParsersAction) -> None:
@@ -77,9 +78,15 @@ def add_rollback_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _prepare(args: argparse.Namespace, settings: Settings, engine: Engine, viewer: Viewer) -> pipeline.Prepared:
-    """Read, map, validate and compare the file; any reason it cannot be read is a refusal."""
+    """Read, map, validate and compare the file; any reason it cannot be read is a refusal (audited: the pipeline
+    audits its own refusals, this function those it makes)."""
+
+    def refuse(message: str) -> Refused:
+        record_refusal(engine, viewer, file_name=args.file.name, layer=args.layer, track=args.track, reason=message)
+        return Refused(message)
+
     if not args.file.is_file():
-        raise Refused(
+        raise refuse(
             f"cannot read {args.file}: {'is a directory' if args.file.is_dir() else 'No such file or directory'}"
         )
     try:
@@ -99,9 +106,9 @@ def _prepare(args: argparse.Namespace, settings: Settings, engine: Engine, viewe
             store_unidentified=args.store_unidentified,
         )
     except OSError as exc:
-        raise Refused(f"cannot read {args.file}: {exc.strerror or exc}") from None
-    except pipeline.ColumnsNotRecognised as exc:
-        raise Refused(
+        raise refuse(f"cannot read {args.file}: {exc.strerror or exc}") from None
+    except pipeline.ColumnsNotRecognised as exc:  # the page asks for a mapping; here it is a refusal
+        raise refuse(
             f"{exc} Choose the format with --preset, or map the columns with --mapping FILE.json "
             '(our field -> your column, for example {"title": "Headline", "start_date": "Date"}).'
         ) from None
@@ -140,9 +147,15 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         done = pipeline.commit(engine, prepared, viewer, mode=args.mode, skip_invalid=args.skip_invalid)
     except pipeline.UploadRefused as exc:
         raise Refused(f"{exc} Nothing was written.") from None
+    if done.rechecked:
+        print("note: the data changed after the check; the file was compared again when it was stored")
+    counts = done.counts
     print(
         f"committed as dataset version {done.version_id} ({args.layer}, {args.track}, number {done.number}): "
-        f"{done.stored} rows stored, mode {args.mode}"
+        f"{done.stored} rows stored, mode {args.mode}; against the current rows you may see: new {counts['new']}, "
+        f"changed {counts['changed']}, unchanged {counts['unchanged']}"
+        + (f", not in the file {counts['removed_in_replace']}" if args.mode == "replace" else "")
+        + f"; {done.superseded} current rows superseded"
     )
     return EXIT_OK
 

@@ -31,6 +31,7 @@ class Permission(StrEnum):
     UPLOAD = "upload"
     SHARE = "share"
     MANAGE_USERS = "manage_users"
+    VIEW_AUDIT = "view_audit"  # the audit trail: administrators only
 
 
 _READ = {

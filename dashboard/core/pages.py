@@ -38,6 +38,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("upload", "Upload data", "", "pages/upload.py", "upload", Permission.UPLOAD, reads_data=False),
     PageSpec("sharing", "Share links", "", "pages/sharing.py", "sharing", Permission.SHARE, reads_data=False),
     PageSpec("accounts", "Accounts", "", "pages/accounts.py", "accounts", Permission.MANAGE_USERS, reads_data=False),
+    PageSpec("audit", "Audit trail", "", "pages/audit.py", "audit", Permission.VIEW_AUDIT, reads_data=False),
 )
 DATA_PAGES = tuple(p for p in PAGES if p.reads_data)  # the pages that show data: TLP banner, filters, charts
 

@@ -12,6 +12,8 @@ from dashboard import PROJECT_ROOT
 
 DEFAULT_SQLITE_PATH = PROJECT_ROOT / "data" / "dashboard.sqlite"
 DEFAULT_SECRET = "insecure-demo-secret-change-me"
+MIN_SECRET_BYTES = 32
+GENERATE_SECRET = "python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
 
 
 @dataclass(frozen=True)
@@ -58,8 +60,8 @@ SETTINGS: tuple[Setting, ...] = (
         "DASHBOARD_DEMO_MODE",
         bool,
         True,
-        "Seed clearly labelled synthetic demo data into an empty database on first start. "
-        "Turn off for real deployments.",
+        "Seed clearly labelled synthetic demo data into an empty database on first start, and offer the demo "
+        "accounts (public passwords) while every stored dataset is synthetic. Turn off for real deployments.",
     ),
     Setting("DASHBOARD_DEMO_SEED", int, 42, "Random seed of the synthetic demo data (same seed, same data)."),
     Setting("DASHBOARD_DEMO_INCIDENTS", int, 2000, "Number of synthetic incidents seeded in demo mode."),
@@ -75,12 +77,30 @@ SETTINGS: tuple[Setting, ...] = (
         "DASHBOARD_SECRET_KEY",
         str,
         DEFAULT_SECRET,
-        "Secret key for share-link tokens (an HMAC of each token is stored). The app refuses to start outside "
-        "demo mode while this is the default; changing it invalidates every share link.",
+        "Secret key for share-link tokens (an HMAC of each token is stored). Outside demo mode the app and the CLI "
+        f"commands that use it refuse the default and any key shorter than {MIN_SECRET_BYTES} bytes; changing it "
+        "invalidates every share link.",
     ),
     Setting("DASHBOARD_SESSION_IDLE_MINUTES", int, 30, "Sign a session out after this many minutes without use."),
-    Setting("DASHBOARD_MAX_FAILED_SIGN_INS", int, 5, "Failed sign-ins in a row before an account is locked."),
-    Setting("DASHBOARD_LOCKOUT_MINUTES", int, 15, "How long a locked account stays locked."),
+    Setting(
+        "DASHBOARD_MAX_FAILED_SIGN_INS",
+        int,
+        5,
+        "Wrong passwords in a row for one account from one client address before further attempts must wait.",
+    ),
+    Setting(
+        "DASHBOARD_LOCKOUT_MINUTES",
+        int,
+        15,
+        "Longest wait between sign-in attempts after repeated failures (the wait starts at 1 minute and doubles).",
+    ),
+    Setting(
+        "DASHBOARD_CLIENT_IP_HEADER",
+        str,
+        "",
+        "Request header that carries the client address set by your reverse proxy (e.g. X-Forwarded-For; the last "
+        "address is used). Empty: the connection's address. Sign-in delays are counted per client address.",
+    ),
     Setting("DASHBOARD_SURGE_WINDOW_DAYS", int, 90, "Watchlist: the recent window a surge is measured in, in days."),
     Setting("DASHBOARD_SURGE_BASELINE_DAYS", int, 730, "Watchlist: the baseline window before it, in days."),
     Setting("DASHBOARD_SURGE_MIN_COUNT", int, 5, "Watchlist: fewest incidents in the recent window for a surge."),
@@ -118,6 +138,7 @@ class Settings:
     session_idle_minutes: int
     max_failed_sign_ins: int
     lockout_minutes: int
+    client_ip_header: str
     surge_window_days: int
     surge_baseline_days: int
     surge_min_count: int
@@ -142,12 +163,19 @@ class Settings:
         return self.secret_key == DEFAULT_SECRET
 
     def check_secret(self) -> None:
-        """Refuse to run outside demo mode with the default secret key."""
-        if not self.demo_mode and self.uses_default_secret:
-            raise SettingsError(
-                "DASHBOARD_SECRET_KEY is the published default: set a long random value "
-                "(for example `python -c 'import secrets; print(secrets.token_urlsafe(48))'`) or turn demo mode on"
-            )
+        """Refuse to run outside demo mode with the default secret key or one shorter than 32 bytes."""
+        if self.demo_mode:
+            return
+        if self.uses_default_secret:
+            problem = "is the published default"
+        elif len(self.secret_key.encode()) < MIN_SECRET_BYTES:
+            problem = f"is {len(self.secret_key.encode())} bytes long"
+        else:
+            return
+        raise SettingsError(
+            f"DASHBOARD_SECRET_KEY {problem}: outside demo mode it must be a random value of at least "
+            f"{MIN_SECRET_BYTES} bytes; generate one with `{GENERATE_SECRET}`"
+        )
 
     @property
     def resolved_database_url(self) -> str:

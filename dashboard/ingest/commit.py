@@ -6,15 +6,18 @@ as Python lists (see dashboard.ingest.templates). Nothing here parses files or g
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, func, insert, select, text, update
+from sqlalchemy import Engine, and_, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from dashboard.ingest import bulk
+from dashboard.read.scope import LAYER_MODELS, Scope, current_rows
 from dashboard.store import audit
 from dashboard.store.db import lock_for_write, transaction
 from dashboard.store.models import (
@@ -271,6 +274,23 @@ def _insert_version(session: Session, meta: VersionMeta, number: int, stored: in
     )
 
 
+@contextmanager
+def locked(engine: Engine, layer: str, track: str) -> Iterator[Session]:
+    """A write transaction holding the lock of one layer and track's uploads and rollbacks (taken first)."""
+    with transaction(engine) as session:
+        lock_for_write(session, f"dataset:{layer}:{track}")
+        yield session
+
+
+@dataclass(frozen=True)
+class Written:
+    """A version written: its id and number, and how many current rows it superseded (replaced or hid)."""
+
+    version_id: int
+    number: int
+    superseded: int
+
+
 def commit_version(engine: Engine, meta: VersionMeta, frame: pd.DataFrame, *, replaces: list[int] | None = None) -> int:
     """Store the rows as a new active dataset version, in one transaction; returns its id.
 
@@ -279,52 +299,106 @@ def commit_version(engine: Engine, meta: VersionMeta, frame: pd.DataFrame, *, re
     """
     if meta.layer not in WRITERS:
         raise ValueError(f"unknown layer {meta.layer!r}")
-    with transaction(engine) as session:
-        lock_for_write(session, f"dataset:{meta.layer}:{meta.track_id}")
-        number = (
-            session.scalar(
-                select(func.max(DatasetVersion.number)).where(
-                    DatasetVersion.layer == meta.layer, DatasetVersion.track_id == meta.track_id
-                )
-            )
-            or 0
-        ) + 1
-        if meta.mode == "replace":
-            session.execute(
-                update(DatasetVersion)
-                .where(DatasetVersion.layer == meta.layer, DatasetVersion.track_id == meta.track_id)
-                .values(status="inactive")
-            )
-        version_id = _insert_version(session, meta, number, len(frame))
-        WRITERS[meta.layer](session, frame, meta, version_id)
-        if replaces:
-            _bulk(
-                session,
-                RowReplacement,
-                [{"version_id": version_id, "layer": meta.layer, "row_id": r} for r in dict.fromkeys(replaces)],
-            )
-        active = sorted(
-            session.scalars(
-                select(DatasetVersion.id).where(
-                    DatasetVersion.layer == meta.layer,
-                    DatasetVersion.track_id == meta.track_id,
-                    DatasetVersion.status == "active",
-                )
+    with locked(engine, meta.layer, meta.track_id) as session:
+        return write_version(session, meta, frame, replaces=replaces).version_id
+
+
+def write_version(
+    session: Session,
+    meta: VersionMeta,
+    frame: pd.DataFrame,
+    *,
+    replaces: list[int] | None = None,
+    uploader: Scope | None = None,
+) -> Written:
+    """Store the rows as a new active version inside the caller's `locked` transaction.
+
+    With `uploader` (the scope of the person uploading), replace mode supersedes only the current rows that scope
+    may see. The rows it may not see stay current: the earlier versions holding them stay active and this version
+    records every other row of those versions as replaced (rollback: see `_scoped_replace`).
+    """
+    if meta.layer not in WRITERS:
+        raise ValueError(f"unknown layer {meta.layer!r}")
+    number = (
+        session.scalar(
+            select(func.max(DatasetVersion.number)).where(
+                DatasetVersion.layer == meta.layer, DatasetVersion.track_id == meta.track_id
             )
         )
-        session.execute(update(DatasetVersion).where(DatasetVersion.id == version_id).values(active_set=active))
-        audit.record(
-            session,
-            meta.uploaded_by,
-            "dataset.commit",
-            "dataset_version",
-            str(version_id),
-            layer=meta.layer,
-            track=meta.track_id,
-            number=number,
-            file_name=meta.file_name,
-            sha256=meta.sha256,
-            mode=meta.mode,
-            rows_stored=len(frame),
+        or 0
+    ) + 1
+    superseded = len(dict.fromkeys(replaces or []))
+    kept: list[int] = []
+    hidden: set[int] = set()
+    if meta.mode == "replace":
+        superseded, kept, hidden = _scoped_replace(session, meta, uploader)
+        session.execute(
+            update(DatasetVersion)
+            .where(
+                DatasetVersion.layer == meta.layer,
+                DatasetVersion.track_id == meta.track_id,
+                DatasetVersion.id.not_in(kept),
+            )
+            .values(status="inactive")
         )
-    return version_id
+    version_id = _insert_version(session, meta, number, len(frame))
+    WRITERS[meta.layer](session, frame, meta, version_id)
+    supersede = list(dict.fromkeys(replaces or []))
+    if kept:  # every row of the versions kept active, but those the uploader may not see that are current
+        model = LAYER_MODELS[meta.layer]
+        rows = session.scalars(select(model.id).where(model.dataset_version_id.in_(kept)))
+        supersede += [r for r in rows if r not in hidden]
+    if supersede:
+        rows = [{"version_id": version_id, "layer": meta.layer, "row_id": r} for r in dict.fromkeys(supersede)]
+        _bulk(session, RowReplacement, rows)
+    active = sorted(
+        session.scalars(
+            select(DatasetVersion.id).where(
+                DatasetVersion.layer == meta.layer,
+                DatasetVersion.track_id == meta.track_id,
+                DatasetVersion.status == "active",
+            )
+        )
+    )
+    session.execute(update(DatasetVersion).where(DatasetVersion.id == version_id).values(active_set=active))
+    audit.record(
+        session,
+        meta.uploaded_by,
+        "dataset.commit",
+        "dataset_version",
+        str(version_id),
+        layer=meta.layer,
+        track=meta.track_id,
+        number=number,
+        file_name=meta.file_name,
+        sha256=meta.sha256,
+        mode=meta.mode,
+        rows_stored=len(frame),
+        rows_new=meta.rows_new,
+        rows_changed=meta.rows_changed,
+        rows_unchanged=meta.rows_unchanged,
+        rows_removed=meta.rows_removed,
+        rows_superseded=superseded,
+    )
+    return Written(version_id, number, superseded)
+
+
+def _scoped_replace(session: Session, meta: VersionMeta, uploader: Scope | None) -> tuple[int, list[int], set[int]]:
+    """What a replace supersedes, read before any version is deactivated: the number of current rows it supersedes
+    (those the uploader may see), the earlier versions that must stay active because they hold current rows the
+    uploader may not see, and the ids of those rows.
+
+    Representation: the kept versions stay active and the new version records every other row of them as replaced
+    (their visible rows, and rows already superseded whose superseding version is deactivated now). So the current
+    rows are exactly the new rows plus the unseen ones; rolling back to an earlier version re-activates its own
+    active set (the new version's replacements no longer apply), and rolling forward to this version re-activates
+    the kept versions with it. Without unseen rows (or without `uploader`), every earlier version is deactivated.
+    """
+    model = LAYER_MODELS[meta.layer]
+    stored = and_(model.track_id == meta.track_id, current_rows(model))
+    if uploader is None:
+        return session.scalar(select(func.count()).where(stored)) or 0, [], set()
+    seen = uploader.marking_clause(model)
+    superseded = session.scalar(select(func.count()).where(stored, seen)) or 0
+    unseen = session.execute(select(model.id, model.dataset_version_id).where(stored, ~seen)).all()
+    return superseded, sorted({v for _, v in unseen}), {r for r, _ in unseen}

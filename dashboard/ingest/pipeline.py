@@ -1,7 +1,9 @@
 """The upload path shared by the page and the CLI: prepare (read, map, validate, diff) then commit.
 
 `prepare` writes nothing: it returns a report of every row. `commit` stores the valid rows as one numbered dataset
-version in one transaction, or refuses and changes nothing.
+version in one transaction, or refuses and changes nothing. Both audit a refusal (`upload_refused`). The comparison
+covers only the rows the uploader may see (dashboard.ingest.compare) and is made again under the commit's lock
+when the data changed after the check.
 """
 
 from __future__ import annotations
@@ -11,8 +13,8 @@ import io
 import json
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
+from typing import Any
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 from sqlalchemy import Engine
@@ -20,14 +22,18 @@ from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
 from dashboard import read
 from dashboard.core.access import Permission, Viewer
-from dashboard.core.tlp import TLP_ORDER
+from dashboard.core.tlp import TLP_LABELS, TLP_ORDER
 from dashboard.core.vocabulary import TRACK_IDS, labels
-from dashboard.ingest import bulk, padding, presets, value_tables
-from dashboard.ingest.commit import VersionMeta, commit_version
+from dashboard.ingest import padding, presets, value_tables
+from dashboard.ingest.clearance import check_clearance, may_mark
+from dashboard.ingest.commit import VersionMeta, locked, write_version
+from dashboard.ingest.compare import compare
 from dashboard.ingest.issues import INFERRED, NOT_STORED, OUTSIDE, PROFILE, UNIDENTIFIED, UNMATCHED, Issue, Validated
 from dashboard.ingest.readers import RawTable, ReadError, read_path, read_upload
-from dashboard.ingest.validate import validate
-from dashboard.ingest.versions import version_number
+from dashboard.ingest.refusals import record_refusal
+from dashboard.ingest.validate import CheckFailed, validate
+from dashboard.read.scope import Scope
+from dashboard.store.db import write_count
 
 LAYERS = ("incidents", "norms", "partnerships")
 MODES = ("append", "replace")
@@ -56,9 +62,12 @@ class Prepared:
     keys: list[str] = field(default_factory=list)  # per canonical row
     status: list[str] = field(default_factory=list)  # new | changed | unchanged | error | outside | profile
     replaces: dict[int, int] = field(default_factory=dict)  # canonical row index -> existing row id
-    removed_in_replace: int = 0
-    existing_rows: int = 0
+    # The comparison covers only the current rows the uploader may see (dashboard.ingest.compare).
+    removed_in_replace: int = 0  # visible current rows not in the file
+    existing_rows: int = 0  # visible current rows
     mapped_by_hand: bool = False  # a column mapping was given (page or --mapping)
+    basis: int = -1  # the write counter the comparison was made at: the commit compares again if it has moved
+    compare_issues: list[Issue] = field(default_factory=list)  # the comparison's own issues (within checked.issues)
 
     @property
     def format_label(self) -> str:
@@ -138,101 +147,20 @@ def safe_file_name(name: str) -> str:
     return "".join(ch for ch in base if ch.isprintable())[:200]
 
 
-def _fingerprint(values: list[object]) -> str:
-    return hashlib.sha256(json.dumps([str(v) for v in values], ensure_ascii=False).encode()).hexdigest()
+def prepare(engine: Engine, viewer: Viewer, *, layer: str, track: str, file_name: str, **options: Any) -> Prepared:
+    """Read, map, validate and compare an upload with the current data (options: those of `_prepare`). Writes
+    nothing but, when the upload is refused, an `upload_refused` audit event. Headers that match no preset are not a
+    refusal here: the caller asks how to map them."""
+    try:
+        return _prepare(engine, viewer, layer=layer, track=track, file_name=file_name, **options)
+    except ColumnsNotRecognised:
+        raise
+    except UploadRefused as exc:
+        record_refusal(engine, viewer, file_name=safe_file_name(file_name), layer=layer, track=track, reason=exc)
+        raise
 
 
-def _sorted_items(value: object) -> str:
-    """A list cell (list, or text joined with '; ') as its sorted items joined with '; '."""
-    if isinstance(value, str):
-        items = value.split("; ") if value else []
-    elif isinstance(value, list | tuple | np.ndarray):
-        items = [str(v) for v in value]
-    else:
-        items = []
-    return "; ".join(sorted(items))
-
-
-def _as_text(series: pd.Series) -> pd.Series:
-    """Each distinct value converted once: dates as YYYY-MM-DD, whole numbers without '.0', missing as ''."""
-    if isinstance(series.dtype, pd.StringDtype):
-        return series.fillna("")
-
-    def one(value: object) -> str:
-        if isinstance(value, float) and value.is_integer():
-            return str(int(value))
-        return str(value)[:10] if hasattr(value, "isoformat") else str(value)
-
-    return pd.Series(bulk.by_value(series, one, missing=""), index=series.index).astype("str")
-
-
-def _sorted_targets(rows: pd.DataFrame) -> pd.Series:
-    cells = rows["target_countries"].to_numpy(dtype=object)
-    cache: dict[int, str] = {}  # rows of a checked upload share their list objects
-    targets = pd.Series([cache.get(id(v)) or cache.setdefault(id(v), _sorted_items(v)) for v in cells], dtype="str")
-    targets.index = rows.index
-    return targets
-
-
-def _title_keys(rows: pd.DataFrame, targets: pd.Series | None = None) -> pd.Series:
-    """The key of a row without a source id: its title, start date and first target country."""
-    targets = _sorted_targets(rows) if targets is None else targets
-    first = targets.str.split("; ").str[0].fillna("")
-    return rows["title"].astype("str").str.lower() + "|" + _as_text(rows["start_date"]) + "|" + first
-
-
-def _incident_keys_and_prints(rows: pd.DataFrame) -> tuple[pd.Series, np.ndarray]:
-    """Match keys and content fingerprints of incident rows, a column at a time (file and database rows alike)."""
-    targets = _sorted_targets(rows)
-    title = rows["title"].astype("str")
-    start = _as_text(rows["start_date"])
-    keys = _as_text(rows["source_id"]).copy()
-    unnamed = (keys == "").to_numpy()  # no source id: title, date and first country make the key
-    if unnamed.any():
-        keys[unnamed] = _title_keys(rows[unnamed], targets[unnamed])
-    content = pd.DataFrame(
-        {
-            "title": title,
-            "start": start,
-            "end": _as_text(rows["end_date"]),
-            "type": _as_text(rows["incident_type"]),
-            "severity": _as_text(rows["severity"]),
-            "tlp": _as_text(rows["tlp"]),
-            "targets": targets,
-        }
-    )
-    prints = pd.util.hash_pandas_object(content, index=False, hash_key="cyber-dialogue-1")
-    return keys.reset_index(drop=True), prints.to_numpy()
-
-
-def _keys_and_prints(layer: str, rows: pd.DataFrame) -> tuple[pd.Series, np.ndarray]:
-    if layer == "incidents":
-        return _incident_keys_and_prints(rows)
-    keys, prints = [], []
-    for r in rows.to_dict("records"):
-        if layer == "norms":
-            key = f"{r['iso3']}|{r['item_id']}|{r['assessed_on']}"
-            values = [r["status"], r["evidence_url"] or "", r["tlp"]]
-        else:
-            countries = r["countries"]
-            countries = sorted(countries.split("; ") if isinstance(countries, str) else countries or [])
-            key = r["source_id"] or str(r["name"]).lower()
-            values = [
-                r["name"],
-                r["kind"],
-                r["status"],
-                r["start_date"],
-                r["end_date"],
-                r["last_tested"],
-                r["tlp"],
-                countries,
-            ]
-        keys.append(str(key))
-        prints.append(_fingerprint([None if (isinstance(v, float) and pd.isna(v)) else v for v in values]))
-    return pd.Series(keys, dtype=object), np.asarray(prints, dtype=object)
-
-
-def prepare(
+def _prepare(
     engine: Engine,
     viewer: Viewer,
     *,
@@ -262,6 +190,11 @@ def prepare(
         raise UploadRefused(f"You can upload only to your own tracks; {track} is not one of them.")
     if default_tlp not in TLP_ORDER:
         raise UploadRefused(f"Unknown default TLP '{default_tlp}'.")
+    if not may_mark(viewer, default_tlp):
+        raise UploadRefused(
+            f"You cannot mark rows {TLP_LABELS[default_tlp]}: it is above your clearance "
+            f"({TLP_LABELS[viewer.tlp_ceiling]}). Choose a marking you can see."
+        )
     try:
         if path is not None:  # a file on disk (command line): its bytes are never all held in memory
             table, sha256 = read_path(path, sheet=sheet, max_bytes=max_bytes)
@@ -301,17 +234,21 @@ def prepare(
     frame, kept, skipped = padding.drop(table.frame, chosen.padding(table.frame) if chosen.padding else None)
     tables = value_tables.merged(chosen.values() if chosen.values else None, hand_values)
     frame, translated = value_tables.apply(frame, used, tables, layer=layer)  # before validation, after mapping
-    checked = validate(
-        layer,
-        frame,
-        chosen,
-        translated,
-        track=track,
-        default_tlp=default_tlp,
-        organisation=viewer.organisation,
-        store_unidentified=store_unidentified,
-        members=frozenset(read.track_countries(engine, viewer, frozenset({track}))["iso3"]),
-    )
+    try:
+        checked = validate(
+            layer,
+            frame,
+            chosen,
+            translated,
+            track=track,
+            default_tlp=default_tlp,
+            organisation=viewer.organisation,
+            store_unidentified=store_unidentified,
+            members=frozenset(read.track_countries(engine, viewer, frozenset({track}))["iso3"]),
+        )
+    except CheckFailed as exc:  # a check that failed (not a problem it found): a refusal, never a traceback
+        raise UploadRefused(str(exc)) from None
+    check_clearance(checked, viewer)  # rows marked above what the uploader could read back are errors
     checked = padding.restore(checked, kept, skipped)
     prepared = Prepared(layer, track, safe_file_name(file_name), sha256, table, chosen, used, checked)
     prepared.mapped_by_hand = bool(mapping or hand_values)
@@ -323,68 +260,15 @@ def prepare(
 
 
 def _compare(engine: Engine, viewer: Viewer, prepared: Prepared) -> None:
-    rows = prepared.checked.rows
-    errors = prepared.checked.error_rows
-    nothing = (pd.Series([], dtype=object), np.empty(0, dtype=object))
-    keys, prints = _keys_and_prints(prepared.layer, rows) if not rows.empty else nothing
-    current = read.current_rows_for_diff(engine, viewer, prepared.layer, prepared.track)
-    current_keys, current_prints = _keys_and_prints(prepared.layer, current) if not current.empty else nothing
-    prepared.existing_rows = len(current)
-    numbers = np.asarray(rows["row"].tolist() if not rows.empty else [], dtype=np.int64)
-    file_keys = keys
-    repeated = file_keys.duplicated().to_numpy()
-    if repeated.any():
-        first_number = pd.Series(numbers).groupby(file_keys).transform("first").to_numpy()
-        for index in np.flatnonzero(repeated).tolist():
-            prepared.checked.issues.append(
-                Issue(
-                    int(numbers[index]),
-                    "",
-                    str(keys.iloc[index]),
-                    f"duplicate of row {first_number[index]} (same source id, or same title, date and "
-                    "first country); only the first is kept",
-                    "error",
-                )
-            )
-    # The current data, one entry per key (the last row of a key wins, as a dict would keep it).
-    known = pd.DataFrame(
-        {
-            "key": current_keys.to_numpy(),
-            "id": current["id"].to_numpy() if len(current) else [],
-            "print": current_prints,
-        }
-    )
-    known = known.drop_duplicates("key", keep="last").set_index("key")
-    position = known.index.get_indexer(file_keys) if len(known) else np.full(len(keys), -1)
-    matched_keys = file_keys[~repeated]
-    if prepared.layer == "incidents" and len(known) and (position < 0).any():
-        # Rows stored before their source gave ids (CFR rows, keyed by their title since 0008) are keyed by title,
-        # date and first country: a file row with a source id that matches no current row is matched that way.
-        unmatched = np.flatnonzero((position < 0) & (_as_text(rows["source_id"]) != "").to_numpy())
-        if len(unmatched):
-            legacy = _title_keys(rows.iloc[unmatched]).reset_index(drop=True)
-            position[unmatched] = known.index.get_indexer(legacy)
-            matched_keys = pd.concat([matched_keys, legacy[~repeated[unmatched]]], ignore_index=True)
-    same = np.zeros(len(keys), dtype=bool)
-    found = position >= 0
-    if found.any():
-        theirs = known["print"].to_numpy(dtype=object)[position[found]]
-        same[found] = theirs == prints.astype(object)[found]
-    errors = np.isin(numbers, np.fromiter(errors, dtype=np.int64, count=len(errors)))
-    outside, profile = (
-        np.isin(numbers, np.fromiter(rows_, dtype=np.int64, count=len(rows_)))
-        for rows_ in (prepared.checked.outside_rows, prepared.checked.rows_at(PROFILE))
-    )
-    status = np.select(
-        [repeated, errors, profile, outside, ~found, same],
-        ["error", "error", "profile", "outside", "new", "unchanged"],
-        default="changed",
-    )
-    changed = np.flatnonzero(status == "changed")
-    ids = known["id"].to_numpy()
-    prepared.replaces = dict(zip(changed.tolist(), ids[position[changed]].tolist(), strict=True))
-    prepared.status = status.tolist()
-    prepared.removed_in_replace = int((~known.index.isin(matched_keys)).sum()) if len(known) else 0
+    """Compare the upload with the current rows the uploader may see (again, when called again: the issues of the
+    earlier comparison are replaced by those of this one)."""
+    earlier = {id(issue) for issue in prepared.compare_issues}
+    prepared.checked.issues = [issue for issue in prepared.checked.issues if id(issue) not in earlier]
+    found = compare(engine, viewer, prepared.layer, prepared.track, prepared.checked)
+    prepared.checked.issues.extend(found.issues)
+    prepared.compare_issues = found.issues
+    prepared.status, prepared.replaces, prepared.basis = found.status, found.replaces, found.basis
+    prepared.removed_in_replace, prepared.existing_rows = found.removed, found.existing
 
 
 @dataclass(frozen=True)
@@ -394,17 +278,76 @@ class Committed:
     version_id: int
     number: int
     stored: int
-    counts: dict[str, int]
+    counts: dict[str, int]  # as compared when stored: only current rows the uploader may see
+    superseded: int = 0  # current rows this version replaced or hid (rows the uploader may see, and no others)
+    rechecked: bool = False  # the data changed after the check: the comparison was made again under the write lock
 
 
 def commit(
     engine: Engine, prepared: Prepared, viewer: Viewer, *, mode: str = "append", skip_invalid: bool = False
 ) -> Committed:
-    """Store the valid rows as a new dataset version in one transaction, or refuse and write nothing."""
+    """Store the valid rows as a new dataset version in one transaction, or refuse, write nothing and audit the
+    refusal (`upload_refused`).
+
+    The comparison and the write hold the same lock: when anything was written since the check, the upload is
+    compared again inside the write transaction, and what it stores and supersedes follows that comparison."""
+    try:
+        return _commit(engine, prepared, viewer, mode=mode, skip_invalid=skip_invalid)
+    except UploadRefused as exc:
+        record_refusal(
+            engine,
+            viewer,
+            file_name=prepared.file_name,
+            layer=prepared.layer,
+            track=prepared.track,
+            reason=exc,
+            counts=prepared.counts,
+            mode=mode,
+        )
+        raise
+
+
+def _commit(engine: Engine, prepared: Prepared, viewer: Viewer, *, mode: str, skip_invalid: bool) -> Committed:
     if mode not in MODES:
         raise UploadRefused(f"Unknown mode '{mode}': use append or replace.")
     if not viewer.may_upload_to(prepared.track):
         raise UploadRefused("You may not store uploads for this track.")
+    try:
+        with locked(engine, prepared.layer, prepared.track) as session:
+            rechecked = write_count(session.connection()) != prepared.basis
+            if rechecked:  # written to since the check: compare again, now that no one else can write
+                _compare(engine, viewer, prepared)
+            keep = _rows_to_store(prepared, mode, skip_invalid)
+            counts = prepared.counts
+            rows = prepared.checked.rows.iloc[keep].drop(columns=["row"]).reset_index(drop=True)
+            replaces = [prepared.replaces[i] for i in keep if i in prepared.replaces] if mode == "append" else []
+            meta = VersionMeta(
+                layer=prepared.layer,
+                track_id=prepared.track,
+                uploaded_by=viewer.name,
+                file_name=prepared.file_name,
+                sha256=prepared.sha256,
+                mode=mode,
+                rows_total=counts["total"],
+                rows_warning=counts["warnings"],
+                rows_skipped=counts["total"] - len(rows),
+                preset=prepared.preset.name,
+                rows_new=counts["new"],
+                rows_changed=counts["changed"],
+                rows_unchanged=counts["unchanged"],
+                rows_removed=counts["removed_in_replace"] if mode == "replace" else 0,
+            )
+            written = write_version(session, meta, rows, replaces=replaces, uploader=Scope.of(viewer))
+    except (OperationalError, IntegrityError, DataError) as exc:
+        raise UploadRefused(
+            "The database could not store the upload right now (another upload may be running, or the database is "
+            f"busy): {str(exc.orig or exc).splitlines()[0]}. Nothing was written; try again."
+        ) from None
+    return Committed(written.version_id, written.number, len(rows), counts, written.superseded, rechecked)
+
+
+def _rows_to_store(prepared: Prepared, mode: str, skip_invalid: bool) -> list[int]:
+    """The canonical rows the mode stores, as compared; refused when rows have errors (unless skipped) or none."""
     counts = prepared.counts
     errors = {i for i, s in enumerate(prepared.status) if s == "error"}
     if errors and not skip_invalid:
@@ -418,36 +361,11 @@ def commit(
         keep = [i for i, s in enumerate(prepared.status) if s not in {"error", "outside", "profile"}]
     if not keep and counts["outside"] and counts["outside"] == counts["total"] - len(errors) - counts["padding"]:
         raise UploadRefused(f"Nothing to store: no valid row involves a member of {_track_name(prepared.track)}.")
-    if not keep and mode == "append":
+    if not keep and mode == "append" and counts["unchanged"]:
         raise UploadRefused("Nothing to store: every valid row is already in the current data, unchanged.")
     if not keep:
         raise UploadRefused("Nothing to store: no row is valid.")
-    rows = prepared.checked.rows.iloc[keep].drop(columns=["row"]).reset_index(drop=True)
-    replaces = [prepared.replaces[i] for i in keep if i in prepared.replaces] if mode == "append" else []
-    meta = VersionMeta(
-        layer=prepared.layer,
-        track_id=prepared.track,
-        uploaded_by=viewer.name,
-        file_name=prepared.file_name,
-        sha256=prepared.sha256,
-        mode=mode,
-        rows_total=counts["total"],
-        rows_warning=counts["warnings"],
-        rows_skipped=counts["total"] - len(rows),
-        preset=prepared.preset.name,
-        rows_new=counts["new"],
-        rows_changed=counts["changed"],
-        rows_unchanged=counts["unchanged"],
-        rows_removed=counts["removed_in_replace"] if mode == "replace" else 0,
-    )
-    try:
-        version_id = commit_version(engine, meta, rows, replaces=replaces)
-    except (OperationalError, IntegrityError, DataError) as exc:
-        raise UploadRefused(
-            "The database could not store the upload right now (another upload may be running, or the database is "
-            f"busy): {str(exc.orig or exc).splitlines()[0]}. Nothing was written; try again."
-        ) from None
-    return Committed(version_id, version_number(engine, version_id), len(rows), counts)
+    return keep
 
 
 def read_mapping_file(text: str) -> dict[str, str | list[str]]:

@@ -1,7 +1,10 @@
 """Reading an uploaded file into a table of text cells, or a clear reason why it cannot be read.
 
-Formats are recognised from the content (not the file name): CSV/TSV text in UTF-8, UTF-16 or Windows-1252,
-XLSX (never macro workbooks or zip bombs), Parquet and JSON. Every cell comes back as text; meaning is checked later.
+Formats are recognised from the content (not the file name): CSV/TSV text in UTF-8, UTF-16 or Windows-1252
+(dashboard.ingest.decoding), XLSX (never macro workbooks or zip bombs), Parquet (dashboard.ingest.parquet_records)
+and JSON (dashboard.ingest.json_records). Every cell comes back as text; meaning is checked later. Each reader
+measures the file against the input limits (dashboard.ingest.limits) before it builds the table, and any failure of a
+reader is a ReadError with a message, never a traceback.
 """
 
 from __future__ import annotations
@@ -10,19 +13,35 @@ import csv
 import hashlib
 import io
 import json
-import sys
+import logging
 import warnings
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-MB = 1024 * 1024
-csv.field_size_limit(sys.maxsize)  # a 10 MB cell is read (and refused later by the length check), not a crash
-MAX_COLUMNS = 300
-MAX_UNZIPPED_BYTES = 500 * 1024 * 1024
-MAX_ZIP_RATIO = 100
+from dashboard.ingest import json_records, parquet_records
+from dashboard.ingest.decoding import decode
+from dashboard.ingest.limits import (
+    MAX_CELL_CHARS,
+    MAX_EXPANDED_BYTES,
+    MAX_ZIP_RATIO,
+    MB,
+    ReadError,
+    check_cell,
+    check_frame_cells,
+    check_header,
+    check_size,
+    rows_allowed,
+)
+
+LOG = logging.getLogger(__name__)
+# The csv module stops at a cell past the cell limit as soon as it gets there, instead of buffering all of it (a
+# 40 MB cell took 380 MB to read); _check_rows turns that into a refusal naming the row.
+csv.field_size_limit(MAX_CELL_CHARS)
 SIGNATURES = {
     b"\x89PNG": "a PNG image",
     b"GIF8": "a GIF image",
@@ -35,10 +54,6 @@ SIGNATURES = {
     b"MZ": "a program",
     b"\x7fELF": "a program",
 }
-
-
-class ReadError(ValueError):
-    """The file cannot be read as a table; the message says why, in words a coordinator can act on."""
 
 
 @dataclass
@@ -63,15 +78,35 @@ def read_upload(name: str, data: bytes, *, sheet: str | None = None, max_bytes: 
     for magic, what in SIGNATURES.items():
         if data.startswith(magic):
             raise ReadError(f"This is {what}, not a data file. Upload CSV, XLSX, Parquet or JSON.")
-    if data.startswith(b"PK"):
-        table = _read_xlsx(data, sheet)
-    elif data.startswith(b"PAR1"):
-        table = _read_parquet(data)
-    elif _looks_like_json(data):
-        table = _read_json(data)
-    else:
-        table = _read_text(data)
-    return _tidy(table)
+    with _refusal_on_failure(name):
+        if data.startswith(b"PK"):
+            table = _read_xlsx(data, sheet)
+        elif data.startswith(b"PAR1"):
+            table = _read_parquet(data)
+        elif _looks_like_json(data):
+            table = _read_json(data)
+        else:
+            table = _read_text(data)
+        return _tidy(table)
+
+
+@contextmanager
+def _refusal_on_failure(name: str) -> Iterator[None]:
+    """Any failure of a reader becomes a ReadError (a refusal with a message), never a traceback in the page."""
+    try:
+        yield
+    except ReadError:
+        raise
+    except MemoryError:
+        raise ReadError(
+            "The file needs more memory to read than the server has free. Split it into smaller files."
+        ) from None
+    except Exception as exc:  # a reader's own failure (a library's error on a malformed file)
+        LOG.warning("upload %r could not be read", name, exc_info=True)
+        raise ReadError(
+            f"The file could not be read: {_first_line(exc)}. Check that it is a CSV, XLSX, "
+            "Parquet or JSON file as saved by the program that made it."
+        ) from None
 
 
 def _looks_like_json(data: bytes) -> bool:
@@ -85,17 +120,11 @@ def _looks_like_json(data: bytes) -> bool:
 
 def _tidy(table: RawTable) -> RawTable:
     frame = table.frame
-    if len(frame.columns) > MAX_COLUMNS:
-        raise ReadError(
-            f"The file has {len(frame.columns):,} columns; at most {MAX_COLUMNS} are supported. "
-            "Is it the right file, or is the delimiter wrong?"
-        )
+    check_header(frame.columns)  # the column limit first, then repeated names (linear)
+    check_size(len(frame), len(frame.columns))
     columns = [str(c).replace("\ufeff", "").strip() for c in frame.columns]
     if not any(columns):
         raise ReadError("The file has no column names in its first row.")
-    duplicates = sorted({c for c in columns if columns.count(c) > 1 and c})
-    if duplicates:
-        raise ReadError(f"Column names appear twice: {', '.join(duplicates)}. Each column needs its own name.")
     frame.columns = columns
     frame = frame.fillna("").astype(str)
     frame = frame[~(frame == "").all(axis=1)].reset_index(drop=True)  # blank lines are not rows
@@ -105,50 +134,24 @@ def _tidy(table: RawTable) -> RawTable:
     return table
 
 
-def _decode(data: bytes) -> tuple[str, str, list[str]]:
-    try:
-        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-            return data.decode("utf-16"), "UTF-16", []
-        if data.startswith(b"\xef\xbb\xbf"):
-            return data[3:].decode("utf-8", errors="strict"), "UTF-8 (with BOM)", []
-    except UnicodeDecodeError as exc:
-        encoding = "UTF-8" if data.startswith(b"\xef\xbb\xbf") else "UTF-16"
-        raise ReadError(
-            f"The file starts with a {encoding} byte-order mark but byte "
-            f"{exc.start:,} is not valid in that encoding. Save it again as UTF-8 (CSV UTF-8 in Excel)."
-        ) from None
-    sample = data[:4096]
-    if sample.count(b"\x00") > len(sample) // 4:  # UTF-16 without a BOM
-        for codec in ("utf-16-le", "utf-16-be"):
-            try:
-                text = data.decode(codec)
-            except UnicodeDecodeError:
-                continue
-            if text.isprintable() or "\n" in text:
-                return text, "UTF-16 (no BOM)", []
-    try:
-        return data.decode("utf-8"), "UTF-8", []
-    except UnicodeDecodeError:
-        text = data.decode("cp1252", errors="replace")
-        return text, "Windows-1252", ["The file is not UTF-8; it was read as Windows-1252 (Western European)."]
-
-
 def _read_text(data: bytes) -> RawTable:
     fast = _read_plain_csv(data)
     if fast is not None:
         return fast
-    text, encoding, notes = _decode(data)
+    text, encoding, notes = decode(data)
     if "\x00" in text or sum(1 for ch in text[:2000] if ord(ch) < 32 and ch not in "\r\n\t") > 20:
         raise ReadError("This does not look like a text (CSV) file: it contains binary data.")
-    text = text.replace("\r\n", "\n").replace("\r", "\n")  # Windows and old Mac line ends
-    first_line = text.split("\n", 1)[0]
+    if "\r" in text:  # Windows and old Mac line ends (no copy of a big text that has none)
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    end = text.find("\n")
+    first_line = text if end < 0 else text[:end]
     counts = {d: first_line.count(d) for d in (",", ";", "\t", "|")}
     delimiter = max(counts, key=counts.get)
     if counts[delimiter] == 0:
         delimiter = ","
     header = next(csv.reader(io.StringIO(first_line), delimiter=delimiter), [])
-    _check_header(header)
-    _check_row_widths(text, delimiter, len(header))
+    check_header(header)
+    _check_rows(text, delimiter, header)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", pd.errors.ParserWarning)  # empty trailing cells, checked above
@@ -196,7 +199,7 @@ def _read_plain_csv(data: bytes, source: bytes | Path | None = None) -> RawTable
         return None
     try:
         header = next(csv.reader(io.StringIO(first_line.decode("utf-8"))), [])
-        _check_header(header)
+        check_header(header)  # before Arrow makes a column of each name
         table = pacsv.read_csv(
             str(source) if isinstance(source, Path) else io.BytesIO(body),
             read_options=pacsv.ReadOptions(block_size=1 << 20),
@@ -212,9 +215,22 @@ def _read_plain_csv(data: bytes, source: bytes | Path | None = None) -> RawTable
         return None
     if table.num_columns != len(header):
         return None
+    check_size(table.num_rows, table.num_columns)
+    _check_arrow_cells(table)
     frame = table.to_pandas()
     del table
     return RawTable(frame, "CSV", encoding="UTF-8 (with BOM)" if bom else "UTF-8", delimiter="comma")
+
+
+def _check_arrow_cells(table: object) -> None:
+    """Refuse a cell past the cell limit (naming its row and column) before the table becomes Python strings."""
+    import pyarrow.compute as pc
+
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        lengths = pc.utf8_length(column)
+        longest = pc.max(lengths).as_py() or 0
+        if longest > MAX_CELL_CHARS:
+            check_cell(longest, name, row=pc.index(lengths, longest).as_py() + 2)
 
 
 def read_path(path: Path, *, sheet: str | None = None, max_bytes: int) -> tuple[RawTable, str]:
@@ -240,10 +256,11 @@ def read_path(path: Path, *, sheet: str | None = None, max_bytes: int) -> tuple[
         and not head.startswith((b"PK", b"PAR1", *SIGNATURES))
         and not _looks_like_json(head)
     )
-    table = _read_plain_csv(head, path) if plain else None
-    if table is None:
-        return read_upload(path.name, path.read_bytes(), sheet=sheet, max_bytes=max_bytes), digest.hexdigest()
-    return _tidy(table), digest.hexdigest()
+    with _refusal_on_failure(path.name):
+        table = _read_plain_csv(head, path) if plain else None
+        if table is not None:
+            return _tidy(table), digest.hexdigest()
+    return read_upload(path.name, path.read_bytes(), sheet=sheet, max_bytes=max_bytes), digest.hexdigest()
 
 
 def _too_big(size: int, max_bytes: int) -> str:
@@ -253,26 +270,41 @@ def _too_big(size: int, max_bytes: int) -> str:
     )
 
 
-def _check_header(names: list[object]) -> None:
-    """Refuse repeated column names before a reader renames them ('x', 'x.1') and one is silently ignored."""
-    cleaned = [str(n).replace("\ufeff", "").strip() for n in names if n is not None and str(n).strip()]
-    repeated = sorted({n for n in cleaned if cleaned.count(n) > 1})
-    if repeated:
-        raise ReadError(f"Column names appear twice: {', '.join(repeated)}. Each column needs its own name.")
-
-
-def _check_row_widths(text: str, delimiter: str, width: int) -> None:
-    """Refuse rows with more filled cells than the header (they would shift or lose data); empty trailing cells
-    from a delimiter at the end of each line are fine."""
+def _check_rows(text: str, delimiter: str, header: list[str]) -> None:
+    """Before a table is built: refuse rows with more filled cells than the header (they would shift or lose data;
+    empty trailing cells from a delimiter at the end of each line are fine), a cell past the cell limit, and more
+    rows than the limits allow for this many columns."""
+    width, allowed, rows, number = len(header), rows_allowed(len(header)), 0, 0
     try:
-        for number, cells in enumerate(csv.reader(io.StringIO(text), delimiter=delimiter), start=1):
+        reader = csv.reader(_lines(text), delimiter=delimiter)
+        for number, cells in enumerate(reader, start=1):
             if len(cells) > width and any(c.strip() for c in cells[width:]):
                 raise ReadError(
                     f"Row {number} has more cells than the header ({len(cells)} cells for {width} "
                     "columns). Check for an unquoted delimiter in a cell, or a missing column name."
                 )
+            longest = max(map(len, cells), default=0)
+            if longest > MAX_CELL_CHARS:
+                index = [len(c) for c in cells].index(longest)
+                check_cell(longest, header[index] if index < width else f"#{index + 1}", row=number)
+            rows += bool(cells)
+            if rows - 1 > allowed:
+                check_size(rows - 1, width, at_least=True)
     except csv.Error as exc:
+        if "field limit" in str(exc):  # the csv module stopped at a cell past the limit (csv.field_size_limit)
+            check_cell(MAX_CELL_CHARS + 1, row=number + 1, at_least=True)
         raise ReadError(f"The file could not be read as CSV: {exc}. Check for unbalanced quotes.") from None
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The lines of a text with their line ends, one at a time (io.StringIO would hold a copy at 4 bytes a
+    character)."""
+    start, size = 0, len(text)
+    while start < size:
+        end = text.find("\n", start)
+        end = size if end < 0 else end + 1
+        yield text[start:end]
+        start = end
 
 
 def _first_line(exc: Exception) -> str:
@@ -294,7 +326,7 @@ def _read_xlsx(data: bytes, sheet: str | None) -> RawTable:
         )
     unzipped = sum(i.file_size for i in infos)
     packed = max(1, sum(i.compress_size for i in infos))
-    if unzipped > MAX_UNZIPPED_BYTES or unzipped / packed > MAX_ZIP_RATIO:
+    if unzipped > MAX_EXPANDED_BYTES or unzipped / packed > MAX_ZIP_RATIO:
         raise ReadError("This workbook would unpack to an implausible size (a 'zip bomb'); it was not opened.")
     try:
         book = pd.ExcelFile(io.BytesIO(data), engine="openpyxl")
@@ -302,9 +334,17 @@ def _read_xlsx(data: bytes, sheet: str | None) -> RawTable:
         chosen = sheet or sheets[0]
         if chosen not in sheets:
             raise ReadError(f"The workbook has no sheet called '{chosen}'. Sheets: {', '.join(sheets)}.")
-        first = pd.read_excel(book, sheet_name=chosen, header=None, nrows=1) if book.book[chosen].max_row else None
-        _check_header(list(first.iloc[0]) if first is not None else [])
-        frame = pd.read_excel(book, sheet_name=chosen, dtype=str, keep_default_na=False)
+        declared_rows = book.book[chosen].max_row  # from the sheet's dimension, before any cell is read
+        first = pd.read_excel(book, sheet_name=chosen, header=None, nrows=1) if declared_rows else None
+        check_header(list(first.iloc[0]) if first is not None else [])  # the column limit before the rows
+        width = len(first.columns) if first is not None else 0
+        allowed = rows_allowed(width)
+        if declared_rows and declared_rows - 1 > allowed:
+            check_size(declared_rows - 1, width)
+        frame = pd.read_excel(book, sheet_name=chosen, dtype=str, keep_default_na=False, nrows=allowed + 1)
+        if len(frame) > allowed:  # the dimension understated the rows: reading stopped one row past the limit
+            check_size(len(frame), width, at_least=True)
+        check_frame_cells(frame)
     except ReadError:
         raise
     except Exception as exc:
@@ -316,10 +356,7 @@ def _read_xlsx(data: bytes, sheet: str | None) -> RawTable:
 
 
 def _read_parquet(data: bytes) -> RawTable:
-    try:
-        frame = pd.read_parquet(io.BytesIO(data))
-    except Exception as exc:
-        raise ReadError(f"The Parquet file could not be read: {_first_line(exc)}.") from None
+    frame = parquet_records.read_frame(data)  # measured from its metadata and dictionaries before it is expanded
     frame = frame.map(lambda v: "" if v is None or (isinstance(v, float) and pd.isna(v)) else _cell(v))
     return RawTable(frame, "Parquet")
 
@@ -334,16 +371,10 @@ def _cell(value: object) -> str:
 
 
 def _read_json(data: bytes) -> RawTable:
-    text, encoding, notes = _decode(data)
-    try:
-        payload = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ReadError(f"The JSON file is not valid JSON: {exc.msg} at line {exc.lineno}.") from None
-    if isinstance(payload, dict):
-        lists = [v for v in payload.values() if isinstance(v, list)]
-        payload = lists[0] if len(lists) == 1 else [payload]
-    if not isinstance(payload, list) or not all(isinstance(r, dict) for r in payload):
-        raise ReadError("The JSON file must hold a list of records (objects), one per row.")
+    text, encoding, notes = decode(data)
+    payload = json_records.records(text)  # depth, keys and size measured before any object is built
+    del text
     frame = pd.DataFrame(payload)
     frame = frame.map(lambda v: "" if v is None else _cell(v) if not isinstance(v, dict) else json.dumps(v))
+    check_frame_cells(frame)
     return RawTable(frame, "JSON", encoding=encoding, notes=notes)

@@ -96,7 +96,7 @@ def _funding(row: RowCheck) -> float | None:
     if funding_raw and not is_missing(funding_raw):
         try:
             funding = float(funding_raw)
-            if funding < 0 or math.isnan(funding):
+            if funding < 0 or not math.isfinite(funding):
                 raise ValueError
         except ValueError:
             row.error("funding_usd", funding_raw, "funding_usd must be a positive number of US dollars")

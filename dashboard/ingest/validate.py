@@ -8,6 +8,7 @@ a column at a time (see dashboard.ingest.columnar); norms and partnerships row b
 from __future__ import annotations
 
 import functools
+import logging
 import math
 from collections.abc import Callable
 from typing import Any
@@ -44,6 +45,7 @@ from dashboard.ingest.row_validators import validate_norms, validate_partnership
 from dashboard.ingest.sectors import note_unmatched, source_sectors, tally
 
 CONFIDENCE = {"low", "medium", "high", "unknown"}
+LOG = logging.getLogger(__name__)
 
 
 @functools.cache
@@ -68,6 +70,10 @@ def _severity(row: RowCheck, preset: Preset) -> int | None:
         row.error("severity", raw, f"severity '{raw}' is not a number from 0 to 5")
         return None
     if math.isnan(number):
+        return None
+    if math.isinf(number):  # 'inf', '-Infinity', or a number too large for a float ('1e999')
+        what = "weighted cyber intensity" if preset.name == "eurepoc" else "severity"
+        row.error("severity", raw, f"{what} '{raw}' is not a finite number")
         return None
     if preset.name == "eurepoc":  # weighted cyber intensity (0-10) onto 0-5 by the bands of the crosswalk file
         if number < 0:
@@ -315,6 +321,26 @@ VALIDATORS: dict[str, Callable[[pd.DataFrame, Preset, FieldMap, Destination], Va
 }
 
 
+class CheckFailed(ValueError):
+    """A check stopped on something it did not foresee; the message says so plainly (the details go to the log)."""
+
+
 def validate(layer: str, frame: pd.DataFrame, preset: Preset, mapping: FieldMap, **kwargs: Any) -> Validated:
-    """Validate rows of a layer; kwargs are the Destination (track, default_tlp, organisation)."""
-    return VALIDATORS[layer](frame, preset, apply_mapping(frame, mapping), Destination(**kwargs))
+    """Validate rows of a layer; kwargs are the Destination (track, default_tlp, organisation).
+
+    A failure of a check itself (not a problem it reports) raises CheckFailed, which the upload turns into a
+    refusal: never a traceback in the page, and nothing written."""
+    try:
+        return VALIDATORS[layer](frame, preset, apply_mapping(frame, mapping), Destination(**kwargs))
+    except MemoryError:
+        raise CheckFailed(
+            "The file needs more memory to check than the server has free. Split it into smaller files."
+        ) from None
+    except Exception as exc:
+        LOG.exception("the check of a %s upload failed", layer)
+        detail = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
+        raise CheckFailed(
+            f"The file could not be checked: a value stopped the check ({type(exc).__name__}{': ' if detail else ''}"
+            f"{detail}). Nothing was written. Check the file for unusual values, or send it to an administrator "
+            "(the details are in the server log)."
+        ) from None

@@ -15,6 +15,7 @@ translated cells go into a new column, "<column> -> <field>", so the source's ow
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 
@@ -36,7 +37,9 @@ def key(value: object) -> str:
     """The form a source value is matched in: trimmed, case-folded, a whole number without its '.0'."""
     text = str(value).strip().casefold()
     if _WHOLE.fullmatch(text):
-        return str(int(float(text)))
+        number = float(text)
+        if math.isfinite(number):  # '1' * 400 is a whole number too large for a float: matched as written
+            return str(int(number))
     return text
 
 

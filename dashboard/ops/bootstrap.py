@@ -13,6 +13,24 @@ from dashboard.store.models import DatasetVersion
 from dashboard.store.reference import sync_reference
 
 
+class DemoRefused(Exception):
+    """Demo data or demo accounts were asked for where they must not exist; the message says why."""
+
+
+def check_demo_allowed(engine: Engine, demo_mode: bool) -> None:
+    """Refuse demo data and accounts unless demo mode is on and the database holds no real (not synthetic) data."""
+    if not demo_mode:
+        raise DemoRefused(
+            "demo mode is off (DASHBOARD_DEMO_MODE=false): demo data and demo accounts, whose passwords are public, "
+            "are only created in demo mode"
+        )
+    if accounts.real_data_present(engine):
+        raise DemoRefused(
+            "the database holds real (not synthetic) data: demo accounts, whose passwords are public, are never "
+            "created next to it"
+        )
+
+
 @dataclass
 class InitReport:
     """What initialise() did."""
@@ -22,6 +40,7 @@ class InitReport:
     reference_added: dict[str, int] = field(default_factory=dict)
     demo_versions: list[int] = field(default_factory=list)
     demo_skipped_reason: str = ""
+    demo_accounts_skipped_reason: str = ""
     demo_accounts_created: list[str] = field(default_factory=list)
     demo_accounts_removed: int = 0
 
@@ -47,7 +66,8 @@ def initialise(
 ) -> InitReport:
     """Create or upgrade the schema, load reference data and optionally seed demo data; idempotent.
 
-    demo_accounts: True creates the demo accounts, False removes them, None leaves accounts alone.
+    demo_accounts: True creates the demo accounts, False removes them, None leaves accounts alone. Whatever it says,
+    demo accounts are removed (never created) once the database holds real (not synthetic) data.
     """
     before, after = upgrade_schema(engine)
     report = InitReport(schema_before=before, schema_after=after, reference_added=sync_reference(engine))
@@ -56,7 +76,10 @@ def initialise(
             report.demo_skipped_reason = "the database already holds data"
         else:
             report.demo_versions = demo.seed_database(engine, seed=seed, incidents=incidents)
-    if demo_accounts is True:
+    if accounts.real_data_present(engine):
+        report.demo_accounts_removed = accounts.remove_demo_accounts(engine, reason="real data is present")
+        report.demo_accounts_skipped_reason = "the database holds real (not synthetic) data"
+    elif demo_accounts is True:
         report.demo_accounts_created = accounts.ensure_demo_accounts(engine)
     elif demo_accounts is False:
         report.demo_accounts_removed = accounts.remove_demo_accounts(engine)

@@ -14,7 +14,7 @@ from dashboard.read import snapshot as facts
 from dashboard.read.frames import code_counts, read_frame
 from dashboard.read.norms import norm_conditions
 from dashboard.read.partnerships import partnership_rows, partnership_source_ids
-from dashboard.read.scope import LAYER_MODELS, current_rows, scope_clause, track_list
+from dashboard.read.scope import LAYER_MODELS, Scope, current_rows, scope_clause, track_list
 from dashboard.store.models import Country, DatasetVersion, Incident, IncidentTarget, NormAssessment, Track, TrackMember
 
 
@@ -143,14 +143,27 @@ def track_countries(engine: Engine, viewer: Viewer, tracks: frozenset[str] | Non
 
 
 def current_rows_for_diff(engine: Engine, viewer: Viewer, layer: str, track: str) -> pd.DataFrame:
-    """The current rows of one layer and track with the fields an upload is compared on (id first).
+    """The current rows stored into one layer and track with the fields an upload is compared on (id first), and
+    `visible`: whether the uploader may see the row (Scope.of(uploader), their TLP ceiling and organisation).
 
-    The one read not limited by the uploader's TLP ceiling: an upload must be compared with every active row of
-    the track, or re-uploading a file would duplicate the rows the uploader cannot see. It is open only to those
-    who may upload to the track, and its result is used for matching keys, never shown.
+    The one read not limited by the uploader's TLP ceiling: a key held by a row the uploader cannot see must not be
+    stored again by them. Only visible rows are compared, counted and superseded (dashboard.ingest.compare); the
+    others serve only to refuse their keys. Open only to those who may upload to the track; never shown.
     """
     if not viewer.may_upload_to(track):
         raise PermissionError("only coordinators of the track and administrators compare uploads")
+    model = LAYER_MODELS[layer]
+    unseen = select(model.id).where(
+        model.track_id == track, current_rows(model), ~Scope.of(viewer).marking_clause(model)
+    )
+    with engine.connect() as conn:
+        hidden = list(conn.scalars(unseen))
+    rows = _stored_rows_for_diff(engine, viewer, layer, track)
+    return rows.assign(visible=~rows["id"].isin(hidden))
+
+
+def _stored_rows_for_diff(engine: Engine, viewer: Viewer, layer: str, track: str) -> pd.DataFrame:
+    """Every current row stored into the layer and track, whatever its marking (see current_rows_for_diff)."""
     tracks = frozenset({track})
     viewer = Viewer(
         name=viewer.name,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from sqlalchemy import insert
@@ -11,11 +12,23 @@ from dashboard.store.models import AuditEvent, utcnow
 
 
 def record(
-    session: Session, actor: str, action: str, object_type: str = "", object_id: str = "", **detail: Any
+    session: Session,
+    actor: str,
+    action: str,
+    object_type: str = "",
+    object_id: str = "",
+    *,
+    at: dt.datetime | None = None,
+    **detail: Any,
 ) -> None:
-    """Add one audit event to the session's transaction."""
+    """Add one audit event to the session's transaction (at `at`, by default now)."""
     session.execute(
         insert(AuditEvent).values(
-            at=utcnow(), actor=actor, action=action, object_type=object_type, object_id=str(object_id), detail=detail
+            at=at or utcnow(),
+            actor=actor,
+            action=action,
+            object_type=object_type,
+            object_id=str(object_id),
+            detail=detail,
         )
     )
