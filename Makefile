@@ -26,7 +26,7 @@ run: install
 	@sh scripts/install-chromium.sh || echo "warning: Debian chromium could not be installed; PDF briefings need it"
 	$(BIN)/python -m dashboard init $$(case "$${DASHBOARD_DEMO_MODE:-true}" in 0|false|no|off) ;; *) echo --demo ;; esac)
 	@echo "Cyber Dialogue Dashboard: http://localhost:$(PORT)"
-	$(BIN)/streamlit run app.py --server.port $(PORT)
+	$(BIN)/streamlit run app.py --server.port $(PORT) $${DASHBOARD_MAX_UPLOAD_MB:+--server.maxUploadSize $$DASHBOARD_MAX_UPLOAD_MB}
 
 ## make test: install test dependencies (Python packages, Debian chromium and poppler-utils), lint, run every test
 test: install-dev browser lint

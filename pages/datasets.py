@@ -11,6 +11,8 @@ import streamlit as st
 from dashboard import read
 from dashboard.app.context import cached
 from dashboard.app.widgets import columns_table, kpi_row, synthetic_notice, tlp_banner
+from dashboard.core.access import Role
+from dashboard.present.labels import WITHHELD_REASONS
 
 st.title("Datasets")
 st.caption("Cyber incidents, norm adherence and partnerships for the Indo-Pacific and Eastern Europe dialogue tracks.")
@@ -26,6 +28,11 @@ labels = {"incidents": "Incidents", "norms": "Norm assessments", "partnerships":
 for track, part in counts.groupby("track", sort=True):
     st.subheader(str(track))
     kpi_row([(labels[r.layer], f"{r.rows:,}", None) for r in part.itertuples()])
+
+if viewer.role == Role.ADMIN:  # only administrators are told that stored rows are not counted, and why
+    for layer, hidden in cached(read.withheld_rows, viewer).items():
+        are = "row is" if hidden == 1 else "rows are"
+        st.caption(f"{labels[layer]}: {hidden:,} stored {are} not counted here: {WITHHELD_REASONS[layer]}.")
 
 if viewer.can(Permission.UPLOAD):  # upload counts include rows a reader may not see
     st.subheader("Dataset versions in use")

@@ -25,7 +25,7 @@ summary = cached(read.incident_summary, viewer, flt)
 
 st.title("Incidents")
 st.caption(f"{track_label(view.track)} · {period.start:%d %b %Y} – {period.end:%d %b %Y}")
-synthetic_notice(viewer)
+synthetic_notice(viewer, ("incidents",))
 tlp_banner(summary["tlp"])
 if summary["incidents"] == 0:
     st.info("No incidents match these filters. Widen the period or remove a filter in the sidebar.")

@@ -28,7 +28,7 @@ rounds = cached(read.norm_rounds, viewer, tracks)
 
 st.title("Norms and CBMs")
 st.caption(f"{track_label(view.track)} · UN norms of responsible state behaviour, OSCE cyber CBMs, ARF measures")
-synthetic_notice(viewer)
+synthetic_notice(viewer, ("norms",))
 # The map, trajectories and matrices are built from every round's assessments, the incident section from incidents:
 # the page and its downloads carry the strictest marking of all of them.
 marking = cached(read.norm_marking, viewer, tracks, countries)

@@ -30,7 +30,7 @@ st.caption(
     f"{track_label(view.track)} · public-private partnerships, capacity building, hotlines, PoC networks, "
     f"MoUs and exercises · as of {as_of:%d %b %Y}"
 )
-synthetic_notice(viewer)
+synthetic_notice(viewer, ("partnerships",))
 tlp_banner(tlp)
 if rows.empty:
     st.info("No partnerships for these tracks and countries yet. Coordinators can upload them.")

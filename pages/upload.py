@@ -9,7 +9,7 @@ viewer = require(Permission.UPLOAD)
 import streamlit as st
 
 from dashboard.app import upload_panel
-from dashboard.app.context import engine
+from dashboard.app.context import engine, settings
 from dashboard.app.widgets import plain
 from dashboard.core.tlp import TLP_LABELS, TLP_ORDER
 from dashboard.ingest import pipeline
@@ -35,7 +35,15 @@ default_tlp = right.selectbox(
 )
 upload_panel.template_downloads(layer)
 
-upload = st.file_uploader("File", type=["csv", "tsv", "txt", "xlsx", "parquet", "json"], key="up_file")
+# One limit: the app's setting, and never more than the server takes (server.maxUploadSize, .streamlit/config.toml).
+limit_mb = min(settings().max_upload_mb, int(st.get_option("server.maxUploadSize")))
+upload = st.file_uploader(
+    "File",
+    type=["csv", "tsv", "txt", "xlsx", "parquet", "json"],
+    key="up_file",
+    help=f"Files up to {limit_mb:,} MB; larger ones are refused before they are read.",
+)
+st.caption(f"Upload limit: {limit_mb:,} MB a file (setting DASHBOARD_MAX_UPLOAD_MB).")
 if upload is None:
     upload_panel.versions_panel(viewer, layer, track)
     st.stop()

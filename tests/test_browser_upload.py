@@ -218,7 +218,7 @@ def test_upload_commit_see_it_roll_back_and_see_the_old_data(server: Server, tmp
         # Roll back to the version before it, on the upload page.
         open_signed_in(page, f"{server.base}/upload")
         page.get_by_text("Versions of incidents for Eastern Europe").wait_for(timeout=30_000)
-        roll_back_to(page, server.engine, re.compile(rf"^Version {previous} \("))
+        roll_back_to(page, server.engine, re.compile(rf"^#{previous} · "))
         tall_screenshot(page, "5-rolled-back.png")
         assert version_states(server.engine)[new_number] == "inactive"
         assert version_states(server.engine)[previous] == "active"
@@ -249,8 +249,8 @@ def test_a_rollback_is_confirmed_on_the_page(server: Server) -> None:
         open_signed_in(page, f"{server.base}/upload")
         page.get_by_text("Versions of incidents for Eastern Europe").wait_for(timeout=30_000)
         # Roll back to the version that is active now: the data stay the same, the action is still confirmed.
-        roll_back_to(page, server.engine, re.compile(r"^Version \d+ \(.*, active\)$"))
-        expect(page.get_by_text("Rolled back: Version")).to_be_visible(timeout=30_000)
+        roll_back_to(page, server.engine, re.compile(r"^#\d+ · .* · current$"))
+        expect(page.get_by_text("Rolled back: version")).to_be_visible(timeout=30_000)
         page.screenshot(path=str(SHOTS / "7-rollback-confirmation.png"))
 
 

@@ -73,6 +73,21 @@ def test_share_links(database: Database) -> None:
     assert red.returncode == 2  # not a choice: usage error
 
 
+def test_share_create_without_a_public_url_prints_the_path_and_says_so(database: Database) -> None:
+    """No request on the command line: never an invented localhost:8501, but the path and what to do about it."""
+    assert run("init", url=database.url).returncode == 0
+    args = ("share", "create", "--org", "Grid ISAC", "--track", "eastern-europe", "--tlp", "green")
+    unset = run(*args, url=database.url, DASHBOARD_PUBLIC_URL="", **SECRET)
+    assert unset.returncode == 0, unset.stderr
+    assert unset.stdout.splitlines()[-1].startswith("/?share=")
+    assert "localhost" not in unset.stdout
+    assert "DASHBOARD_PUBLIC_URL is not set" in unset.stderr and "in front of it" in unset.stderr
+    public = run(*args, url=database.url, DASHBOARD_PUBLIC_URL="https://dialogue.example.org/", **SECRET)
+    assert public.returncode == 0, public.stderr
+    assert public.stdout.splitlines()[-1].startswith("https://dialogue.example.org/?share=")
+    assert "note:" not in public.stderr
+
+
 def test_share_refuses_the_default_secret_outside_demo_mode(database: Database) -> None:
     assert run("init", url=database.url).returncode == 0
     result = run(

@@ -127,6 +127,6 @@ def test_demo_counts_agree_between_layers_of_the_api(demo_engine: Engine) -> Non
     total = int(counts[counts["layer"] == "incidents"]["rows"].sum())
     assert 1800 <= total <= 2000  # some AMBER+STRICT rows belong to partner organisations
     assert read.incident_counts_by_month(demo_engine, admin)["incidents"].sum() == total
-    assert read.shows_synthetic_data(demo_engine, admin)
+    assert read.synthetic_share(demo_engine, admin) == "all"
     green = viewer("green")
     assert read.incident_counts_by_month(demo_engine, green)["incidents"].sum() < total

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -158,3 +159,59 @@ def test_partner_account_rules() -> None:
     for creator, grant, message in rules:
         with pytest.raises(accounts.AccountError, match=message):
             accounts.create_partner_account(None, creator, "x", organisation="Grid ISAC", **grant)
+
+
+def _text(value: str) -> str:
+    """A message as the reader sees it: Markdown escapes and word joiners removed."""
+    return re.sub(r"\\(.)", r"\1", value).replace("\u2060", "")
+
+
+def _open_served_at(viewer: Viewer, url: str) -> AppTest:
+    """The Share links page as the browser reports it at `url` (st.context.url)."""
+    at = AppTest.from_file(APP, default_timeout=60)
+    sign_in(at, viewer)
+    at.context["url"] = url
+    at.switch_page("pages/sharing.py")
+    return at.run()
+
+
+def _create(at: AppTest) -> str:
+    at.text_input(key="share_org").input("Grid ISAC")
+    at.button[0].click().run()
+    assert not at.exception and not at.error
+    return at.code[0].value
+
+
+def test_the_link_uses_the_public_url_and_the_page_warns_when_it_is_served_elsewhere(
+    app_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DASHBOARD_PUBLIC_URL", "https://dialogue.example.org/")
+    at = _open_served_at(EE_COORDINATOR, "http://10.0.0.5:8650/sharing")
+    assert not at.exception
+    [warning] = [_text(w.value) for w in at.warning if "DASHBOARD_PUBLIC_URL" in _text(w.value)]
+    assert "https://dialogue.example.org" in warning and "http://10.0.0.5:8650" in warning  # before any link
+    assert not at.code
+    assert _create(at).startswith("https://dialogue.example.org/?share=")
+
+
+def test_without_a_public_url_the_link_uses_the_address_the_page_is_served_at(
+    app_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DASHBOARD_PUBLIC_URL", raising=False)
+    at = _open_served_at(EE_COORDINATOR, "http://dialogue.internal:8650/sharing")
+    assert not at.exception and not at.warning
+    url = _create(at)
+    assert url.startswith("http://dialogue.internal:8650/?share=")
+    token = parse_qs(urlparse(url).query)["share"][0]
+    assert sharing.open_link(app_engine, token, secret_key=TEST_SECRET).viewer is not None
+
+
+def test_a_stale_localhost_public_url_is_not_used_when_the_page_is_served_elsewhere(
+    app_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DASHBOARD_PUBLIC_URL", "http://localhost:8501")
+    at = _open_served_at(EE_COORDINATOR, "http://dialogue.internal:8650/sharing")
+    [warning] = [_text(w.value) for w in at.warning if "DASHBOARD_PUBLIC_URL" in _text(w.value)]
+    assert "http://localhost:8501" in warning and "http://dialogue.internal:8650" in warning
+    url = _create(at)
+    assert url.startswith("http://dialogue.internal:8650/?share=") and "localhost" not in url

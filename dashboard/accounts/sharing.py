@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, select, update
 
 from dashboard.accounts.guard import ShareError, deny, require
+from dashboard.accounts.share_urls import share_link
 from dashboard.core.access import ROLE_PERMISSIONS, Permission, Role, Viewer
 from dashboard.core.pages import PAGES
 from dashboard.core.tlp import tlp_rank
@@ -30,9 +31,9 @@ def token_hash(secret_key: str, token: str) -> str:
     return hmac.new(secret_key.encode(), token.encode(), hashlib.sha256).hexdigest()
 
 
-def share_url(public_url: str, token: str) -> str:
-    """The link a partner opens."""
-    return f"{public_url.rstrip('/')}/?share={token}"
+def share_url(base_url: str, token: str) -> str:
+    """The link a partner opens (the base address is chosen in share_urls)."""
+    return share_link(base_url, token)
 
 
 @dataclass(frozen=True)

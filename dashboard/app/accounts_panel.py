@@ -15,7 +15,7 @@ from dashboard.app.widgets import plain, show_once, table
 from dashboard.core.access import Role, Viewer
 from dashboard.core.tlp import TLP_LABELS, TLP_ORDER
 from dashboard.core.vocabulary import TRACK_IDS
-from dashboard.present.labels import TRACK_NAMES
+from dashboard.present.labels import NEVER_SIGNED_IN, TRACK_NAMES
 
 ROLE_NAMES = {
     Role.ADMIN.value: "Administrator",
@@ -86,8 +86,10 @@ def accounts_panel(viewer: Viewer) -> None:
     frame["tracks"] = [", ".join(TRACK_NAMES.get(t, t) for t in ts) for ts in frame["tracks"]]
     frame["tlp_ceiling"] = frame["tlp_ceiling"].map(TLP_LABELS)
     frame["state"] = ["active" if a else "disabled" for a in frame["active"]]
+    signed_in = pd.to_datetime(frame["last_sign_in_at"], errors="coerce", utc=True)
+    frame["last_sign_in"] = signed_in.dt.strftime("%d %b %Y, %H:%M").fillna(NEVER_SIGNED_IN)
     table(
-        frame[["username", "role", "organisation", "tracks", "tlp_ceiling", "state", "demo", "last_sign_in_at"]],
+        frame[["username", "role", "organisation", "tracks", "tlp_ceiling", "state", "demo", "last_sign_in"]],
         height=360,
         column_config={
             "username": "Username",
@@ -97,7 +99,7 @@ def accounts_panel(viewer: Viewer) -> None:
             "tlp_ceiling": "TLP ceiling",
             "state": "State",
             "demo": st.column_config.CheckboxColumn("Demo"),
-            "last_sign_in_at": st.column_config.DatetimeColumn("Last sign-in (UTC)", format="D MMM YYYY, HH:mm"),
+            "last_sign_in": "Last sign-in (UTC)",
         },
     )
     names = [u["username"] for u in users]

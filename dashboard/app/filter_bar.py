@@ -10,8 +10,9 @@ import streamlit as st
 
 from dashboard import read
 from dashboard.app.context import cached
+from dashboard.app.filter_memory import FILTER_PARAMS, remember, starting_filter
 from dashboard.core.access import Viewer
-from dashboard.core.filters import PERIOD_LABELS, PERIODS, TRACK_BOTH, ViewFilter, parse_query_params
+from dashboard.core.filters import PERIOD_LABELS, PERIODS, TRACK_BOTH, ViewFilter
 from dashboard.present.labels import (
     SECTOR_NAMES,
     SEVERITY_NAMES,
@@ -21,8 +22,6 @@ from dashboard.present.labels import (
     track_label,
 )
 from dashboard.present.markdown import escape_markdown
-
-FILTER_PARAMS = {"track", "period", "from", "to", "countries", "sectors", "types", "severity"}
 
 
 def _choose_many(
@@ -93,13 +92,17 @@ def _sidebar_values(viewer: Viewer, current: ViewFilter, fields: Sequence[str]) 
 
 def filter_bar(viewer: Viewer, *, fields: Sequence[str] = ("track", "period")) -> ViewFilter:
     """Sidebar filters read from and written back to the URL query string, so a link reproduces the view."""
-    current = parse_query_params(st.query_params.to_dict(), viewer)
-    for warning in current.warnings:
-        st.warning(f"Link filter ignored: {escape_markdown(warning)}.")  # the URL is anyone's to write
+    current = starting_filter(viewer, st.query_params.to_dict())  # the link's filters, else the remembered ones
+    if len(current.warnings) == 1:  # the URL is anyone's to write
+        st.warning(f"Link filter ignored: {escape_markdown(current.warnings[0])}.")
+    elif current.warnings:  # one message for the whole link, a line for each problem
+        problems = "".join(f"\n- {escape_markdown(warning)}" for warning in current.warnings)
+        st.warning(f"Link filters ignored ({len(current.warnings)}):{problems}")
     with st.sidebar:
         values = _sidebar_values(viewer, current, fields)
     # Only the filters this page offers apply: a link's other parameters must not narrow the figures unseen.
     chosen_filter = ViewFilter(**values)
+    remember(viewer, chosen_filter, fields)
     params = chosen_filter.to_query_params()
     kept = {k: v for k, v in st.query_params.to_dict().items() if k not in FILTER_PARAMS}
     if {**kept, **params} != st.query_params.to_dict():

@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import accounts
-from dashboard.accounts import sharing
+from dashboard.accounts import share_urls, sharing
 from dashboard.accounts.sharing import MAX_DAYS, SHAREABLE_PAGES, SHAREABLE_TLP
 from dashboard.app.context import engine, settings
 from dashboard.app.widgets import plain, show_once, table
@@ -23,6 +23,22 @@ from dashboard.present.labels import TRACK_NAMES
 from dashboard.store.models import as_utc, utcnow
 
 PAGE_TITLES = {p.key: p.title for p in PAGES}
+SHARING_PATH = next(p.url_path for p in PAGES if p.key == "sharing")
+
+
+def link_base() -> share_urls.LinkBase:
+    """Where links start: DASHBOARD_PUBLIC_URL, else the address this page is served at, as Streamlit reports it
+    (the browser's address; else the request's Host header, and the X-Forwarded-* headers only when trusted)."""
+    cfg = settings()
+    url = st.context.url
+    served = share_urls.served_base(
+        url if isinstance(url, str) else None,
+        SHARING_PATH,
+        st.context.headers,
+        trust_proxy_headers=cfg.trust_proxy_headers,
+        tls=bool(st.get_option("server.sslCertFile")),
+    )
+    return share_urls.choose_base(cfg.public_url, served)
 
 
 def _track_choice(container: Any, viewer: Viewer) -> list[str]:
@@ -45,7 +61,11 @@ def _marking_choice(container: Any, viewer: Viewer, **kwargs: Any) -> str:
 
 
 def create_form(viewer: Viewer) -> None:
-    """Organisation, tracks, pages, marking and lifetime; on submit the full link, shown once."""
+    """Organisation, tracks, pages, marking and lifetime; on submit the full link, shown once. A doubt about the
+    address the link starts with is shown before the form, so it is read before the link is created."""
+    base = link_base()
+    if base.warning:
+        st.warning(plain(base.warning))
     with st.form("share_create", clear_on_submit=False):
         st.subheader("New link")
         organisation = st.text_input("Organisation the link is for", max_chars=120, key="share_org")
@@ -79,7 +99,7 @@ def create_form(viewer: Viewer) -> None:
     show_once(
         f"Link {link.id:d} for {plain(organisation.strip())}, valid until {link.expires_at:%d %b %Y %H:%M} UTC. "
         "Copy it now: it is shown only this once (only a hash of it is stored).",
-        sharing.share_url(settings().public_url, link.token),
+        sharing.share_url(base.url, link.token),
     )
 
 

@@ -229,7 +229,7 @@ def upload_report(prepared: Any) -> None:
 
 _VERSION_COLUMNS = {
     "number": "Version",
-    "status": "Status",
+    "state": "State",
     "mode": "Mode",
     "file_name": "File",
     "uploaded_by": "By",
@@ -240,6 +240,28 @@ _VERSION_COLUMNS = {
     "rows_skipped": "Skipped",
     "id": "Id",
 }
+
+
+def version_states(frame: pd.DataFrame) -> list[str]:
+    """Each version's state: 'current' (the newest active), 'active (kept by #N)' beside it, or 'inactive'."""
+    active = frame[frame["status"] == "active"]
+    if active.empty:
+        return ["inactive"] * len(frame)
+    current = active.loc[active["id"].idxmax()]
+
+    def state(version_id: int, status: str) -> str:
+        if status != "active":
+            return "inactive"
+        return "current" if version_id == current["id"] else f"active (kept by #{current['number']})"
+
+    return [state(v, s) for v, s in zip(frame["id"], frame["status"])]
+
+
+def version_label(row: Any) -> str:
+    """A rollback choice that says what the version is: number, mode, file, when and by whom, and its state."""
+    when = pd.Timestamp(row.uploaded_at)
+    uploaded = f"{when:%d %b %Y %H:%M} UTC" if not pd.isna(when) else "unknown time"
+    return f"#{row.number} · {row.mode} · {row.file_name} · {uploaded} by {row.uploaded_by} · {row.state}"
 
 
 def versions_panel(viewer: Viewer, layer: str, track: str) -> None:
@@ -254,10 +276,12 @@ def versions_panel(viewer: Viewer, layer: str, track: str) -> None:
     if frame.empty:
         st.write("No versions yet.")
         return
+    frame = frame.assign(state=version_states(frame))
     columns_table(frame, _VERSION_COLUMNS, height=260)
-    labels_by_id = {int(r.id): f"Version {r.number} ({r.file_name}, {r.status})" for r in frame.itertuples()}
+    labels_by_id = {int(r.id): version_label(r) for r in frame.itertuples()}
     left, right = st.columns([3, 1])
     target = left.selectbox("Roll back to", list(labels_by_id), format_func=labels_by_id.get, key="rb_target")
+    numbers = dict(zip(frame["id"].astype(int), frame["number"]))
     if right.button("Roll back", key="rb_go"):
         try:
             active = versions.rollback(engine(), int(target), viewer)
@@ -265,7 +289,7 @@ def versions_panel(viewer: Viewer, layer: str, track: str) -> None:
             st.error(plain(exc))
         else:
             st.session_state["_rollback_flash"] = (
-                f"Rolled back: {labels_by_id[int(target)].split(' (')[0]} is current again "
+                f"Rolled back: version {numbers[int(target)]} is current again "
                 f"(active versions {', '.join(map(str, active))}). Every page now shows it."
             )
             st.rerun()

@@ -14,13 +14,21 @@ from dashboard.core.tlp import TLP_LABELS
 from dashboard.present.markdown import escape_markdown
 from dashboard.present.palette import TLP_COLOURS
 
+ALL_LAYERS = ("incidents", "norms", "partnerships")
 
-def synthetic_notice(viewer: Viewer) -> None:
-    """Say plainly when the figures come from synthetic demo data."""
-    if cached(read.shows_synthetic_data, viewer):
+
+def synthetic_notice(viewer: Viewer, layers: tuple[str, ...] = ALL_LAYERS) -> None:
+    """Say plainly when the rows this page shows (of these layers) come from synthetic demo data, wholly or partly."""
+    share = cached(read.synthetic_share, viewer, layers)
+    if share == "all":
         st.info(
             "**Synthetic demo data.** The figures on this page come from generated records, not real events. "
             "Upload real datasets or start with `DASHBOARD_DEMO_MODE=false` for a deployment.",
+        )
+    elif share == "partly":
+        st.info(
+            "**Partly synthetic demo data.** Real datasets are loaded beside generated demo records, and the "
+            "figures on this page count both. Replace the demo data (upload in replace mode) before relying on them.",
         )
 
 

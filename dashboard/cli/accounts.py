@@ -9,7 +9,7 @@ import sys
 from sqlalchemy import Engine
 
 from dashboard import accounts
-from dashboard.accounts import sharing
+from dashboard.accounts import share_urls, sharing
 from dashboard.accounts.sharing import SHAREABLE_PAGES, SHAREABLE_TLP
 from dashboard.cli.context import EXIT_OK, Refused, actor, positive, ready_engine
 from dashboard.core.access import Role, Viewer, local_admin
@@ -85,7 +85,12 @@ def add_share_parser(sub: argparse._SubParsersAction) -> None:
         "TLP ceiling. The token is printed once and stored only as an HMAC.",
     )
     share = p.add_subparsers(dest="share_command", metavar="ACTION", required=True)
-    q = share.add_parser("create", help="create a link and print its URL", description="Create a share link.")
+    q = share.add_parser(
+        "create",
+        help="create a link and print its URL",
+        description="Create a share link and print it once: DASHBOARD_PUBLIC_URL/?share=TOKEN, or only the path "
+        "(with a note) when DASHBOARD_PUBLIC_URL is not set.",
+    )
     q.add_argument("--org", required=True, help="organisation the link is for")
     q.add_argument(
         "--track",
@@ -214,7 +219,17 @@ def cmd_share(args: argparse.Namespace, settings: Settings) -> int:
                 note=args.note,
             )
             print(f"share link {link.id} for {args.org}, valid until {link.expires_at:%Y-%m-%d %H:%M} UTC:")
-            print(sharing.share_url(settings.public_url, link.token))
+            base = share_urls.choose_base(settings.public_url)  # no request here: only the setting says the address
+            print(sharing.share_url(base.url, link.token))
+            if not base.url:
+                print(
+                    "note: DASHBOARD_PUBLIC_URL is not set, so this is only the path: put the dashboard's address "
+                    "in front of it (e.g. https://dialogue.example.org/?share=...), or set DASHBOARD_PUBLIC_URL to "
+                    "the address partners use",
+                    file=sys.stderr,
+                )
+            elif base.warning:
+                print(f"note: {base.warning}", file=sys.stderr)
         elif args.share_command == "revoke":
             sharing.revoke_link(engine, args.id, actor=local_admin(settings.organisation))
             print(f"share link {args.id} revoked")

@@ -115,8 +115,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "DASHBOARD_PUBLIC_URL",
         str,
-        "http://localhost:8501",
-        "Address users reach the dashboard at; share links printed by the CLI start with it.",
+        "",
+        "Address partners reach the dashboard at (e.g. https://dialogue.example.org); share links start with it. "
+        "Empty: the Share links page uses the address it is served at, and the CLI prints only the path.",
+    ),
+    Setting(
+        "DASHBOARD_TRUST_PROXY_HEADERS",
+        bool,
+        False,
+        "Behind a reverse proxy that writes X-Forwarded-Host and X-Forwarded-Proto: use them for the address of "
+        "share links when DASHBOARD_PUBLIC_URL is empty and the browser does not report its address.",
     ),
 )
 
@@ -146,6 +154,7 @@ class Settings:
     hotline_gap_min_incidents: int
     max_upload_mb: int
     public_url: str
+    trust_proxy_headers: bool
 
     def watchlist_thresholds(self) -> Thresholds:
         """The watchlist thresholds from these settings."""

@@ -18,10 +18,12 @@ from dashboard.present.layout import (
     FONT_SIZE,
     ROW_HEIGHT,
     base_layout,
+    count_ticks,
     empty_figure,
     horizontal_bar_layout,
     ints_if_integral,
     is_empty,
+    is_whole,
     label_of,
     order_categories,
 )
@@ -150,6 +152,8 @@ def build_trend_figure(
         fig.update_layout(legend={"orientation": "h", "y": -0.18, "yanchor": "top", "x": 0, "traceorder": "normal"})
     fig.update_xaxes(type="date", hoverformat="%b %Y", showgrid=False)
     fig.update_yaxes(title_text=value_label, rangemode="tozero", gridcolor=palette.GRID)
+    if is_whole(pivot.to_numpy().ravel()):  # counts: never a tick at 0.5 incidents
+        fig.update_yaxes(**count_ticks(float(pivot.sum(axis=1).max())))
     return base_layout(fig, title, height=height)
 
 
@@ -173,6 +177,8 @@ def build_heatmap(
     z = [ints_if_integral(row) for _, row in pivot.iterrows()]
     text = [["" if v == 0 else f"{v:,}" for v in row] for row in z]
     value_label = value_label or value.replace("_", " ").capitalize()
+    zmax = max(1, max((max(row) for row in z), default=1))
+    whole = count_ticks(zmax) if is_whole([v for row in z for v in row]) else {}
     fig = go.Figure(
         go.Heatmap(
             z=z,
@@ -183,10 +189,10 @@ def build_heatmap(
             textfont={"size": FONT_SIZE - 1},
             colorscale=_zero_white(palette.SEQUENTIAL),
             zmin=0,
-            zmax=max(1, max((max(row) for row in z), default=1)),
+            zmax=zmax,
             xgap=1,
             ygap=1,
-            colorbar={"title": {"text": value_label}, "thickness": 14},
+            colorbar={"title": {"text": value_label}, "thickness": 14, **whole},
             hovertemplate=f"%{{y}}<br>%{{x}}<br>{value_label}: %{{z:,}}<extra></extra>",
         )
     )
@@ -232,8 +238,33 @@ def build_dyad_bar(
     return base_layout(fig, title, height=max(260, ROW_HEIGHT * len(labels) + 120))
 
 
-def _shorten(text: str, limit: int = 48) -> str:
+TIMELINE_LABEL_CHARS = 40  # longest project name written on the timeline's axis; the hover has the full name
+TIMELINE_ROW_PX = 22  # pixels per project, until the timeline reaches its tallest
+TIMELINE_MAX_HEIGHT = 1000  # the tallest timeline: beyond it the rows get thinner (and their labels smaller)
+TIMELINE_CHROME_PX = 170  # title, legend and date axis
+
+
+def _shorten(text: str, limit: int = TIMELINE_LABEL_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _distinct_labels(names: pd.Series) -> list[str]:
+    """Shortened names, made distinct: bars on one y category would overlap."""
+    seen: dict[str, int] = {}
+    rows = []
+    for name in names:
+        short = _shorten(name)
+        seen[short] = seen.get(short, 0) + 1
+        suffix = f" ({seen[short]})"
+        rows.append(short if seen[short] == 1 else _shorten(name, TIMELINE_LABEL_CHARS - len(suffix)) + suffix)
+    return rows
+
+
+def _kind_rank(kinds: pd.Series) -> pd.Series:
+    """The position of each kind in the vocabulary's order (the palette's); kinds it lacks after, by name."""
+    order = list(palette.PARTNERSHIP_KIND_COLOURS)
+    order += sorted(set(kinds.astype(str)) - set(order))
+    return kinds.astype(str).map({k: n for n, k in enumerate(order)})
 
 
 def build_timeline(
@@ -244,7 +275,8 @@ def build_timeline(
     title: str = "Projects and partnerships over time",
     limit: int = 60,
 ) -> go.Figure:
-    """Gantt-like bars of projects (name, kind, start_date, end_date, status), the `limit` most recent."""
+    """Gantt-like bars of projects (name, kind, start_date, end_date, status), the `limit` most recent, grouped by
+    kind (a line between groups), oldest first within a kind; long names are cut on the axis and whole on hover."""
     import plotly.express as px
 
     if is_empty(frame):
@@ -256,19 +288,14 @@ def build_timeline(
     if data.empty:
         return empty_figure(title)
     data = data.sort_values(["start", "name"], ascending=[False, True], kind="stable").head(limit)
-    data = data.sort_values(["start", "name"], kind="stable")
+    data["group"] = _kind_rank(data["kind"])
+    data = data.sort_values(["group", "start", "name"], kind="stable")
     end = pd.to_datetime(data["end_date"], errors="coerce")
     data["open_ended"] = end.isna()
     data["finish"] = end.fillna(pd.Timestamp(as_of))
     data["finish"] = data[["start", "finish"]].max(axis=1) + pd.Timedelta(days=1)  # visible even if 0 days long
     names = data["name"].astype(str)
-    seen: dict[str, int] = {}
-    rows = []
-    for name in names:  # bars on one y category would overlap: make repeated (shortened) names distinct
-        short = _shorten(name)
-        seen[short] = seen.get(short, 0) + 1
-        rows.append(short if seen[short] == 1 else f"{short} ({seen[short]})")
-    data["row"] = rows
+    data["row"] = _distinct_labels(names)
     data["full_name"] = names
     data["kind_label"] = [label_of(labels, k) for k in data["kind"]]
     data["until"] = [
@@ -300,12 +327,22 @@ def build_timeline(
         yref="paper",
         line={"color": palette.DARK_GREY, "width": 1, "dash": "dash"},
     )
+    groups = data["group"].tolist()
+    for pos in range(1, len(groups)):  # a line between kinds
+        if groups[pos] != groups[pos - 1]:
+            fig.add_hline(y=pos - 0.5, line={"color": palette.DARK_GREY, "width": 1})
+    row_px = min(TIMELINE_ROW_PX, (TIMELINE_MAX_HEIGHT - TIMELINE_CHROME_PX) / len(data))
     fig.update_yaxes(
-        autorange="reversed", title_text="", categoryorder="array", categoryarray=data["row"].tolist(), showgrid=False
+        autorange="reversed",
+        title_text="",
+        categoryorder="array",
+        categoryarray=data["row"].tolist(),
+        showgrid=False,
+        tickfont={"size": FONT_SIZE if row_px >= 18 else FONT_SIZE - 2},
     )
     fig.update_xaxes(title_text="", gridcolor=palette.GRID)
     fig.update_layout(legend={"title": {"text": ""}, "orientation": "h", "y": -0.04, "yanchor": "top", "x": 0})
-    return base_layout(fig, title, height=max(300, 22 * len(data) + 170))
+    return base_layout(fig, title, height=max(300, round(row_px * len(data)) + TIMELINE_CHROME_PX))
 
 
 def build_count_bar(

@@ -29,6 +29,15 @@ KIND_PLURALS = {
     "exercise": "exercises",
 }
 LAYER_NAMES = {"incidents": "Incidents", "norms": "Norms and CBMs", "partnerships": "Partnerships"}
+# Why stored rows are not counted for an administrator (the Datasets page says so to administrators only).
+_HIDDEN = "above your marking (or another organisation's TLP:AMBER+STRICT) or outside your tracks"
+WITHHELD_REASONS = {
+    "incidents": f"{_HIDDEN}, or copies of the same source record counted once",
+    "norms": _HIDDEN,
+    "partnerships": _HIDDEN,
+}
+# The last sign-in of an account that has never signed in (Accounts page).
+NEVER_SIGNED_IN = "never"
 
 # The watchlist's signal kinds (analysis/watchlist.py), in the order the watchlist page counts them.
 SIGNAL_KINDS = {

@@ -15,6 +15,7 @@ FONT_FAMILY = '"Source Sans Pro", "Source Sans", Arial, Helvetica, sans-serif'
 FONT_SIZE = 13
 EMPTY_MESSAGE = "No data for this selection"
 ROW_HEIGHT = 26  # pixels per bar or heatmap row in horizontal charts
+WHOLE_TICKS_UP_TO = 10  # count axes spanning at most this many get a tick at every whole number
 
 
 def base_layout(fig: go.Figure, title: str = "", *, height: int | None = None) -> go.Figure:
@@ -106,11 +107,30 @@ def order_categories(totals: pd.Series) -> list[Any]:
     return order
 
 
+def count_ticks(high: float, low: float = 0.0) -> dict[str, Any]:
+    """Tick settings of an axis or colour bar that shows counts: whole numbers only, never a 0.5 or 1.5 tick.
+
+    Up to a range of WHOLE_TICKS_UP_TO a tick at every whole number (dtick 1); beyond it plotly's own steps, which
+    are then whole (it draws at most about ten ticks), written as integers.
+    """
+    ticks: dict[str, Any] = {"tickformat": ",d"}
+    if high - low <= WHOLE_TICKS_UP_TO:
+        ticks.update(tick0=0, dtick=1)
+    return ticks
+
+
+def is_whole(values: Sequence[Any]) -> bool:
+    """True when every value is a whole number (a count, or a change of counts)."""
+    return all(float(v) % 1 == 0 for v in values)
+
+
 def horizontal_bar_layout(fig: go.Figure, x_title: str, values: Sequence[float]) -> None:
-    """Axes and spacing of a horizontal bar chart whose value labels sit outside the bars."""
+    """Axes and spacing of a horizontal bar chart whose value labels sit outside the bars (whole ticks for counts)."""
     fig.update_yaxes(autorange="reversed", showgrid=False, ticks="", ticksuffix="  ")
     # Room for the value labels outside the bars, which autorange and automargin do not count.
     low, high = min(0, *values), max(0, *values)
     pad = 0.12 * ((high - low) or 1)
     fig.update_xaxes(title_text=x_title, gridcolor=palette.GRID, range=[low - pad if low < 0 else 0, high + pad])
+    if is_whole(values):
+        fig.update_xaxes(**count_ticks(high, low))
     fig.update_layout(bargap=0.25, showlegend=False, uniformtext={"minsize": FONT_SIZE - 1, "mode": "show"})

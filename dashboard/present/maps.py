@@ -24,7 +24,7 @@ import plotly.io as pio
 
 from dashboard import PROJECT_ROOT
 from dashboard.present import palette
-from dashboard.present.layout import FONT_SIZE, base_layout, empty_figure, is_empty
+from dashboard.present.layout import FONT_SIZE, base_layout, count_ticks, empty_figure, is_empty, is_whole
 
 TOPOJSON_DIR = PROJECT_ROOT / "static" / "topojson"
 TOPOJSON_FILE = TOPOJSON_DIR / "world_110m.json"
@@ -233,6 +233,7 @@ def build_country_map(
     ]
     zmax = max(float(data[value_col].max()), 1.0)
     zmin = min(float(data[value_col].min()), 0.0)
+    whole = count_ticks(zmax, zmin) if is_whole(data[value_col].tolist()) else {}
     shaped, small, lost = _split_shaped(data)
 
     fig = go.Figure()
@@ -247,7 +248,7 @@ def build_country_map(
             zmin=zmin,
             zmax=zmax,
             marker={"line": {"color": "white", "width": 0.6}},
-            colorbar={"title": {"text": colorbar_title}, "thickness": 14, "len": 0.75},
+            colorbar={"title": {"text": colorbar_title}, "thickness": 14, "len": 0.75, **whole},
             name=colorbar_title,
         )
     )
@@ -301,7 +302,7 @@ def _partnership_choropleth(country_counts: pd.DataFrame, names: Mapping[str, st
         zmin=0,
         zmax=max([1, *z]),
         marker={"line": {"color": "white", "width": 0.5}},
-        colorbar={"title": {"text": "Partnerships"}, "thickness": 12, "len": 0.6},
+        colorbar={"title": {"text": "Partnerships"}, "thickness": 12, "len": 0.6, **count_ticks(max([1, *z]))},
         name="Partnerships per country",
         showlegend=False,
     )

@@ -13,9 +13,10 @@ from dashboard.read.datasets import (
     active_versions,
     current_rows_for_diff,
     layer_counts,
-    shows_synthetic_data,
     strictest_tlp,
+    synthetic_share,
     track_countries,
+    withheld_rows,
 )
 from dashboard.read.incidents import (
     dyad_counts,
@@ -71,8 +72,9 @@ __all__ = [
     "partnership_rows",
     "scope_clause",
     "sector_type_counts",
-    "shows_synthetic_data",
     "strictest_tlp",
+    "synthetic_share",
     "track_countries",
     "window_counts",
+    "withheld_rows",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -53,15 +54,71 @@ def active_versions(engine: Engine, viewer: Viewer) -> pd.DataFrame:
     return out.assign(rows_visible=[visible[int(v)] for v in out["id"]]).astype({"rows_visible": int})
 
 
-def shows_synthetic_data(engine: Engine, viewer: Viewer) -> bool:
-    """True when any active dataset version in the viewer's tracks is synthetic demo data."""
-    stmt = select(func.count()).where(
-        DatasetVersion.status == "active",
-        DatasetVersion.synthetic.is_(True),
-        DatasetVersion.track_id.in_(sorted(viewer.tracks)),
-    )
+def synthetic_share(
+    engine: Engine, viewer: Viewer, layers: Sequence[str] = tuple(LAYER_MODELS)
+) -> Literal["all", "partly"] | None:
+    """Whether the rows of these layers the viewer sees come from synthetic demo versions: 'all' of them, 'partly'
+    (real rows beside demo rows), or None (no synthetic row among them, or nothing visible)."""
+    synthetic = real = 0
+    for layer in layers:
+        demo, other = _visible_by_origin(engine, viewer, layer)
+        synthetic, real = synthetic + demo, real + other
+    if not synthetic:
+        return None
+    return "partly" if real else "all"
+
+
+def _visible_by_origin(engine: Engine, viewer: Viewer, layer: str) -> tuple[int, int]:
+    """The rows of one layer the viewer sees: (from synthetic versions, from the others)."""
+    model = LAYER_MODELS[layer]
     with engine.connect() as conn:
-        return bool(conn.scalar(stmt))
+        if layer != "incidents":
+            stmt = (
+                select(DatasetVersion.synthetic, func.count())
+                .select_from(model)
+                .join(DatasetVersion, DatasetVersion.id == model.dataset_version_id)
+                .where(scope_clause(model, viewer))
+                .group_by(DatasetVersion.synthetic)
+            )
+            counts = {bool(flag): int(n) for flag, n in conn.execute(stmt)}
+            return counts.get(True, 0), counts.get(False, 0)
+        active = DatasetVersion.status == "active", DatasetVersion.layer == layer
+        kinds = {bool(k) for k in conn.scalars(select(DatasetVersion.synthetic).where(*active).distinct())}
+        synthetic_ids: list[int] = []
+        if kinds == {True, False}:  # demo and real incidents side by side: which visible ones are demo
+            synthetic_ids = list(
+                conn.scalars(
+                    select(Incident.id)
+                    .join(DatasetVersion, DatasetVersion.id == Incident.dataset_version_id)
+                    .where(*active, DatasetVersion.synthetic.is_(True), current_rows(Incident))
+                )
+            )
+    snap = facts.snapshot(engine)  # incidents the viewer sees, by the snapshot's scope (countries' tracks)
+    visible = snap.scope(viewer)
+    total = int(visible.sum())
+    if kinds != {True, False}:
+        return (total, 0) if True in kinds else (0, total)
+    found = snap.position(np.array(synthetic_ids, dtype=np.int64))
+    demo = int(visible[found[found >= 0]].sum())
+    return demo, total - demo
+
+
+def withheld_rows(engine: Engine, viewer: Viewer) -> dict[str, int]:
+    """Per layer, how many current rows are stored beyond those the viewer sees (layers with any only).
+
+    For administrators only (the Datasets page explains their counts): everyone else is told nothing about rows
+    withheld from them, so anyone else gets PermissionError."""
+    if viewer.role != Role.ADMIN:
+        raise PermissionError("only administrators learn how many stored rows they do not see")
+    snap = facts.snapshot(engine)
+    gaps = {"incidents": snap.size - int(snap.scope(viewer).sum())}
+    with engine.connect() as conn:
+        for layer, model in LAYER_MODELS.items():
+            if layer != "incidents":
+                stored = conn.scalar(select(func.count()).select_from(model).where(current_rows(model))) or 0
+                seen = conn.scalar(select(func.count()).select_from(model).where(scope_clause(model, viewer))) or 0
+                gaps[layer] = int(stored) - int(seen)
+    return {layer: n for layer, n in gaps.items() if n > 0}
 
 
 def layer_counts(engine: Engine, viewer: Viewer) -> pd.DataFrame:
