@@ -126,6 +126,7 @@ def test_pdf_briefing_for_each_track(demo_engine: Engine, export, track: str, tm
     assert f"Track briefing: {TRACK_NAMES[track]}" in texts[0]
     assert AS_OF.isoformat() in texts[0]
     assert "SYNTHETIC DEMO DATA" in texts[0]
+    assert "Key developments" in texts[0] and len(content.developments) >= 3  # tests/test_key_developments.py
     assert_headlines(text, brief_for(demo_engine, ADMIN, track))
     for heading in ("Headline figures", "Incidents by target country", "Incidents per month by type", "Watchlist"):
         assert heading in text

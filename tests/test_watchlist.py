@@ -42,6 +42,11 @@ def _spread(prefix: str, start: dt.date, days: int, every: int, **kw) -> list[di
 
 @pytest.fixture
 def planted(engine: Engine) -> Engine:
+    return plant(engine)
+
+
+def plant(engine: Engine) -> Engine:
+    """Incidents and partnerships of Eastern Europe with a known surge, hotline gap, stale hotline and lapse."""
     baseline_start = AS_OF - dt.timedelta(days=89 + 730)
     rows = _spread("flat-est", baseline_start, 820, 30, targets=("EST",), sectors=("health",))  # steady
     rows += _spread("base-pol", baseline_start, 730, 90, targets=("POL",), initiators=("RUS",))  # ~8 in 2 years

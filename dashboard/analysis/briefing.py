@@ -21,6 +21,9 @@ from dashboard.core.filters import ViewFilter
 from dashboard.core.periods import Period
 from dashboard.core.tlp import strictest_in, strictest_marking
 
+# How many countries, sectors and watchlist signals the briefing lists (the same top-N everywhere).
+TOP_N = 5
+
 
 @dataclass(frozen=True)
 class Headline:
@@ -157,11 +160,13 @@ def build_briefing(engine: Engine, viewer: Viewer, view: ViewFilter, as_of: dt.d
         by_country[["name", "incidents"]],
         read.incident_counts_by_country(engine, viewer, before_filter)[["name", "incidents"]],
         "name",
+        top=TOP_N,
     )
     sector_movers = analytics.movers(
         read.incident_counts_by_sector(engine, viewer, now_filter),
         read.incident_counts_by_sector(engine, viewer, before_filter),
         "sector_id",
+        top=TOP_N,
     )
     shares = analytics.latest_shares(read.norm_round_shares(engine, viewer, tracks))
     downgrades = pd.DataFrame()

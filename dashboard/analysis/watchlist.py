@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import urlencode
 
 import numpy as np
@@ -33,6 +33,8 @@ class Signal:
     strength: float
     figures: dict[str, object] = field(default_factory=dict)
     link: str = ""
+    track: str = ""  # the track id the signal was computed for, or "both"
+    since: dt.date | None = None  # the date of its newest evidence when older than the as-of date (None: ongoing)
 
 
 def poisson_upper_tail(k: int, expected: float) -> float:
@@ -79,8 +81,14 @@ def _strength(p_value: float) -> float:
     return -math.log10(max(p_value, 1e-300))
 
 
-def _link(page: str, **params: str) -> str:
-    return f"/{page}?{urlencode(params)}" if params else f"/{page}"
+def _window(track: str, start: dt.date, end: dt.date) -> dict[str, str]:
+    """The track and period of a signal's evidence, as the URL parameters every link from it carries."""
+    return {"track": track, "period": "custom", "from": start.isoformat(), "to": end.isoformat()}
+
+
+def _link(page: str, window: dict[str, str], **params: str) -> str:
+    """The one link builder of the watchlist: a page with the signal's track and period, then its own filters."""
+    return f"/{page}?{urlencode({**window, **params})}"
 
 
 def build_watchlist(
@@ -94,9 +102,7 @@ def build_watchlist(
     sectors = labels("sectors.csv")
     items = labels("framework_items.csv", label="code")
     track_param = next(iter(tracks)) if len(tracks) == 1 else "both"
-    period = {"period": "custom", "from": recent_start.isoformat(), "to": as_of.isoformat()}
-    if track_param != "both":
-        period["track"] = track_param
+    period = _window(track_param, recent_start, as_of)
     signals: list[Signal] = []
     window = (baseline_start, recent_start, as_of)
 
@@ -122,7 +128,7 @@ def build_watchlist(
                     f"Poisson p = {r.p_value:.2g}).",
                     _strength(r.p_value),
                     figures(r),
-                    _link("incidents", **period, **{page_param: r.key}),
+                    _link("incidents", period, **{page_param: r.key}),
                 )
             )
     for r in surges(read.window_counts(engine, viewer, tracks, "dyad", *window), th).itertuples():
@@ -137,7 +143,7 @@ def build_watchlist(
                 f"(p = {r.p_value:.2g}).",
                 _strength(r.p_value),
                 figures(r),
-                _link("incidents", **period, countries=target),
+                _link("incidents", period, countries=target),
             )
         )
     for r in surges(read.window_counts(engine, viewer, tracks, "norm", *window), th).itertuples():
@@ -150,12 +156,14 @@ def build_watchlist(
                 f"{r.rate_ratio:.1f}x the usual rate (p = {r.p_value:.2g}).",
                 _strength(r.p_value),
                 figures(r),
-                _link("incidents", **period),
+                _link("incidents", period),
             )
         )
     signals += _downgrades(engine, viewer, tracks, track_param)
-    signals += _hotline_gaps(engine, viewer, tracks, as_of=as_of, th=th, countries=countries)
-    signals += _lapses(engine, viewer, tracks, as_of=as_of, surging={s.subject for s in signals if s.kind == "surge"})
+    signals += _hotline_gaps(engine, viewer, tracks, as_of=as_of, th=th, countries=countries, track=track_param)
+    surging = {s.subject for s in signals if s.kind == "surge"}
+    signals += _lapses(engine, viewer, tracks, as_of=as_of, surging=surging, track=track_param)
+    signals = [replace(s, track=track_param) for s in signals]
     return sorted(signals, key=lambda s: (-s.strength, s.kind, s.subject))
 
 
@@ -171,7 +179,7 @@ def _downgrades(engine: Engine, viewer: Viewer, tracks: frozenset[str], track_pa
     for country, part in down.groupby("country"):
         codes = ", ".join(part["code"].astype(str))
         iso3 = part["iso3"].iloc[0]
-        params = {"country": iso3} | ({"track": track_param} if track_param != "both" else {})
+        window = _window(track_param, rounds[-2], rounds[-1])
         out.append(
             Signal(
                 "norm-downgrade",
@@ -180,16 +188,25 @@ def _downgrades(engine: Engine, viewer: Viewer, tracks: frozenset[str], track_pa
                 f"{rounds[-1]:%b %Y} rounds.",
                 1.0 + len(part),
                 {"items": len(part), "codes": codes},
-                _link("country", **params),
+                _link("country", window, country=iso3),
+                since=rounds[-1],
             )
         )
     return out
 
 
 def _hotline_gaps(
-    engine: Engine, viewer: Viewer, tracks: frozenset[str], *, as_of: dt.date, th: Thresholds, countries: dict[str, str]
+    engine: Engine,
+    viewer: Viewer,
+    tracks: frozenset[str],
+    *,
+    as_of: dt.date,
+    th: Thresholds,
+    countries: dict[str, str],
+    track: str,
 ) -> list[Signal]:
     year_ago = as_of - dt.timedelta(days=364)
+    window = _window(track, year_ago, as_of)
     dyads = read.window_counts(engine, viewer, tracks, "dyad", year_ago, year_ago, as_of)
     partnerships = read.partnership_rows(engine, viewer, tracks)
     links = set()
@@ -210,7 +227,7 @@ def _hotline_gaps(
                 "active hotline or point-of-contact link between them.",
                 1.0 + math.log2(r.recent),
                 {"incidents_12m": int(r.recent)},
-                _link("partnerships", countries=f"{a},{b}"),
+                _link("partnerships", window, countries=f"{a},{b}"),
             )
         )
     for h in analytics.hotline_ages(partnerships, as_of).itertuples():
@@ -223,14 +240,14 @@ def _hotline_gaps(
                     f"The {h.name} is active but {last}.",
                     1.5,
                     {"days_since_test": None if pd.isna(h.days) else int(h.days)},
-                    _link("partnerships", countries=f"{h.iso3_a},{h.iso3_b}"),
+                    _link("partnerships", window, countries=f"{h.iso3_a},{h.iso3_b}"),
                 )
             )
     return out
 
 
 def _lapses(
-    engine: Engine, viewer: Viewer, tracks: frozenset[str], *, as_of: dt.date, surging: set[str]
+    engine: Engine, viewer: Viewer, tracks: frozenset[str], *, as_of: dt.date, surging: set[str], track: str
 ) -> list[Signal]:
     if not surging:
         return []
@@ -238,6 +255,7 @@ def _lapses(
     partnerships = read.partnership_rows(engine, viewer, tracks)
     relevant = partnerships[partnerships["kind"].isin(["capacity-building", "ppp"])]
     two_years = pd.Timestamp(as_of - dt.timedelta(days=730))
+    window = _window(track, as_of - dt.timedelta(days=730), as_of)
     out = []
     for p in relevant.itertuples():
         ended = p.status == "ended" and p.end_date is not None and pd.Timestamp(p.end_date) >= two_years
@@ -253,7 +271,8 @@ def _lapses(
                     f"{p.name} ({p.status}) covered {', '.join(hit)}, where incidents are surging.",
                     1.2,
                     {"status": p.status, "end_date": str(p.end_date or "")},
-                    _link("partnerships", countries=",".join(c for c in str(p.countries).split("; ") if c)),
+                    _link("partnerships", window, countries=",".join(c for c in str(p.countries).split("; ") if c)),
+                    since=pd.Timestamp(p.end_date).date() if ended else None,
                 )
             )
     return out

@@ -48,6 +48,8 @@ SIGNAL_KINDS = {
     "stale-hotline": "Untested hotline",
     "partnership-lapse": "Partnership lapse",
 }
+# The badge of a watchlist signal that was not on the watchlist at the viewer's last visit.
+NEW_SIGNAL = "New"
 # Short names of a signal's figures (Signal.figures keys) where space is scarce (PDF and HTML tables).
 FIGURE_NAMES = {
     "recent": "recent",

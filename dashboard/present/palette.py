@@ -30,6 +30,7 @@ DARK_GREY = "#4D4D4D"
 GREY = "#999999"
 LIGHT_GREY = "#D9D9D9"
 PRIMARY = BLUE  # single-series bars
+NEW_BADGE = "blue"  # Streamlit's named badge colour (st.badge) of a watchlist signal new since the last visit
 TEXT = "#1F1F1F"
 GRID = "#E5E5E5"
 

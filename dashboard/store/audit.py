@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from dashboard.store.models import AuditEvent, utcnow
@@ -32,3 +32,9 @@ def record(
             detail=detail,
         )
     )
+
+
+def last_event(session: Session, actor: str, action: str) -> AuditEvent | None:
+    """The newest audit event of this actor and action (e.g. a viewer's last visit to a page), or None."""
+    query = select(AuditEvent).where(AuditEvent.actor == actor, AuditEvent.action == action)
+    return session.scalars(query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(1)).first()

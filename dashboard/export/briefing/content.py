@@ -11,7 +11,8 @@ import plotly.graph_objects as go
 from sqlalchemy import Engine
 
 from dashboard import read
-from dashboard.analysis.briefing import Briefing, build_briefing
+from dashboard.analysis.briefing import TOP_N, Briefing, build_briefing
+from dashboard.analysis.key_developments import Development, key_developments
 from dashboard.analysis.watchlist import Signal, build_watchlist
 from dashboard.core.access import Viewer
 from dashboard.core.filters import TRACK_BOTH, IncidentFilter, ViewFilter
@@ -23,7 +24,7 @@ from dashboard.present.labels import BOTH_TRACKS, TRACK_NAMES, TYPE_NAMES
 
 MAX_PERIOD_DAYS = 3660
 DEFAULT_PERIOD_DAYS = 365
-WATCHLIST_ROWS = 10
+WATCHLIST_ROWS = TOP_N  # the watchlist rows shown: the same top-N as the movers
 INCIDENT_SIGNALS = {"surge", "norm-strain", "hotline-gap", "partnership-lapse"}
 
 
@@ -72,6 +73,7 @@ class BriefingContent:
     thresholds: Thresholds
     generated_at: dt.datetime
     figures: dict[str, go.Figure] = field(default_factory=dict)
+    developments: list[Development] = field(default_factory=list)
 
     @property
     def marking_label(self) -> str:
@@ -135,6 +137,14 @@ def _sources(engine: Engine, viewer: Viewer, view: ViewFilter, brief: Briefing) 
     """Web sites cited by the period's incidents, with the number of incidents citing each (most cited first)."""
     hosts = read.incident_source_hosts(engine, viewer, view.incident_filter(viewer, brief.period))
     return list(zip(hosts["host"].tolist(), hosts["incidents"].tolist(), strict=True))
+
+
+def _public_url() -> str:
+    """DASHBOARD_PUBLIC_URL, for the links of the key developments ("" when unset or unreadable: relative links)."""
+    try:
+        return load_settings().public_url or ""
+    except SettingsError:
+        return ""
 
 
 def _setting_thresholds() -> Thresholds:
@@ -219,4 +229,7 @@ def collect(
     )
     content.marking = _marking(engine, viewer, tracks, brief, shown=content.shown_signals, th=th)
     content.figures = _figures(brief, content.countries)
+    content.developments = key_developments(
+        brief, content.signals, track=track, recent_days=th.recent_days, base_url=_public_url()
+    )
     return content

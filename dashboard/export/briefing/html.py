@@ -37,6 +37,7 @@ th { background: #EEEEEE; border-bottom: 1px solid #4D4D4D; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .small { font-size: 13px; color: #4D4D4D; }
 .chart { width: 100%; }
+ul.key { font-size: 16px; padding-left: 22px; } ul.key li { margin: 4px 0; }
 @media print { .chart { break-inside: avoid; } h2 { break-after: avoid; } }
 """
 # The page may load nothing from anywhere: every script, style and the world topology are inline.
@@ -97,10 +98,12 @@ def _overview(c: BriefingContent) -> list[str]:
         parts.append(_p(txt.SYNTHETIC_NOTE, "synthetic"))
     if c.brief.empty:
         parts.append(_p(txt.NO_DATA))
+    if c.developments:
+        items = "".join(f'<li>{_h(d.text)} <a href="{_h(d.link)}">view</a></li>' for d in c.developments)
+        parts.append(f'<h2>Key developments</h2>\n<ul class="key">{items}</ul>')
     parts.append("<h2>Headline figures</h2>")
     parts.append(_html_table(txt.HEADLINE_HEADER, txt.headline_rows(c), (1, 2, 3)))
     parts += [_p(line, "small") for line in txt.mover_lines(c)]
-    parts.append(_p(txt.headline_help(c.brief.headlines), "small"))
     parts.append("<h2>Incidents by target country</h2>")
     parts.append(f'<div class="chart">{_chart_html(c.figures["map"], "briefing-map")}</div>')
     parts.append("<h2>Incidents per month by type</h2>")
@@ -149,6 +152,11 @@ def _partners_and_provenance(c: BriefingContent) -> list[str]:
     parts.append(_p(txt.generated_line(c), "small"))
     if c.synthetic:
         parts.append(_p(txt.SYNTHETIC_NOTE, "small"))
+    parts.append(f"<h2>{_h(txt.ANNEX_TITLE)}</h2>")
+    rows = txt.annex_rows(c.shown_signals)
+    if rows:
+        parts.append(_html_table(txt.ANNEX_HEADER, rows, (2, 3, 4, 5, 6)))
+    parts += [_p(line, "small") for line in txt.annex_notes(c)]
     return parts
 
 

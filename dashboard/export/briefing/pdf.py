@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 import dashboard.export.briefing.text as txt
 from dashboard import __version__
 from dashboard.core.access import Viewer
+from dashboard.export.briefing import annex
 from dashboard.export.briefing.chromium import ChartSession, render_images
 from dashboard.export.briefing.content import (
     DEFAULT_PERIOD_DAYS,
@@ -238,7 +239,7 @@ def _opening(d: _Drawing) -> list[Flowable]:
     ]
     if c.brief.empty:
         story.append(d.para(txt.NO_DATA))
-    return story
+    return story + annex.key_developments(d)
 
 
 def _headlines(d: _Drawing) -> list[Flowable]:
@@ -251,7 +252,6 @@ def _headlines(d: _Drawing) -> list[Flowable]:
         d.table(txt.HEADLINE_HEADER, txt.headline_rows(c), [0.38, 0.18, 0.2, 0.24], numeric=(1, 2, 3)),
         Spacer(1, 3),
         *[d.para(line, "small") for line in txt.mover_lines(c)],
-        d.para(txt.headline_help(c.brief.headlines), "small"),
         KeepTogether([d.para("Incidents by target country", "h2"), d.image("map", 300)]),
         KeepTogether([d.para("Incidents per month by type", "h2"), d.image("trend", 230)]),
     ]
@@ -264,7 +264,7 @@ def _watchlist(d: _Drawing) -> list[Flowable]:
     watch: list[Flowable] = [d.para("Watchlist: what to look at", "h2")]
     if not shown:
         return [*watch, d.para(txt.NO_SIGNALS)]
-    watch.append(d.table(txt.SIGNAL_HEADER, txt.signal_rows(shown), [0.04, 0.12, 0.17, 0.47, 0.2]))
+    watch.append(d.table(txt.SIGNAL_HEADER, txt.signal_rows(shown), [0.04, 0.14, 0.24, 0.58]))
     return watch + d.more(len(c.signals), len(shown), "signal", "on the Watchlist page")
 
 
@@ -389,6 +389,8 @@ def _render_pdf(c: BriefingContent, images: dict[str, bytes], limits: _Limits) -
         *_partners(d),
         CondPageBreak(140),
         *_provenance(d),
+        CondPageBreak(120),
+        *annex.annex(d),
     ]
     pages_seen: list[int] = []
     out = io.BytesIO()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Sequence
 
 import pandas as pd
@@ -13,6 +14,7 @@ from dashboard.analysis.briefing import Headline
 from dashboard.analysis.watchlist import Signal
 from dashboard.core.access import Permission
 from dashboard.core.tlp import TLP_LABELS
+from dashboard.core.vocabulary import load
 from dashboard.export.briefing.content import WATCHLIST_ROWS, BriefingContent
 from dashboard.present.labels import (
     FIGURE_NAMES,
@@ -28,7 +30,8 @@ from dashboard.present.labels import (
 )
 
 HEADLINE_HEADER = ("Figure", "This period", "Previous period", "Change")
-SIGNAL_HEADER = ("#", "Signal", "Subject", "Why", "Figures")
+SIGNAL_HEADER = ("#", "Signal", "Subject", "What and why")
+ANNEX_HEADER = ("#", "Subject", "Recent", "Baseline", "Expected", "Rate ratio", "p-value")
 DOWNGRADE_HEADER = ("State", "Items moved back (before → now)", "Items")
 STALE_HEADER = ("Hotline", "Status", "Last tested", "Days since")
 
@@ -104,6 +107,41 @@ def mover_lines(c: BriefingContent) -> list[str]:
     return out
 
 
+# The statistics in a watchlist explanation ("(4.2 expected; Poisson p = 1.7e-08)", "(p = 0.003)"): the annex has them.
+_STATS = re.compile(r"\s*\((?:[^()]*;\s*)?(?:Poisson )?p = [^)]*\)")
+_CODES = re.compile(r"\s*\([^()]*\)(?= between)")
+_ITEMS = {(r["framework_id"], str(r["code"])): str(r["title"]) for r in load("framework_items.csv")}
+TITLE_CHARS = 70
+
+
+def item_label(framework_id: str, code: object) -> str:
+    """A norm or CBM item by title with its id beside it: 'UN norm g: Protect own critical infrastructure…'."""
+    kind = FRAMEWORK_NAMES.get(framework_id, framework_id).removesuffix("s")
+    title = _ITEMS.get((framework_id, str(code)), "")
+    if len(title) > TITLE_CHARS:
+        title = title[: TITLE_CHARS - 1].rstrip() + "…"
+    return f"{kind} {code}: {title}" if title else f"{kind} {code}"
+
+
+def _strained_item(subject: str) -> str:
+    """The subject of a norm-strain signal ('UN norm g' or a CBM code) as the item's title with its id."""
+    if subject.startswith("UN norm "):
+        return item_label("un-norms", subject.removeprefix("UN norm "))
+    found = [fw for fw, code in _ITEMS if code == subject and fw != "un-norms"]
+    return item_label(found[0], subject) if len(found) == 1 else subject
+
+
+def signal_text(s: Signal) -> str:
+    """A signal's explanation without its statistics (they are in the annex) and without bare item codes."""
+    text = _STATS.sub("", s.explanation)
+    if s.kind == "norm-downgrade":
+        text = _CODES.sub("", text).replace("item(s)", "items" if s.figures.get("items") != 1 else "item")
+        return text.removesuffix(".") + " (items under Norms below)."
+    if s.kind == "norm-strain":
+        text = text.replace(f"norm {s.subject.removeprefix('UN norm ')} rose", f"{_strained_item(s.subject)} rose")
+    return text
+
+
 def signal_figures(s: Signal) -> str:
     """The figures behind a signal, short."""
     parts = []
@@ -117,12 +155,37 @@ def signal_figures(s: Signal) -> str:
     return ", ".join(parts)
 
 
-def signal_rows(signals: Sequence[Signal]) -> list[tuple[str, str, str, str, str]]:
-    """One watchlist row per signal: number, kind, subject, why, figures."""
+def signal_rows(signals: Sequence[Signal]) -> list[tuple[str, str, str, str]]:
+    """One watchlist row per signal: number, kind, subject, what and why (the statistics are in the annex)."""
     return [
-        (str(i), SIGNAL_KINDS.get(s.kind, s.kind), s.subject, s.explanation, signal_figures(s))
+        (
+            str(i),
+            SIGNAL_KINDS.get(s.kind, s.kind),
+            _strained_item(s.subject) if s.kind == "norm-strain" else s.subject,
+            signal_text(s),
+        )
         for i, s in enumerate(signals, 1)
     ]
+
+
+def annex_rows(signals: Sequence[Signal]) -> list[tuple[str, ...]]:
+    """Test statistics of the shown signals that have them: number, subject, recent, baseline, expected, ratio, p."""
+    rows = []
+    for i, s in enumerate(signals, 1):
+        f = s.figures
+        if "p_value" not in f:
+            continue
+        cells = (f.get("recent"), f.get("baseline"), f.get("expected"), f.get("rate_ratio"))
+        rows.append((str(i), s.subject, *(_number(v) for v in cells), f"{f['p_value']:.2g}"))
+    return rows
+
+
+def top_n_line() -> str:
+    """The one place the text states how many countries, sectors and signals are listed."""
+    return (
+        f"Lists show the top {WATCHLIST_ROWS}: countries and sectors with the largest change, and the strongest "
+        "watchlist signals."
+    )
 
 
 def norm_lines(c: BriefingContent) -> list[str]:
@@ -152,11 +215,11 @@ def downgrade_rows(c: BriefingContent) -> list[tuple[str, str, str]]:
     for country, part in down.groupby("country", sort=True):
         items = []
         for fw, items_part in part.groupby("framework_id", sort=True):
-            codes = ", ".join(
-                f"{r.code} ({STATUS_NAMES.get(r.before, r.before)} → {STATUS_NAMES.get(r.after, r.after)})"
+            items += [
+                f"{item_label(fw, r.code)} ({STATUS_NAMES.get(r.before, r.before)} → "
+                f"{STATUS_NAMES.get(r.after, r.after)})"
                 for r in items_part.itertuples()
-            )
-            items.append(f"{FRAMEWORK_NAMES.get(fw, fw)}: {codes}")
+            ]
         rows.append((str(country), "; ".join(items), str(len(part))))
     return rows
 
@@ -261,17 +324,28 @@ def marking_note(c: BriefingContent) -> str:
 
 
 def method_notes(c: BriefingContent) -> list[str]:
-    """How the figures and signals are computed."""
-    th = c.thresholds
+    """How the figures are counted (the statistics of the watchlist are in the annex)."""
     return [
         "Counts use only rows the recipient may see (their tracks and TLP ceiling), from the active dataset versions.",
         "Significant incidents: severity 3 (high) or above on the CISA National Cyber Incident Scoring System.",
+        top_n_line(),
+    ]
+
+
+ANNEX_TITLE = "Annex: statistical detail and definitions"
+
+
+def annex_notes(c: BriefingContent) -> list[str]:
+    """How the watchlist's signals are tested, and what the headline figures count."""
+    th = c.thresholds
+    return [
         f"Watchlist: a surge is {th.min_count}+ incidents in the last {th.recent_days} days at "
         f"{th.min_rate_ratio:g}x or more the rate of the {th.baseline_days} days before (one-sided Poisson test, "
         f"p ≤ {th.max_p_value:g}); a hotline gap is {th.dyad_min_incidents}+ incidents in 12 months between two "
         "states with no active hotline or point-of-contact link; hotlines are stale after "
         f"{th.hotline_stale_days} days without a test. {plural(len(c.signals), 'signal')} in all; "
         f"{min(len(c.signals), WATCHLIST_ROWS):,} shown here.",
+        headline_help(c.brief.headlines),
     ]
 
 
