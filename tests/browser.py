@@ -46,6 +46,7 @@ def _free_port() -> int:
 
 
 BROWSER_USER = "browser-admin"
+SESSION_COOKIE = "cdd_session"  # dashboard.accounts.sessions.COOKIE
 BROWSER_PASSWORD = "browser-admin-password"
 
 
@@ -252,9 +253,27 @@ def sign_in(page, username: str = BROWSER_USER, password: str = BROWSER_PASSWORD
     expect(page.get_by_label("Username", exact=True)).to_have_count(1, timeout=30_000)
     page.get_by_label("Username", exact=True).fill(username)
     page.get_by_label("Password", exact=True).fill(password)
+    before = session_cookie(page)
     page.get_by_role("button", name="Sign in").click()
+    wait_for_session_cookie(page, before=before["value"] if before else None)  # the page then moves on to the route that sets it, and back
     page.get_by_text("Signed in as").wait_for(timeout=30_000)
     wait_for_app(page)
+
+
+def session_cookie(page) -> dict | None:
+    """The browser's session cookie (HttpOnly: only the browser context, never the page, can read it)."""
+    return next((c for c in page.context.cookies() if c["name"] == SESSION_COOKIE), None)
+
+
+def wait_for_session_cookie(page, timeout_s: float = 30, before: str | None = None) -> dict:
+    """Wait until the sign-in (or share link) hand-off has set a new session cookie and the page has loaded again."""
+    deadline = time.monotonic() + timeout_s
+    while (cookie := session_cookie(page)) is None or cookie["value"] == before:
+        if time.monotonic() > deadline:
+            raise AssertionError("the session cookie was never set")
+        page.wait_for_timeout(100)
+    page.wait_for_load_state()
+    return cookie
 
 
 def open_signed_in(page, url: str, username: str = BROWSER_USER, password: str = BROWSER_PASSWORD) -> None:

@@ -25,7 +25,7 @@ def guard(engine: Engine, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setattr(download_guard, "engine", lambda: engine)
 
     def offered(viewer: Viewer | None, epoch: int = 0):
-        monkeypatch.setattr(download_guard, "session_grant", lambda: (viewer, epoch))
+        monkeypatch.setattr(download_guard, "session_grant", lambda: (viewer, epoch, None))
         return download_guard.when_still_valid(lambda: DATA)
 
     return offered

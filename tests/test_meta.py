@@ -24,7 +24,8 @@ LAYER_IMPORTS: dict[str, set[str]] = {
     "present": {"core", "store", "analysis"},
     "export": {"core", "store", "read", "ingest", "analysis", "present"},
     "ops": {"core", "store", "read", "ingest", "accounts"},
-    "app": {"core", "store", "read", "accounts", "ingest", "analysis", "present", "export", "ops"},
+    "web": {"core", "store", "accounts"},
+    "app": {"core", "store", "read", "accounts", "ingest", "analysis", "present", "export", "ops", "web"},
 }
 TOP_LEVEL = {"__init__", "__main__", "cli"}  # dashboard/*.py: the CLI may use every layer but app
 

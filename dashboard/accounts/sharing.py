@@ -18,7 +18,7 @@ from dashboard.core.pages import PAGES
 from dashboard.core.tlp import tlp_rank
 from dashboard.store import audit
 from dashboard.store.db import session_factory, transaction
-from dashboard.store.models import ShareLink, as_utc, utcnow
+from dashboard.store.models import ShareLink, User, as_utc, utcnow
 
 SHAREABLE_TLP = ("clear", "green", "amber")
 SHAREABLE_PAGES = tuple(p.key for p in PAGES if p.permission in ROLE_PERMISSIONS[Role.PARTNER])
@@ -142,18 +142,45 @@ def open_link(engine: Engine, token: str, *, secret_key: str, now: dt.datetime |
         audit.record(
             session, f"share:{link.id}", "share.use", "share_link", str(link.id), organisation=link.organisation
         )
-        pages = set(link.pages.split(";"))
-        viewer = Viewer(
-            name=f"{link.organisation} (shared link)",
-            role=Role.PARTNER,
-            tracks=frozenset(link.tracks.split(";")),
-            tlp_ceiling=link.tlp_ceiling,
-            organisation=link.organisation,
-            permissions=frozenset(p.permission for p in PAGES if p.key in pages),
-            share_link_id=link.id,
-            expires_at=expires,
-        )
-        return Resolved(viewer, "")
+        return Resolved(_viewer_of(link), "")
+
+
+def _viewer_of(link: ShareLink) -> Viewer:
+    """The read-only partner viewer a link grants."""
+    pages = set(link.pages.split(";"))
+    return Viewer(
+        name=f"{link.organisation} (shared link)",
+        role=Role.PARTNER,
+        tracks=frozenset(link.tracks.split(";")),
+        tlp_ceiling=link.tlp_ceiling,
+        organisation=link.organisation,
+        permissions=frozenset(p.permission for p in PAGES if p.key in pages),
+        share_link_id=link.id,
+        expires_at=as_utc(link.expires_at),
+    )
+
+
+def link_viewer(engine: Engine, link_id: int, now: dt.datetime | None = None) -> Viewer | None:
+    """The viewer of a link that is still valid (neither revoked nor expired), for a session it started; else None."""
+    now = now or utcnow()
+    with session_factory(engine)() as session:
+        link = session.get(ShareLink, link_id)
+        if link is None or link.revoked_at is not None or as_utc(link.expires_at) <= now:
+            return None
+        return _viewer_of(link)
+
+
+def link_contact(engine: Engine, link_id: int) -> str:
+    """Whom a partner asks for a new link: the account that created it, by name and organisation."""
+    with session_factory(engine)() as session:
+        link = session.get(ShareLink, link_id)
+        if link is None:
+            return "the person who shared it"
+        creator = session.scalar(select(User).where(User.username == link.created_by))
+    if creator is None:
+        return link.created_by or "the person who shared it"
+    name = creator.display_name or creator.username
+    return f"{name} ({creator.organisation})" if creator.organisation else name
 
 
 def is_still_valid(engine: Engine, viewer: Viewer, now: dt.datetime | None = None) -> bool:

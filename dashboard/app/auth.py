@@ -9,7 +9,8 @@ import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
 from dashboard import accounts
-from dashboard.accounts import sharing
+from dashboard.accounts import sessions, sharing
+from dashboard.app import browser_session
 from dashboard.app.context import engine, settings
 from dashboard.app.widgets import plain
 from dashboard.core.access import Permission, Viewer
@@ -28,31 +29,91 @@ _REFUSAL = "_share_refusal"
 _SSO = "_sso"
 _SSO_REFUSAL = "_sso_refusal"
 _EPOCH = "_session_epoch"  # the account's session epoch this session signed in under
+_SESSION = "_web_session"  # id of the server-side session this tab uses (accounts/sessions.py)
+_DEAD = "_dead_session_token"  # a cookie token already found ended: not checked (nor announced) again
+_ENDED_SHARE = "_ended_share"  # "This shared view has ended; ask ..." for a share visitor
 
 
 def _sign_out(reason: str, notice: str | None = None) -> None:
+    """End this tab's sign-in: its server-side session too (so every tab using it is signed out at its next
+    action), or, for a session that lives only in this tab, record the sign-out."""
     viewer = st.session_state.get(_VIEWER)
-    if viewer is not None:
+    sid = st.session_state.get(_SESSION)
+    if sid is not None:
+        sessions.end(engine(), sid, reason, actor=viewer.name if viewer else "?")
+    elif viewer is not None:
         accounts.record_sign_out(engine(), viewer, reason)
-    for key in (_VIEWER, _LAST_SEEN, _TOKEN, _SSO, _EPOCH):
+    _forget(notice)
+
+
+def _forget(notice: str | None = None) -> None:
+    """Drop this tab's sign-in; the browser's cookie (if any) names an ended session from now on."""
+    st.session_state[_DEAD] = browser_session.cookie_token()
+    for key in (_VIEWER, _LAST_SEEN, _TOKEN, _SSO, _EPOCH, _SESSION):
         st.session_state.pop(key, None)
     if notice:
         st.session_state[_NOTICE] = notice
 
 
+def _start_session(viewer: Viewer, epoch: int, next_path: str | None) -> None:
+    """Hold this sign-in server-side; with next_path, hand the browser its cookie so reloads and new tabs keep it."""
+    started = sessions.start(
+        engine(), viewer, secret_key=settings().secret_key, epoch=epoch, client=client_address()
+    )
+    st.session_state.pop(_ENDED_SHARE, None)
+    st.session_state[_VIEWER] = viewer
+    st.session_state[_EPOCH] = epoch
+    st.session_state[_SESSION] = started.id
+    if next_path is not None:
+        browser_session.hand_off_to_cookie(started.ticket, next_path)
+
+
+def _session_viewer() -> Viewer | None:
+    """The viewer of this tab's server-side session (found by id, or by the browser's cookie on a new tab or a
+    reload), checked against the database on every run; None (with a notice) once it has ended."""
+    sid = st.session_state.get(_SESSION)
+    token = None
+    if sid is None:
+        token = browser_session.cookie_token()
+        if token is None or token == st.session_state.get(_DEAD):
+            return None
+    cfg = settings()
+    result = sessions.check(
+        engine(),
+        secret_key=cfg.secret_key,
+        idle_minutes=cfg.session_idle_minutes,
+        demo_allowed=demo_accounts_on,
+        token=token,
+        session_id=sid,
+    )
+    if result.viewer is None:
+        was_sso = st.session_state.get(_SSO)
+        _forget()
+        if result.share_link_id is not None:
+            contact = sharing.link_contact(engine(), result.share_link_id)
+            st.session_state[_ENDED_SHARE] = f"This shared view has ended; ask {contact} for a new link."
+        elif result.ended:
+            st.session_state[_NOTICE] = browser_session.ended_notice(result.ended, cfg.session_idle_minutes)
+        if was_sso:
+            st.logout()  # the identity cookie would otherwise sign the session straight back in
+        return None
+    st.session_state[_VIEWER] = result.viewer
+    st.session_state[_EPOCH] = result.epoch
+    st.session_state[_SESSION] = result.session_id
+    return result.viewer
+
+
 def current_viewer() -> Viewer | None:
     """The signed-in viewer of this browser session, or None (after an idle timeout, a revoked link, ...)."""
     viewer: Viewer | None = st.session_state.get(_VIEWER)
-    if viewer is None:
-        return None
+    if st.session_state.get(_SESSION) is not None or viewer is None:
+        return _session_viewer()
+    # A viewer held only by this tab (no server-side session): tests and tools that set one directly.
     now = time.time()
     idle = settings().session_idle_minutes
     last = st.session_state.get(_LAST_SEEN, now)
     if now - last > idle * 60:
-        was_sso = st.session_state.get(_SSO)
         _sign_out("idle", f"You were signed out after {idle} minutes without activity.")
-        if was_sso:
-            st.logout()  # the identity cookie would otherwise sign the session straight back in
         return None
     if viewer.share_link_id is not None and not sharing.is_still_valid(engine(), viewer):
         _sign_out("link no longer valid", "This share link has expired or been revoked.")
@@ -63,10 +124,10 @@ def current_viewer() -> Viewer | None:
     return viewer
 
 
-def session_grant() -> tuple[Viewer | None, int]:
-    """The viewer of this browser session and the account epoch it signed in under (for checks made later, outside
-    a page run: see download_guard)."""
-    return st.session_state.get(_VIEWER), int(st.session_state.get(_EPOCH, 0))
+def session_grant() -> tuple[Viewer | None, int, int | None]:
+    """The viewer of this browser session, the account epoch it signed in under and its server-side session (for
+    checks made later, outside a page run: see download_guard)."""
+    return st.session_state.get(_VIEWER), int(st.session_state.get(_EPOCH, 0)), st.session_state.get(_SESSION)
 
 
 def _account_unchanged(viewer: Viewer) -> bool:
@@ -111,16 +172,18 @@ def client_address() -> str:
 
 
 def _open_share_link(token: str) -> str | None:
-    """Sign this session in through a share link; returns a refusal message, or None on success."""
+    """Sign this session in through a share link, on the same server-side session as an account; the browser is
+    then sent on without the token in its address bar. Returns a refusal message, or None on success."""
     if st.session_state.get(_TOKEN) == token and st.session_state.get(_VIEWER) is not None:
         return None
     result = sharing.open_link(engine(), token, secret_key=settings().secret_key)
     if result.viewer is None:
         _sign_out("share link refused")
         return result.message
-    st.session_state[_VIEWER] = result.viewer
+    if st.session_state.get(_VIEWER) is not None:
+        _sign_out(sessions.SIGNED_OUT)  # whoever was signed in here gives way to the link that was opened
+    _start_session(result.viewer, 0, browser_session.current_path())
     st.session_state[_TOKEN] = token
-    st.session_state[_LAST_SEEN] = time.time()
     return None
 
 
@@ -139,10 +202,8 @@ def _sso_viewer() -> tuple[Viewer | None, str | None]:
     result = accounts.sso_sign_in(engine(), dict(st.user.to_dict()))
     if result.viewer is None:
         return None, result.message
-    st.session_state[_VIEWER] = result.viewer
-    st.session_state[_LAST_SEEN] = time.time()
+    _start_session(result.viewer, result.epoch, None)  # the provider's identity cookie keeps reloads signed in
     st.session_state[_SSO] = True
-    st.session_state[_EPOCH] = result.epoch
     return result.viewer, None
 
 
@@ -178,9 +239,7 @@ def _sign_in_page() -> None:
         if result.viewer is None:
             st.error(plain(result.message))
         else:
-            st.session_state[_VIEWER] = result.viewer
-            st.session_state[_LAST_SEEN] = time.time()
-            st.session_state[_EPOCH] = result.epoch
+            _start_session(result.viewer, result.epoch, browser_session.current_path())
             st.rerun()
     if demo_accounts_on():
         st.subheader("Demo accounts")
@@ -257,13 +316,19 @@ def route() -> None:
             label = "Close shared view" if viewer.share_link_id is not None else "Sign out"
             if st.button(label, key="sign_out"):
                 was_sso = st.session_state.get(_SSO)
-                _sign_out("user")
+                shared = viewer.share_link_id is not None
+                _sign_out(sessions.SIGNED_OUT)
                 if token:
                     st.query_params.clear()
+                if shared:  # the visitor sees "this shared view has ended", never a sign-in page
+                    st.session_state[_ENDED_SHARE] = "You closed this shared view. To open it again, use the link."
+                else:
+                    browser_session.hand_off_to_sign_out()  # clears the cookie
                 if was_sso:
                     st.logout()  # also clears the identity cookie, then reruns
                 st.rerun()
         _partner_banner(viewer)
+    browser_session.run_hand_off()
     st.session_state[_ROUTING] = True
     try:
         navigation.run()
@@ -282,7 +347,7 @@ def require(permission: Permission) -> Viewer:
         st.stop()
     viewer = current_viewer()
     if viewer is None:
-        refusal = st.session_state.get(_REFUSAL)
+        refusal = st.session_state.get(_REFUSAL) or st.session_state.get(_ENDED_SHARE)
         _refused_page(refusal) if refusal else _sign_in_page()
         st.stop()
     if not viewer.can(permission):

@@ -11,20 +11,23 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from dashboard import accounts
-from dashboard.accounts import sharing
+from dashboard.accounts import sessions, sharing
 from dashboard.app.auth import session_grant
 from dashboard.app.context import engine
 from dashboard.core.access import Viewer
 
 NO_LONGER_VALID = (
     b"This download is no longer available: the share link was revoked or has expired, or the account was changed "
-    b"or disabled. Reload the page (and sign in again) to download.\n"
+    b"or disabled, or the session ended. Reload the page (and sign in again) to download.\n"
 )
 
 
-def still_valid(viewer: Viewer | None, epoch: int) -> bool:
-    """Whether a session of this viewer, signed in under this account epoch, may still receive data."""
+def still_valid(viewer: Viewer | None, epoch: int, session_id: int | None = None) -> bool:
+    """Whether a session of this viewer, signed in under this account epoch, may still receive data (and, for a
+    server-side session, whether it is still open: not signed out in another tab nor ended by an administrator)."""
     if viewer is None:
+        return False
+    if session_id is not None and not sessions.is_open(engine(), session_id):
         return False
     if viewer.share_link_id is not None:
         return sharing.is_still_valid(engine(), viewer)
@@ -37,9 +40,9 @@ def still_valid(viewer: Viewer | None, epoch: int) -> bool:
 def when_still_valid(produce: Callable[[], bytes]) -> Callable[[], bytes]:
     """The download callable, checked when pressed against the session that was shown the button (call it during
     the page run that draws the button)."""
-    viewer, epoch = session_grant()
+    viewer, epoch, session_id = session_grant()
 
     def guarded() -> bytes:
-        return produce() if still_valid(viewer, epoch) else NO_LONGER_VALID
+        return produce() if still_valid(viewer, epoch, session_id) else NO_LONGER_VALID
 
     return guarded

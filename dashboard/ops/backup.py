@@ -49,11 +49,12 @@ from dashboard.accounts.guard import AccessDenied, require
 from dashboard.core.access import Permission, Viewer
 from dashboard.store import audit
 from dashboard.store.db import bump_write_counter, current_revision, lock_for_write, transaction
-from dashboard.store.models import Base, User
+from dashboard.store.models import Base, User, WebSession, utcnow
 
 FORMAT = 2
 MANIFEST, SIGNATURE = "manifest.json", "manifest.sig"
-NOT_BACKED_UP = frozenset({"write_counter"})  # it only grows: a restore raises it instead
+NOT_BACKED_UP = frozenset({"write_counter", "web_sessions"})  # the counter only grows (a restore raises it);
+# sessions belong to the running deployment: a restore ends them all (see restore)
 AUDIT = "audit_events"
 FROM_BACKUP = "from_backup"  # detail key marking an audit event that a restore brought back
 _MAX_MANIFEST_BYTES = 1_000_000
@@ -369,6 +370,9 @@ def _end_sessions(session: Session, before: dict[int, int]) -> None:
     for user_id, epoch in session.execute(select(User.id, User.session_epoch)).all():
         higher = max(epoch or 0, before.get(user_id, 0)) + 1
         session.execute(update(User).where(User.id == user_id).values(session_epoch=higher))
+    session.execute(  # browser sessions (accounts and share links) end too: the ids they name may now differ
+        update(WebSession).where(WebSession.ended_at.is_(None)).values(ended_at=utcnow(), end_reason="database restored")
+    )
 
 
 def _restart_sequences(session: Session, restored: list[Table]) -> None:

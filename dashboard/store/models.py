@@ -459,6 +459,28 @@ class ShareLink(Base):
     note: Mapped[str] = mapped_column(Text, default="")
 
 
+class WebSession(Base):
+    """A browser session: the cookie holds a random token, the database only its HMAC (see accounts/sessions.py).
+
+    A session is for an account (user_id) or a share link (share_link_id). Until the browser has its cookie, a
+    one-time handoff ticket (HMAC, one minute) stands in for the token. Ended sessions are kept for the record.
+    """
+
+    __tablename__ = "web_sessions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    ticket_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    ticket_expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    user_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    share_link_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    epoch: Mapped[int] = mapped_column(Integer, default=0)  # the account's session epoch when it started
+    client: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    end_reason: Mapped[str] = mapped_column(String(80), default="")
+
+
 def as_utc(value: dt.datetime | None) -> dt.datetime | None:
     """A stored timestamp as aware UTC (SQLite returns naive datetimes; everything here is UTC)."""
     if value is None or value.tzinfo is not None:
