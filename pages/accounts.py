@@ -8,7 +8,7 @@ viewer = require(Permission.MANAGE_USERS)
 
 import streamlit as st
 
-from dashboard.app import accounts_panel
+from dashboard.app import accounts_panel, sessions_panel
 
 st.title("Accounts")
 st.caption(
@@ -17,3 +17,4 @@ st.caption(
 )
 accounts_panel.create_form(viewer)
 accounts_panel.accounts_panel(viewer)
+sessions_panel.sessions_panel(viewer)

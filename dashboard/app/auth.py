@@ -124,6 +124,11 @@ def current_viewer() -> Viewer | None:
     return viewer
 
 
+def current_session_id() -> int | None:
+    """The id of this tab's server-side session (None for a viewer held only by the tab)."""
+    return st.session_state.get(_SESSION)
+
+
 def session_grant() -> tuple[Viewer | None, int, int | None]:
     """The viewer of this browser session, the account epoch it signed in under and its server-side session (for
     checks made later, outside a page run: see download_guard)."""
@@ -226,6 +231,12 @@ def _sign_in_page() -> None:
         username = st.text_input("Username", key="sign_in_user")
         password = st.text_input("Password", type="password", key="sign_in_password")
         submitted = st.form_submit_button("Sign in", type="primary")
+    st.caption(
+        f"After signing in you stay signed in across reloads, new tabs and bookmarks in this browser until you sign "
+        f"out (which signs out every tab), after {cfg.session_idle_minutes} minutes without activity, or after "
+        f"{sessions.MAX_HOURS} hours at most. The browser keeps only a random session key, in a cookie no script "
+        "can read; an administrator can end any session."
+    )
     if submitted:
         result = accounts.authenticate(
             engine(),

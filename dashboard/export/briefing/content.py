@@ -19,7 +19,7 @@ from dashboard.core.filters import TRACK_BOTH, IncidentFilter, ViewFilter
 from dashboard.core.settings import SettingsError, Thresholds, load_settings
 from dashboard.core.tlp import TLP_LABELS, strictest_in, strictest_marking, tlp_rank
 from dashboard.core.vocabulary import TRACK_IDS, load
-from dashboard.present import charts, maps
+from dashboard.present import briefing_maps, charts
 from dashboard.present.labels import BOTH_TRACKS, TRACK_NAMES, TYPE_NAMES
 
 MAX_PERIOD_DAYS = 3660
@@ -174,16 +174,15 @@ def _frameworks(tracks: frozenset[str]) -> list[tuple[str, str]]:
     return [(f["short_name"], f["source"]) for f in load("frameworks.csv") if set(f["tracks"].split(";")) & set(tracks)]
 
 
-def _figures(brief: Briefing, countries: pd.DataFrame) -> dict[str, go.Figure]:
-    """The map and the monthly trend, from the same builders as the pages."""
+def _figures(brief: Briefing, countries: pd.DataFrame, tracks: frozenset[str]) -> dict[str, go.Figure]:
+    """The map (one panel per track, each framed on its region, the top-N countries named) and the monthly trend."""
     return {
-        "map": maps.build_country_map(
+        "map": briefing_maps.build_track_maps(
             brief.by_country,
-            "incidents",
-            countries=countries,
-            hover_cols={"significant": "Significant"},
-            colorbar_title="Incidents",
-            height=430,
+            countries,
+            tracks=sorted(tracks, key=TRACK_NAMES.get),
+            track_names=TRACK_NAMES,
+            top=TOP_N,
         ),
         "trend": charts.build_trend_figure(brief.monthly, stack_col="type", labels=TYPE_NAMES, height=360),
     }
@@ -228,7 +227,7 @@ def collect(
         generated_at=(generated_at or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(microsecond=0),
     )
     content.marking = _marking(engine, viewer, tracks, brief, shown=content.shown_signals, th=th)
-    content.figures = _figures(brief, content.countries)
+    content.figures = _figures(brief, content.countries, tracks)
     content.developments = key_developments(
         brief, content.signals, track=track, recent_days=th.recent_days, base_url=_public_url()
     )

@@ -414,10 +414,11 @@ def _render_pdf(c: BriefingContent, images: dict[str, bytes], limits: _Limits) -
 def _pdf_figures(c: BriefingContent) -> dict[str, tuple[go.Figure, dict[str, Any]]]:
     """The map and the trend for kaleido: no title, a small top margin, twice the pixels."""
     figures = {}
-    for name, fig, h in (("map", c.figures["map"], 520), ("trend", c.figures["trend"], 360)):
-        figure = go.Figure(fig)
-        figure.update_layout(title=None, margin={"t": 16})
-        figures[name] = (figure, {"width": 900, "height": h, "scale": 2})
+    for name in ("map", "trend"):
+        figure = go.Figure(c.figures[name])
+        if name == "trend":  # the map lays itself out for this width and its own height (present/briefing_maps.py)
+            figure.update_layout(title=None, margin={"t": 16})
+        figures[name] = (figure, {"width": 900, "height": figure.layout.height or 360, "scale": 2})
     return figures
 
 
