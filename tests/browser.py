@@ -255,9 +255,27 @@ def sign_in(page, username: str = BROWSER_USER, password: str = BROWSER_PASSWORD
     page.get_by_label("Password", exact=True).fill(password)
     before = session_cookie(page)
     page.get_by_role("button", name="Sign in").click()
-    wait_for_session_cookie(page, before=before["value"] if before else None)  # the page then moves on to the route that sets it, and back
+    wait_for_session_cookie(
+        page, before=before["value"] if before else None
+    )  # the page then moves on to the route that sets it, and back
     page.get_by_text("Signed in as").wait_for(timeout=30_000)
     wait_for_app(page)
+
+
+def sign_out(page) -> None:
+    """Press Sign out and wait until the sign-out route has cleared the cookie and the sign-in form is back."""
+    page.locator("[data-testid='stSidebar']").get_by_role("button", name="Sign out").click()
+    deadline = time.monotonic() + 30
+    while session_cookie(page) is not None:
+        if time.monotonic() > deadline:
+            raise AssertionError("signing out did not clear the session cookie")
+        page.wait_for_timeout(100)
+    page.wait_for_load_state()
+    page.wait_for_function(
+        "() => !!document.querySelector('[data-testid=stForm] input[type=password]')"
+        " && !(document.querySelector('[data-testid=stSidebar]')?.innerText || '').includes('Signed in as')",
+        timeout=30_000,
+    )
 
 
 def session_cookie(page) -> dict | None:

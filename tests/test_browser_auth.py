@@ -14,7 +14,16 @@ from dashboard.accounts import sharing
 from dashboard.core.access import Role, Viewer
 from dashboard.core.pages import PAGES
 from dashboard.ops.bootstrap import initialise
-from tests.browser import ARTIFACTS, browser_page, require_chromium, sign_in, streamlit_server, wait_for_app
+from tests.browser import (
+    ARTIFACTS,
+    browser_page,
+    require_chromium,
+    sign_in,
+    sign_out,
+    streamlit_server,
+    wait_for_app,
+    wait_for_session_cookie,
+)
 from tests.conftest import TEST_SECRET, Database
 
 pytestmark = pytest.mark.browser
@@ -73,16 +82,7 @@ def test_each_demo_role_signs_in_sees_its_pages_and_signs_out(demo_server: Serve
                     else True
                 )
         page.screenshot(path=str(ARTIFACTS / "auth" / f"{account.username}.png"))
-        sidebar.get_by_role("button", name="Sign out").click()
-        # The sign-in form's "Username" can briefly sit next to the faded page's own (Share links has one): wait
-        # until the old page is gone and one remains.
-        expect(page.get_by_label("Username", exact=True)).to_have_count(1, timeout=30_000)
-        # The old page's elements fade out after the new run (the sidebar too, and the last page visited may have
-        # no metric): wait until the signed-in caption is gone; a timeout here means sign-out did not happen.
-        page.wait_for_function(
-            "() => !(document.querySelector('[data-testid=stSidebar]')?.innerText || '').includes('Signed in as')",
-            timeout=30_000,
-        )
+        sign_out(page)  # back to the sign-in form once the route has cleared the cookie
         assert "Signed in as" not in page.inner_text("body")
         assert page.get_by_label("Username", exact=True).is_visible()
     assert requests.outside == []
@@ -107,6 +107,7 @@ def test_partner_link_opens_read_only_with_a_banner(demo_server: Server) -> None
     )
     with browser_page() as (page, requests):
         page.goto(f"{demo_server.base}/incidents?share={link.token}")
+        wait_for_session_cookie(page)  # the page moves on to the route that sets it, and back without the token
         page.get_by_text("Shared with").wait_for(timeout=30_000)
         wait_for_app(page)
         main = page.locator("[data-testid='stMain']")

@@ -151,7 +151,11 @@ def test_the_idle_timeout_and_an_administrator_end_a_session_at_its_next_action(
 
 def test_a_share_link_session_survives_reload_and_bookmark_and_ends_at_revocation(server: Server) -> None:
     coordinator = accounts.authenticate(
-        server.engine, "demo-coordinator-ee", "demo-coordinator-pass", max_failures=5, lockout_minutes=15,
+        server.engine,
+        "demo-coordinator-ee",
+        "demo-coordinator-pass",
+        max_failures=5,
+        lockout_minutes=15,
         allow_demo=True,
     ).viewer
     assert coordinator is not None

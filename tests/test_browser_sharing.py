@@ -7,7 +7,16 @@ import pytest
 from playwright.sync_api import expect
 
 from dashboard.ops.bootstrap import initialise
-from tests.browser import ARTIFACTS, browser_page, free_port, require_chromium, sign_in, streamlit_server, wait_for_app
+from tests.browser import (
+    ARTIFACTS,
+    browser_page,
+    free_port,
+    require_chromium,
+    sign_in,
+    streamlit_server,
+    wait_for_app,
+    wait_for_session_cookie,
+)
 from tests.conftest import Database
 
 pytestmark = pytest.mark.browser
@@ -41,6 +50,7 @@ def test_a_link_made_on_a_non_default_port_opens_for_the_partner(tmp_path) -> No
                 shared = partner.new_page()
                 shared.on("request", lambda request: requests.urls.append(request.url))
                 shared.goto(link)
+                wait_for_session_cookie(shared)
                 shared.get_by_text("Shared with").wait_for(timeout=30_000)
                 wait_for_app(shared)
                 expect(shared.locator("[data-testid='stMain']")).to_contain_text("Shared with Grid ISAC")

@@ -175,3 +175,32 @@ def test_user_update_changes_access_and_ends_sessions(database: Database) -> Non
     assert status.epoch == before.epoch + 1
     nothing = run("user", "update", "olga", url=database.url)
     assert nothing.returncode == 1 and "nothing to change" in nothing.stderr
+
+
+def test_sessions_are_listed_and_ended_by_administrators_only(database: Database) -> None:
+    from dashboard.accounts import sessions
+    from dashboard.core.access import local_admin
+
+    assert run("init", url=database.url).returncode == 0
+    accounts.create_user(
+        database.engine,
+        "olga",
+        role="official",
+        tracks=["eastern-europe"],
+        organisation="Secretariat",
+        tlp_ceiling="amber",
+        password="a long enough password",
+        actor=local_admin("Secretariat"),
+    )
+    olga = accounts.authenticate(database.engine, "olga", "a long enough password", max_failures=5, lockout_minutes=1)
+    started = sessions.start(database.engine, olga.viewer, secret_key=SECRET["DASHBOARD_SECRET_KEY"], client="10.0.0.9")
+    listing = run("session", "list", url=database.url, **SECRET)
+    assert listing.returncode == 0, listing.stderr
+    assert re.search(rf"^\s*{started.id}\s+olga\s+\(official\).*from 10\.0\.0\.9$", listing.stdout, re.M)
+    refused = run("session", "end", str(started.id), "--user", "olga", url=database.url, **SECRET)
+    assert refused.returncode == 1 and "only administrators" in refused.stderr
+    assert sessions.is_open(database.engine, started.id)
+    ended = run("session", "end", str(started.id), url=database.url, **SECRET)
+    assert ended.returncode == 0 and "ended 1 of 1 session" in ended.stdout
+    assert not sessions.is_open(database.engine, started.id)
+    assert "0 open sessions" in run("session", "list", url=database.url, **SECRET).stdout

@@ -6,12 +6,14 @@ Every database test runs on SQLite and, with TEST_DATABASE_URL, on PostgreSQL.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, delete, select, text, update
+from sqlalchemy import Engine, delete, event, select, text, update
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.testclient import TestClient
@@ -46,15 +48,15 @@ def _account(engine: Engine, name: str = "alice", role: str = "official", **kw) 
     return _viewer(engine, name)
 
 
-def _link(engine: Engine, days: int = 30, creator: Viewer = COORD) -> sharing.NewLink:
+def _link(engine: Engine, days: int = 30, creator: Viewer = COORD, now: dt.datetime | None = NOW) -> sharing.NewLink:
     return sharing.create_link(
         engine, creator, organisation="Grid ISAC", tracks=[EE], tlp_ceiling="green", days=days,
-        secret_key=TEST_SECRET, now=NOW,
+        secret_key=TEST_SECRET, now=now,
     )  # fmt: skip
 
 
-def _partner(engine: Engine, days: int = 30) -> Viewer:
-    return sharing.open_link(engine, _link(engine, days).token, secret_key=TEST_SECRET, now=NOW).viewer
+def _partner(engine: Engine, days: int = 30, now: dt.datetime | None = NOW) -> Viewer:
+    return sharing.open_link(engine, _link(engine, days, now=now).token, secret_key=TEST_SECRET, now=now).viewer
 
 
 def _start(engine: Engine, viewer: Viewer, now: dt.datetime | None = NOW) -> sessions.Started:
@@ -84,8 +86,9 @@ def _events(engine: Engine, action: str) -> list:
 
 
 def _dump(engine: Engine) -> str:
+    tables = ("web_sessions", "audit_events")
     with engine.connect() as conn:
-        return "\n".join(str(r) for t in ("web_sessions", "audit_events") for r in conn.execute(text(f"SELECT * FROM {t}")))
+        return "\n".join(str(r) for t in tables for r in conn.execute(text(f"SELECT * FROM {t}")))
 
 
 def _assert_ended(engine: Engine, sid: int, reason: str, actor: str) -> None:
@@ -125,28 +128,68 @@ def test_a_ticket_gives_a_token_once_and_neither_is_stored(engine: Engine) -> No
     assert started.ticket not in dump and token not in dump
 
 
-@pytest.mark.parametrize("when", ["expired", "ended", "garbage"])
+@pytest.mark.parametrize("when", ["expired", "ended"])
 def test_a_stale_ended_or_unknown_ticket_gives_no_token(engine: Engine, when: str) -> None:
-    """An expired ticket (61 s), a ticket of an ended session, or an unknown/oversized ticket is refused."""
+    """An unknown, empty or oversized ticket, an expired one (61 s), or one of an ended session is refused."""
     started = _start(engine, _account(engine))
+    for wrong in ("", "x" * 201, started.ticket + "x", started.ticket[1:]):
+        assert _redeem(engine, wrong) is None
     if when == "ended":
         assert sessions.end(engine, started.id, sessions.SIGNED_OUT, actor="alice", now=NOW)
-    if when == "garbage":
-        assert _redeem(engine, "x" * 201) is None and _redeem(engine, "") is None
-        assert _redeem(engine, started.ticket + "x") is None and _redeem(engine, started.ticket[1:]) is None
-        return
-    assert _redeem(engine, started.ticket, NOW + 61 * SEC) is None
+    assert _redeem(engine, started.ticket, NOW + (61 if when == "expired" else 1) * SEC) is None
     assert _row(engine, started.id).token_hash is None
+
+
+def test_a_ticket_is_redeemed_only_by_the_browser_it_was_made_for(engine: Engine) -> None:
+    """A ticket made for one browser (bound to its XSRF cookie) and carried to another in a link signs nobody in
+    there, and is used up; the right browser gets its token."""
+    viewer = _account(engine)
+    bound = sessions.start(engine, viewer, secret_key=TEST_SECRET, binding="xsrf-of-alices-browser", now=NOW)
+    for other in ("", "xsrf-of-another-browser"):
+        assert sessions.redeem_ticket(engine, bound.ticket, secret_key=TEST_SECRET, binding=other, now=NOW) is None
+    assert _row(engine, bound.id).token_hash is None and _row(engine, bound.id).ticket_hash is None
+    again = sessions.start(engine, viewer, secret_key=TEST_SECRET, binding="xsrf-of-alices-browser", now=NOW)
+    token = sessions.redeem_ticket(
+        engine, again.ticket, secret_key=TEST_SECRET, binding="xsrf-of-alices-browser", now=NOW
+    )
+    assert token and _check(engine, token=token).viewer is not None
+
+
+def test_two_concurrent_redeems_of_one_ticket_give_one_token(engine: Engine) -> None:
+    """A ticket is good for one redeem even when two arrive together (both look the row up before either writes)."""
+    started = _start(engine, _account(engine))
+    barrier, tokens = threading.Barrier(2, timeout=3), {}
+
+    def pause(conn, cursor, statement, *args) -> None:  # each redeemer waits after its lookup for the other's
+        if threading.current_thread().name == "redeem" and statement.lstrip().upper().startswith("SELECT"):
+            with contextlib.suppress(threading.BrokenBarrierError):  # a locking lookup: no interleaving, no wait
+                barrier.wait()
+
+    def redeem(n: int) -> None:
+        tokens[n] = _redeem(engine, started.ticket)
+
+    event.listen(engine, "after_cursor_execute", pause)
+    threads = [threading.Thread(target=redeem, args=(n,), name="redeem") for n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    event.remove(engine, "after_cursor_execute", pause)
+    assert sorted(t is None for t in tokens.values()) == [False, True]
 
 
 # ---------------------------------------------------------------- check
 
 
 def test_check_by_token_and_by_id_gives_the_accounts_current_viewer(engine: Engine) -> None:
-    """The viewer is built from the account's row and tracks as they are now, not as they were at start."""
+    """The viewer is built from the account's row and tracks as they are now, not as they were at start. An
+    unknown token or id gives no viewer and no end reason (the sign-in page shows no notice), and ends nothing."""
     alice = _account(engine)
     started = _start(engine, alice)
     token = _redeem(engine, started.ticket)
+    assert _check(engine, token="not-a-token") == sessions.Check(viewer=None, ended="")
+    assert _check(engine, session_id=999_999) == _check(engine) == sessions.Check(None)
+    assert _events(engine, "session.end") == []
     by_token, by_id = _check(engine, token=token), _check(engine, session_id=started.id)
     assert by_token == by_id == sessions.Check(alice, started.id, "", None, 0)
     with engine.begin() as conn:  # changed behind the epoch's back: the check still reads the current state
@@ -164,15 +207,6 @@ def test_check_of_a_share_link_session_gives_the_partner_viewer(engine: Engine) 
     assert result.viewer == partner == sharing.link_viewer(engine, partner.share_link_id, NOW)
     assert result.viewer.role is Role.PARTNER and result.share_link_id == partner.share_link_id
     assert _events(engine, "session.start")[0].detail["kind"] == "share link"
-
-
-def test_an_unknown_token_or_no_session_gives_no_viewer_and_no_reason(engine: Engine) -> None:
-    """Nothing known: no viewer, no end reason (the sign-in page shows no notice), nothing audited."""
-    _start(engine, _account(engine))
-    assert _check(engine, token="not-a-token") == sessions.Check(viewer=None, ended="")
-    assert _check(engine, session_id=999_999) == sessions.Check(None)
-    assert _check(engine) == sessions.Check(None)
-    assert _events(engine, "session.end") == []
 
 
 def test_an_idle_account_session_ends_and_says_why(engine: Engine) -> None:
@@ -220,20 +254,17 @@ def test_a_changed_account_ends_its_session(engine: Engine, change: str) -> None
     _assert_ended(engine, started.id, expected, "alice")
 
 
-def test_a_share_link_session_lasts_as_long_as_its_link(engine: Engine) -> None:
-    """No idle timeout and no longest life for a share link: a day idle still works, until the link expires."""
-    started = _start(engine, _partner(engine, days=2))
-    assert _check(engine, NOW + DAY + 23 * HOUR, session_id=started.id).viewer is not None
-    assert _check(engine, NOW + 2 * DAY, session_id=started.id).ended == sessions.LINK_ENDED
-    _assert_ended(engine, started.id, sessions.LINK_ENDED, "Grid ISAC (shared link)")
-
-
-def test_revoking_the_link_ends_its_sessions(engine: Engine) -> None:
-    """After sharing.revoke_link, the next check ends the session with "link expired or revoked"."""
-    partner = _partner(engine)
+@pytest.mark.parametrize("how", ["expired", "revoked"])
+def test_a_share_link_session_lasts_as_long_as_its_link(engine: Engine, how: str) -> None:
+    """No idle timeout and no longest life for a share link: nearly two days idle still works, until the link
+    expires or is revoked ("link expired or revoked")."""
+    partner = _partner(engine, days=2)
     started = _start(engine, partner)
-    sharing.revoke_link(engine, partner.share_link_id, actor=COORD, now=NOW + MIN)
-    assert _check(engine, NOW + 2 * MIN, session_id=started.id).ended == sessions.LINK_ENDED
+    assert _check(engine, NOW + DAY + 23 * HOUR, session_id=started.id).viewer == partner
+    if how == "revoked":
+        sharing.revoke_link(engine, partner.share_link_id, actor=COORD, now=NOW + DAY + 23 * HOUR)
+    ended = NOW + (2 * DAY if how == "expired" else DAY + 23 * HOUR + MIN)
+    assert _check(engine, ended, session_id=started.id).ended == sessions.LINK_ENDED
     _assert_ended(engine, started.id, sessions.LINK_ENDED, "Grid ISAC (shared link)")
 
 
@@ -272,18 +303,6 @@ def test_end_is_idempotent_and_end_by_token_works(engine: Engine) -> None:
     _assert_ended(engine, second.id, sessions.SIGNED_OUT, "alice")
 
 
-def test_only_administrators_list_and_end_sessions(engine: Engine) -> None:
-    """Anyone else is refused with AccessDenied, the refusal audited, nothing ended."""
-    started = _start(engine, _account(engine))
-    with pytest.raises(AccessDenied):
-        sessions.list_open(engine, COORD, idle_minutes=IDLE, now=NOW)
-    with pytest.raises(AccessDenied):
-        sessions.end_sessions(engine, [started.id], actor=COORD)
-    denied = _events(engine, "access.denied")
-    assert [(e.actor, e.detail["operation"]) for e in denied] == [("coord", "session.list"), ("coord", "session.end")]
-    assert sessions.is_open(engine, started.id)
-
-
 def test_list_open_leaves_out_ended_and_idle_account_sessions(engine: Engine) -> None:
     """Open account sessions and open share-link sessions (however idle), newest activity first."""
     alice, bob = _account(engine), _account(engine, "bob", role="coordinator")
@@ -299,17 +318,22 @@ def test_list_open_leaves_out_ended_and_idle_account_sessions(engine: Engine) ->
         "id": fresh.id, "who": "bob", "role": "coordinator", "started": NOW - 2 * MIN,
         "last_active": NOW - 2 * MIN, "client": "203.0.113.9",
     }  # fmt: skip
-    assert (listed[2]["who"], listed[2]["role"]) == (f"Grid ISAC (shared link {link_id(engine, link.id)})", "partner")
+    who = f"Grid ISAC (shared link {_row(engine, link.id).share_link_id})"
+    assert (listed[2]["who"], listed[2]["role"]) == (who, "partner")
 
 
-def link_id(engine: Engine, sid: int) -> int:
-    return _row(engine, sid).share_link_id
-
-
-def test_end_sessions_ends_the_chosen_ones(engine: Engine) -> None:
-    """An administrator ends the chosen sessions ("ended by an administrator"); others stay open; ended ones count 0."""
+def test_only_administrators_list_and_end_sessions(engine: Engine) -> None:
+    """Others get AccessDenied (audited access.denied, nothing ended); an administrator ends the chosen sessions
+    ("ended by an administrator"), the others stay open, an already ended one counts 0."""
     alice = _account(engine)
     one, two, three = (_start(engine, alice) for _ in range(3))
+    with pytest.raises(AccessDenied):
+        sessions.list_open(engine, COORD, idle_minutes=IDLE, now=NOW)
+    with pytest.raises(AccessDenied):
+        sessions.end_sessions(engine, [one.id], actor=COORD)
+    denied = _events(engine, "access.denied")
+    assert [(e.actor, e.detail["operation"]) for e in denied] == [("coord", "session.list"), ("coord", "session.end")]
+    assert sessions.is_open(engine, one.id) and _events(engine, "session.end") == []
     assert sessions.end_sessions(engine, [one.id, str(two.id)], actor=ADMIN) == 2
     assert sessions.end_sessions(engine, [one.id], actor=ADMIN) == 0
     _assert_ended(engine, one.id, sessions.BY_ADMIN, "local-admin")
@@ -401,8 +425,12 @@ def _cookie_parts(response) -> list[str]:
 
 def test_start_route_sets_the_session_cookie_and_goes_to_next(client: TestClient, engine: Engine) -> None:
     """A good ticket: 303 to `next`, an HttpOnly, SameSite=Strict, Path=/ cookie (not Secure over plain http)
-    holding the token the session's row knows; the ticket then no longer works."""
+    holding the token the session's row knows. A bad or reused ticket: the same 303, no cookie."""
     started = _start(engine, _account(engine), None)
+    for bad in ("", "not-a-ticket", "x" * 300):
+        refused = client.get("/_session/start", params={"ticket": bad, "next": "/briefing"})
+        assert (refused.status_code, refused.headers["location"]) == (303, "/briefing")
+        assert "set-cookie" not in refused.headers and _row(engine, started.id).token_hash is None
     response = client.get("/_session/start", params={"ticket": started.ticket, "next": "/incidents?track=x"})
     assert response.status_code == 303 and response.headers["location"] == "/incidents?track=x"
     assert response.headers["cache-control"] == "no-store"
@@ -437,37 +465,25 @@ def test_the_cookie_is_secure_over_https(
 
 def test_a_share_link_cookie_lives_as_long_as_the_link(client: TestClient, engine: Engine) -> None:
     """The cookie of a share-link session expires with the link (30 days here), not after MAX_HOURS."""
-    link = sharing.create_link(
-        engine, COORD, organisation="Grid ISAC", tracks=[EE], tlp_ceiling="green", days=30, secret_key=TEST_SECRET
-    )
-    partner = sharing.open_link(engine, link.token, secret_key=TEST_SECRET).viewer
+    partner = _partner(engine, days=30, now=None)
     response = client.get("/_session/start", params={"ticket": _start(engine, partner, None).ticket})
     [max_age] = [p for p in _cookie_parts(response) if p.lower().startswith("max-age=")]
     assert 30 * 86400 - 60 <= int(max_age.split("=")[1]) <= 30 * 86400
 
 
-@pytest.mark.parametrize("ticket", ["", "not-a-ticket", "x" * 300])
-def test_a_bad_ticket_redirects_without_a_cookie(client: TestClient, engine: Engine, ticket: str) -> None:
-    """No cookie, no session opened, still a 303 with the security headers."""
-    started = _start(engine, _account(engine), None)
-    response = client.get("/_session/start", params={"ticket": ticket, "next": "/briefing"})
-    assert (response.status_code, response.headers["location"]) == (303, "/briefing")
-    assert "set-cookie" not in response.headers
-    _assert_headers(response)
-    assert _row(engine, started.id).token_hash is None
+OFFSITE = ["//evil.example", "https://evil.example/", "/\\evil", "javascript:alert(1)"]
+OFFSITE += ["/\t/evil.example", "/\r\n/x.example"]  # browsers drop tabs and newlines: "//evil.example"
 
 
-OFFSITE = ["//evil.example", "https://evil.example/", "/\\evil", "javascript:alert(1)", "evil.example", "", None]
-
-
-@pytest.mark.parametrize("target", OFFSITE)
+@pytest.mark.parametrize("target", [*OFFSITE, "evil.example", "", None])
 def test_safe_next_keeps_only_paths_of_this_site(target: str | None) -> None:
-    """Another host, a scheme, a backslash or a relative value becomes "/"; a path (with its query) is kept."""
+    """Another host, a scheme, a backslash, a path that browsers turn into "//host" by dropping tabs and newlines,
+    or a relative value becomes "/"; a path (with its query) is kept."""
     assert safe_next(target) == "/"
     assert safe_next("/incidents?track=x&tlp=green") == "/incidents?track=x&tlp=green"
 
 
-@pytest.mark.parametrize("target", OFFSITE[:4])
+@pytest.mark.parametrize("target", OFFSITE)
 def test_the_routes_never_redirect_off_site(client: TestClient, engine: Engine, target: str) -> None:
     """Both routes send an off-site `next` to "/" (the start route still sets the cookie)."""
     started = _start(engine, _account(engine), None)

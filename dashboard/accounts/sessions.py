@@ -77,15 +77,21 @@ def start(
     secret_key: str,
     epoch: int = 0,
     client: str = "",
+    binding: str = "",
     now: dt.datetime | None = None,
 ) -> Started:
-    """Open a session for a signed-in account or an opened share link, with a one-time handoff ticket."""
+    """Open a session for a signed-in account or an opened share link, with a one-time handoff ticket.
+
+    binding: a value only the signing-in browser sends (its Streamlit XSRF cookie); the ticket is then redeemed only
+    by a request that carries it, so a ticket passed to another browser (in a link) does not sign that browser in.
+    """
     now = now or utcnow()
     ticket = secrets.token_urlsafe(32)
     with transaction(engine) as session:
         row = WebSession(
             ticket_hash=_hash(secret_key, ticket),
             ticket_expires_at=now + dt.timedelta(seconds=TICKET_SECONDS),
+            ticket_binding=_hash(secret_key, binding) if binding else None,
             user_id=viewer.user_id,
             share_link_id=viewer.share_link_id,
             epoch=epoch,
@@ -101,22 +107,35 @@ def start(
         return Started(row.id, ticket)
 
 
-def redeem_ticket(engine: Engine, ticket: str, *, secret_key: str, now: dt.datetime | None = None) -> str | None:
-    """Exchange a handoff ticket (once, within a minute, while its session is open) for the cookie's token."""
+def redeem_ticket(
+    engine: Engine, ticket: str, *, secret_key: str, binding: str = "", now: dt.datetime | None = None
+) -> str | None:
+    """Exchange a handoff ticket for the cookie's token: once (two requests at the same time get one token), within a
+    minute, while its session is open, and from the browser it was made for (see start)."""
     if not ticket or len(ticket) > 200:
         return None
     now = now or utcnow()
+    digest = _hash(secret_key, ticket)
     token = secrets.token_urlsafe(32)
     with transaction(engine) as session:
-        row = session.scalar(select(WebSession).where(WebSession.ticket_hash == _hash(secret_key, ticket)))
+        row = session.execute(
+            select(WebSession.id, WebSession.ticket_expires_at, WebSession.ended_at, WebSession.ticket_binding).where(
+                WebSession.ticket_hash == digest
+            )
+        ).one_or_none()
         if row is None:
             return None
-        expired = as_utc(row.ticket_expires_at) is None or as_utc(row.ticket_expires_at) <= now
-        row.ticket_hash, row.ticket_expires_at = None, None  # one use, whatever the outcome
-        if expired or row.ended_at is not None:
-            return None
-        row.token_hash = _hash(secret_key, token)
-        return token
+        expires = as_utc(row.ticket_expires_at)
+        bound = row.ticket_binding is None or (bool(binding) and _hash(secret_key, binding) == row.ticket_binding)
+        usable = expires is not None and expires > now and row.ended_at is None and bound
+        values: dict[str, object] = {"ticket_hash": None, "ticket_expires_at": None, "ticket_binding": None}
+        if usable:
+            values["token_hash"] = _hash(secret_key, token)
+        # One use, whatever the outcome; the condition on the ticket makes a second, simultaneous request a no-op.
+        done = session.execute(
+            update(WebSession).where(WebSession.id == row.id, WebSession.ticket_hash == digest).values(**values)
+        ).rowcount
+        return token if usable and done == 1 else None
 
 
 def cookie_max_age(engine: Engine, token: str, *, secret_key: str, now: dt.datetime | None = None) -> int:
@@ -237,21 +256,29 @@ def end_by_token(engine: Engine, token: str, reason: str, *, secret_key: str) ->
 
 def list_open(engine: Engine, actor: Viewer, *, idle_minutes: int, now: dt.datetime | None = None) -> list[dict]:
     """Open sessions, newest activity first, for administrators: who, how, since when, last active, from where.
-    Account sessions idle for longer than the timeout are left out (they end at their next use)."""
+    Sessions that end at their next use are left out: account sessions idle for longer than the timeout or older than
+    MAX_HOURS, share-link sessions whose link was revoked or has expired."""
     require(engine, actor, Permission.MANAGE_USERS, "session.list", "only administrators can list sessions")
     now = now or utcnow()
     with session_factory(engine)() as session:
         rows = session.execute(
-            select(WebSession, User.username, User.role, ShareLink.organisation)
+            select(
+                WebSession, User.username, User.role, ShareLink.organisation, ShareLink.revoked_at, ShareLink.expires_at
+            )
             .outerjoin(User, User.id == WebSession.user_id)
             .outerjoin(ShareLink, ShareLink.id == WebSession.share_link_id)
             .where(WebSession.ended_at.is_(None))
             .order_by(WebSession.last_seen_at.desc())
         ).all()
     out = []
-    for row, username, role, organisation in rows:
+    for row, username, role, organisation, revoked, expires in rows:
         shared = row.share_link_id is not None
-        if not shared and now - as_utc(row.last_seen_at) > dt.timedelta(minutes=idle_minutes):
+        if shared and (revoked is not None or as_utc(expires) <= now):
+            continue
+        if not shared and (
+            now - as_utc(row.last_seen_at) > dt.timedelta(minutes=idle_minutes)
+            or now - as_utc(row.created_at) > dt.timedelta(hours=MAX_HOURS)
+        ):
             continue
         out.append(
             {

@@ -58,7 +58,12 @@ def _forget(notice: str | None = None) -> None:
 def _start_session(viewer: Viewer, epoch: int, next_path: str | None) -> None:
     """Hold this sign-in server-side; with next_path, hand the browser its cookie so reloads and new tabs keep it."""
     started = sessions.start(
-        engine(), viewer, secret_key=settings().secret_key, epoch=epoch, client=client_address()
+        engine(),
+        viewer,
+        secret_key=settings().secret_key,
+        epoch=epoch,
+        client=client_address(),
+        binding=browser_session.binding(),
     )
     st.session_state.pop(_ENDED_SHARE, None)
     st.session_state[_VIEWER] = viewer
@@ -207,7 +212,11 @@ def _sso_viewer() -> tuple[Viewer | None, str | None]:
     result = accounts.sso_sign_in(engine(), dict(st.user.to_dict()))
     if result.viewer is None:
         return None, result.message
-    _start_session(result.viewer, result.epoch, None)  # the provider's identity cookie keeps reloads signed in
+    if result.viewer.user_id is not None:  # an account: held server-side like any other (no cookie of ours: the
+        _start_session(result.viewer, result.epoch, None)  # provider's identity cookie keeps reloads signed in)
+    else:  # access from the provider's claims, with no account to check again: this tab holds it
+        st.session_state[_VIEWER] = result.viewer
+        st.session_state[_LAST_SEEN] = time.time()
     st.session_state[_SSO] = True
     return result.viewer, None
 
@@ -333,7 +342,7 @@ def route() -> None:
                     st.query_params.clear()
                 if shared:  # the visitor sees "this shared view has ended", never a sign-in page
                     st.session_state[_ENDED_SHARE] = "You closed this shared view. To open it again, use the link."
-                else:
+                elif not was_sso:  # single sign-on sessions have no cookie of ours
                     browser_session.hand_off_to_sign_out()  # clears the cookie
                 if was_sso:
                     st.logout()  # also clears the identity cookie, then reruns

@@ -11,18 +11,27 @@ from urllib.parse import urlencode, urlsplit
 import streamlit as st
 
 from dashboard.accounts import sessions
-from dashboard.web import END_PATH, START_PATH
+from dashboard.web import BINDING_COOKIE, END_PATH, START_PATH
 
 _HANDOFF = "_session_handoff"  # a URL the browser is sent to at the end of this run
 
 
-def cookie_token() -> str | None:
-    """The session token the browser sent when this tab connected (None in AppTest, which has no browser)."""
+def _cookie(name: str) -> str | None:
     try:
-        value = st.context.cookies.get(sessions.COOKIE)
+        value = st.context.cookies.get(name)
     except (AttributeError, RuntimeError):
         return None
     return value if isinstance(value, str) and value else None
+
+
+def cookie_token() -> str | None:
+    """The session token the browser sent when this tab connected (None in AppTest, which has no browser)."""
+    return _cookie(sessions.COOKIE)
+
+
+def binding() -> str:
+    """What binds a hand-off ticket to this browser (its Streamlit XSRF cookie; empty without one)."""
+    return _cookie(BINDING_COOKIE) or ""
 
 
 def _base() -> str:

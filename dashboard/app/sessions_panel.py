@@ -9,7 +9,7 @@ import streamlit as st
 from dashboard.accounts import sessions
 from dashboard.app.auth import current_session_id
 from dashboard.app.context import engine, settings
-from dashboard.app.widgets import plain, table
+from dashboard.app.widgets import table
 from dashboard.core.access import Viewer
 
 _FLASH = "_sessions_flash"
@@ -53,9 +53,7 @@ def sessions_panel(viewer: Viewer) -> None:
     )
     labels = {int(r["id"]): f"#{r['id']} {r['who']} · last active {r['last_active']}" for r in frame.to_dict("records")}
     with st.form("end_sessions", border=False):
-        chosen = st.multiselect(
-            "Sessions to end", list(labels), format_func=lambda i: plain(labels[i]), key="sessions_chosen"
-        )
+        chosen = st.multiselect("Sessions to end", list(labels), format_func=labels.__getitem__, key="sessions_chosen")
         pressed = st.form_submit_button("End the chosen sessions")
     if pressed:
         if not chosen:

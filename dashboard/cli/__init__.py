@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from dashboard import __version__
-from dashboard.cli import accounts, audit, briefing, database, datasets
+from dashboard.cli import accounts, audit, briefing, database, datasets, sessions
 from dashboard.cli.context import EXIT_OK, EXIT_REFUSED, EXIT_USAGE, Refused
 from dashboard.core.settings import Settings, SettingsError, load_settings
 from dashboard.store.db import DatabaseUrlError
@@ -30,6 +30,7 @@ PARSERS: list[Callable[[argparse._SubParsersAction], None]] = [
     database.add_stats_parser,
     briefing.add_briefing_parser,
     audit.add_audit_parser,
+    sessions.add_session_parser,
     briefing.add_bench_parser,
 ]
 
@@ -46,6 +47,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "restore": database.cmd_restore,
     "briefing": briefing.cmd_briefing,
     "audit": audit.cmd_audit,
+    "session": sessions.cmd_session,
     "bench": briefing.cmd_bench,
 }
 

@@ -371,7 +371,9 @@ def _end_sessions(session: Session, before: dict[int, int]) -> None:
         higher = max(epoch or 0, before.get(user_id, 0)) + 1
         session.execute(update(User).where(User.id == user_id).values(session_epoch=higher))
     session.execute(  # browser sessions (accounts and share links) end too: the ids they name may now differ
-        update(WebSession).where(WebSession.ended_at.is_(None)).values(ended_at=utcnow(), end_reason="database restored")
+        update(WebSession)
+        .where(WebSession.ended_at.is_(None))
+        .values(ended_at=utcnow(), end_reason="database restored")
     )
 
 

@@ -25,8 +25,9 @@ LIST_SHARE = 0.3  # share of the width the ranked list takes beside a single pan
 GAP = 0.03  # share of the width between side-by-side panels
 ROW_PX = 22  # pixels per row of a ranked list
 TOP_PX = 30  # pixels above the panels (the panel titles)
-BOTTOM_PX = 38  # pixels below the panels (the colour bar)
-MAX_PANEL_PX = 420  # the tallest a panel may be
+BOTTOM_PX = 46  # pixels below the panels (the colour bar)
+MAX_PANEL_PX = 460  # the tallest a panel may be
+WIDE_ASPECT = 1.6  # a single panel wider than this (width / height) gets its list under it, not beside it
 KEY_NOTE = "Coloured: the track's member countries (0: none).<br>Circles: states too small for the map."
 
 
@@ -103,44 +104,55 @@ def _label_positions(top: pd.DataFrame) -> list[str]:
     return positions
 
 
+def _hover(part: pd.DataFrame, named: bool) -> dict[str, Any]:
+    """Hover settings: the name and count for countries with incidents; none for members without (a partner's
+    export must not name a country whose incidents are hidden from them, even with 0)."""
+    if named:
+        return {"text": part["hover"].tolist(), "hovertemplate": "%{text}<extra></extra>"}
+    return {"hoverinfo": "skip"}
+
+
 def _panel_traces(data: pd.DataFrame, top: pd.DataFrame, geo: str, value_col: str, title: str) -> list[Any]:
-    """The choropleth, the small-state markers and the name labels of one panel."""
+    """The choropleths (members with and without incidents), the small-state markers and the name labels."""
     data = data.assign(
         hover=[f"<b>{n}</b><br>{title}: {maps._format(v)}" for n, v in zip(data["name"], data[value_col], strict=True)]
     )
     shaped, small, _lost = maps._split_shaped(data)
-    traces: list[Any] = [
-        go.Choropleth(
-            locations=shaped["iso3"].tolist(),
-            locationmode="ISO-3",
-            z=shaped[value_col].tolist(),
-            text=shaped["hover"].tolist(),
-            hovertemplate="%{text}<extra></extra>",
-            coloraxis="coloraxis",
-            marker={"line": {"color": "white", "width": 0.6}},
-            name=title,
-            geo=geo,
-        )
-    ]
-    if not small.empty:
-        traces.append(
-            go.Scattergeo(
-                lat=small["lat"].astype(float).tolist(),
-                lon=small["lon"].astype(float).tolist(),
-                text=small["hover"].tolist(),
-                hovertemplate="%{text}<extra></extra>",
-                mode="markers",
-                marker={
-                    "size": 9,
-                    "color": small[value_col].tolist(),
-                    "coloraxis": "coloraxis",
-                    "line": {"color": palette.DARK_GREY, "width": 1},
-                },
-                showlegend=False,
-                name="Small states",
-                geo=geo,
+    traces: list[Any] = []
+    for named in (True, False):
+        part = shaped[(shaped[value_col] > 0) == named]
+        if not part.empty:
+            traces.append(
+                go.Choropleth(
+                    locations=part["iso3"].tolist(),
+                    locationmode="ISO-3",
+                    z=part[value_col].tolist(),
+                    coloraxis="coloraxis",
+                    marker={"line": {"color": "white", "width": 0.6}},
+                    name=title if named else f"{title}: none",
+                    geo=geo,
+                    **_hover(part, named),
+                )
             )
-        )
+        dots = small[(small[value_col] > 0) == named]
+        if not dots.empty:
+            traces.append(
+                go.Scattergeo(
+                    lat=dots["lat"].astype(float).tolist(),
+                    lon=dots["lon"].astype(float).tolist(),
+                    mode="markers",
+                    marker={
+                        "size": 9,
+                        "color": dots[value_col].tolist(),
+                        "coloraxis": "coloraxis",
+                        "line": {"color": palette.DARK_GREY, "width": 1},
+                    },
+                    showlegend=False,
+                    name="Small states",
+                    geo=geo,
+                    **_hover(dots, named),
+                )
+            )
     if not top.empty:
         traces.append(
             go.Scattergeo(
@@ -149,7 +161,7 @@ def _panel_traces(data: pd.DataFrame, top: pd.DataFrame, geo: str, value_col: st
                 text=[f"{r} {n}" for r, n in zip(top["rank"], top["name"], strict=True)],
                 mode="markers+text",
                 textposition=_label_positions(top),
-                textfont={"size": FONT_SIZE - 1, "color": palette.TEXT, "weight": "bold", "shadow": "auto"},
+                textfont={"size": FONT_SIZE + 1, "color": palette.TEXT, "weight": "bold", "shadow": "auto"},
                 marker={"size": 5, "color": palette.TEXT, "line": {"color": "white", "width": 1}},
                 hoverinfo="skip",
                 showlegend=False,
@@ -172,7 +184,7 @@ def _list_table(top: pd.DataFrame, value_col: str, title: str, domain: dict[str,
             "align": ["left", "left", "right"],
             "fill": {"color": "#EEEEEE"},
             "line": {"color": "#FFFFFF", "width": 0},
-            "font": {"size": FONT_SIZE - 1, "color": palette.TEXT},
+            "font": {"size": FONT_SIZE, "color": palette.TEXT},
             "height": ROW_PX + 2,
         },
         cells={
@@ -180,7 +192,7 @@ def _list_table(top: pd.DataFrame, value_col: str, title: str, domain: dict[str,
             "align": ["left", "left", "right"],
             "fill": {"color": "#FFFFFF"},
             "line": {"color": palette.GRID, "width": 1},
-            "font": {"size": FONT_SIZE - 1, "color": palette.TEXT},
+            "font": {"size": FONT_SIZE, "color": palette.TEXT},
             "height": ROW_PX,
         },
     )
@@ -199,8 +211,9 @@ def build_track_maps(
     """One geo panel per track (side by side), framed on the track's member capitals, with its top-N named.
 
     by_country: iso3, name and `value_col` per target country; countries: `read.track_countries` of these tracks;
-    top: how many countries each panel names (the briefing's TOP_N). One track: the list stands beside the panel;
-    two tracks: each list stands under its panel. Layout and figure height follow the regions' shapes.
+    top: how many countries each panel names (the briefing's TOP_N). One track of a compact region: the list stands
+    beside the panel; a wide region (Indo-Pacific) or two tracks: each list stands under its panel. The panels'
+    widths and the figure's height follow the regions' shapes, laid out for WIDTH pixels.
     """
     panels = []
     for track in tracks:
@@ -210,14 +223,14 @@ def build_track_maps(
             panels.append((track, members, view))
     if not panels:
         return empty_figure(title, "No member countries to map")
-    single = len(panels) == 1
-    map_share = 1 - LIST_SHARE if single else 1.0
-    widths = [view_aspect(v) for _, _, v in panels]  # each panel's share of the width follows its region's shape
-    usable = map_share - GAP * (len(panels) - 1)
-    shares = [usable * w / sum(widths) for w in widths]
-    panel_px = min(MAX_PANEL_PX, max(WIDTH * s / w for s, w in zip(shares, widths, strict=True)))
-    list_px = 0 if single else ROW_PX * (top + 1) + 16
-    bottom_px = 4 if single else BOTTOM_PX  # one panel: the colour bar stands under the list, beside the map
+    aspects = [view_aspect(v) for _, _, v in panels]
+    beside = len(panels) == 1 and aspects[0] < WIDE_ASPECT
+    usable = (1 - LIST_SHARE if beside else 1.0) - GAP * (len(panels) - 1)
+    shares = [usable * a / sum(aspects) for a in aspects]  # each panel's share of the width follows its shape
+    panel_px = min(MAX_PANEL_PX, max(WIDTH * s / a for s, a in zip(shares, aspects, strict=True)))
+    table_px = ROW_PX * (top + 1) + 24
+    list_px = 0 if beside else table_px
+    bottom_px = BOTTOM_PX if len(panels) > 1 else 8  # two panels: the colour bar and note stand under the lists
     height = round(TOP_PX + panel_px + list_px + bottom_px)
     map_bottom = (bottom_px + list_px) / height
     map_top = 1 - TOP_PX / height
@@ -234,27 +247,27 @@ def build_track_maps(
         for trace in _panel_traces(data, best, geo, value_col, title):
             fig.add_trace(trace)
         views[geo] = {"domain": {"x": [left, left + share], "y": [map_bottom, map_top]}, **_geo_view(view)}
-        fig.add_annotation(
-            text=f"<b>{track_names.get(track, track)}</b>",
-            x=left,
-            y=1,
-            xref="paper",
-            yref="paper",
-            xanchor="left",
-            yanchor="top",
-            showarrow=False,
-            font={"size": FONT_SIZE + 1, "color": palette.TEXT},
-        )
-        if single:
-            list_top = map_top - 0.02
-            list_domain = {"x": [map_share + GAP, 1.0], "y": [list_top - (ROW_PX * (top + 1) + 16) / height, list_top]}
+        _text(fig, f"<b>{track_names.get(track, track)}</b>", left, 1, size=FONT_SIZE + 1)
+        if beside:
+            list_x = [1 - LIST_SHARE + GAP, 1.0]
+            list_y = [map_top - 0.02 - table_px / height, map_top - 0.02]
         else:
-            list_domain = {"x": [left, left + share], "y": [BOTTOM_PX / height, map_bottom - 6 / height]}
-        fig.add_trace(_list_table(best, value_col, title, list_domain))
+            list_x = [left, left + (share if len(panels) > 1 else 0.5)]
+            list_y = [bottom_px / height, map_bottom - 6 / height]
+        fig.add_trace(_list_table(best, value_col, title, {"x": list_x, "y": list_y}))
         left += share + GAP
     fig.update_layout(views)  # every panel exists before the shared look is applied to all of them
     maps.style_geo(fig)
     fig.update_layout(views)  # then each panel's own frame again (style_geo fits to shapes)
+    if len(panels) > 1:  # under the lists: the colour bar on the left, the note on the right
+        bar_x, bar_y, bar_len, note_x, note_y = 0.0, 0.0, 0.4, 0.42, 0.0
+        anchor = "bottom"
+    else:  # beside the list under a wide panel, or under the list beside a compact one
+        bar_x = list_x[1] + 0.06 if not beside else list_x[0]
+        bar_y = list_y[1] - 0.03 if not beside else list_y[0] - 0.06
+        bar_len = 1 - bar_x - 0.02
+        note_x, note_y = bar_x, bar_y - 64 / height
+        anchor = "top"
     fig.update_layout(
         coloraxis={
             "colorscale": palette.SEQUENTIAL,
@@ -264,30 +277,38 @@ def build_track_maps(
                 "title": {"text": title, "side": "right"},
                 "orientation": "h",
                 "thickness": 10,
-                "len": LIST_SHARE - GAP if single else 0.4,
-                "x": 1 - LIST_SHARE + GAP if single else 0,
+                "len": bar_len,
+                "x": bar_x,
                 "xanchor": "left",
-                "y": list_domain["y"][0] - 0.06 if single else 0,
-                "yanchor": "top" if single else "bottom",
+                "y": bar_y,
+                "yanchor": anchor,
                 **count_ticks(zmax),
             },
         }
     )
-    fig.add_annotation(
-        text=KEY_NOTE if single else KEY_NOTE.replace("<br>", " "),
-        x=1 - LIST_SHARE + GAP if single else 0.42,
-        y=list_domain["y"][0] - 0.2 if single else 0,
-        xref="paper",
-        yref="paper",
-        xanchor="left",
-        yanchor="top" if single else "bottom",
-        align="left",
-        showarrow=False,
-        font={"size": FONT_SIZE - 2, "color": palette.DARK_GREY},
-    )
+    note = KEY_NOTE if len(panels) == 1 else KEY_NOTE.replace("<br>", " ")
+    _text(fig, note, note_x, note_y, size=FONT_SIZE - 2, colour=palette.DARK_GREY, anchor=anchor)
     base_layout(fig, "", height=height)
     fig.update_layout(margin={"l": 4, "r": 4, "t": 4, "b": 4})
     return fig
+
+
+def _text(
+    fig: go.Figure, text: str, x: float, y: float, *, size: int, colour: str = palette.TEXT, anchor: str = "top"
+) -> None:
+    """A left-aligned annotation at paper coordinates (panel titles, the note on what is coloured)."""
+    fig.add_annotation(
+        text=text,
+        x=x,
+        y=y,
+        xref="paper",
+        yref="paper",
+        xanchor="left",
+        yanchor=anchor,
+        align="left",
+        showarrow=False,
+        font={"size": size, "color": colour},
+    )
 
 
 def _geo_view(view: Mapping[str, Any]) -> dict[str, Any]:

@@ -471,6 +471,7 @@ class WebSession(Base):
     token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     ticket_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     ticket_expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    ticket_binding: Mapped[str | None] = mapped_column(String(64))  # HMAC of what only the signing-in browser sends
     user_id: Mapped[int | None] = mapped_column(Integer, index=True)
     share_link_id: Mapped[int | None] = mapped_column(Integer, index=True)
     epoch: Mapped[int] = mapped_column(Integer, default=0)  # the account's session epoch when it started

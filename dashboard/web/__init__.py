@@ -7,6 +7,6 @@ It uses Starlette (Streamlit's own server) and never imports `streamlit`.
 from __future__ import annotations
 
 from dashboard.web.headers import SecurityHeaders
-from dashboard.web.session_routes import START_PATH, END_PATH, session_routes
+from dashboard.web.session_routes import BINDING_COOKIE, END_PATH, START_PATH, session_routes
 
-__all__ = ["END_PATH", "START_PATH", "SecurityHeaders", "session_routes"]
+__all__ = ["BINDING_COOKIE", "END_PATH", "START_PATH", "SecurityHeaders", "session_routes"]

@@ -20,6 +20,9 @@ from dashboard.store.db import get_engine
 
 START_PATH = "/_session/start"
 END_PATH = "/_session/end"
+# Streamlit's XSRF cookie: set by the app's own page for this browser, sent with the page's WebSocket and with the
+# hand-off request. A ticket is bound to it (accounts/sessions.start), so a ticket opened in another browser fails.
+BINDING_COOKIE = "_streamlit_xsrf"
 
 
 def _settings() -> Settings:
@@ -51,7 +54,8 @@ async def start(request: Request) -> Response:
     response = _redirect(safe_next(request.query_params.get("next")))
     ticket = request.query_params.get("ticket", "")
     engine = get_engine(cfg.resolved_database_url)
-    token = await run_in_threadpool(sessions.redeem_ticket, engine, ticket, secret_key=cfg.secret_key)
+    binding = request.cookies.get(BINDING_COOKIE, "")
+    token = await run_in_threadpool(sessions.redeem_ticket, engine, ticket, secret_key=cfg.secret_key, binding=binding)
     if token is not None:
         max_age = await run_in_threadpool(sessions.cookie_max_age, engine, token, secret_key=cfg.secret_key)
         response.set_cookie(
@@ -72,9 +76,7 @@ async def end(request: Request) -> Response:
     token = request.cookies.get(sessions.COOKIE)
     if token:
         engine = get_engine(cfg.resolved_database_url)
-        await run_in_threadpool(
-            sessions.end_by_token, engine, token, sessions.SIGNED_OUT, secret_key=cfg.secret_key
-        )
+        await run_in_threadpool(sessions.end_by_token, engine, token, sessions.SIGNED_OUT, secret_key=cfg.secret_key)
     response.delete_cookie(sessions.COOKIE, path="/", secure=_secure(request, cfg), httponly=True, samesite="strict")
     return response
 

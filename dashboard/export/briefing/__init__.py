@@ -20,7 +20,8 @@ from dashboard.export.briefing.content import (
 )
 from dashboard.export.briefing.content import _sources as _sources  # tests/test_source_hosts.py reads it from here
 from dashboard.export.briefing.html import html_from_content, render_html
-from dashboard.export.briefing.pdf import MAX_PAGES, collect_pdf, pdf_from_content, render_pdf
+from dashboard.export.briefing.pages import MAX_PAGES
+from dashboard.export.briefing.pdf import collect_pdf, pdf_from_content, render_pdf
 from dashboard.export.briefing.text import file_name, headline_rows
 
 __all__ = [

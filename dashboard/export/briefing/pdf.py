@@ -19,41 +19,21 @@ from dashboard.export.briefing import annex
 from dashboard.export.briefing.chromium import ChartSession, render_images
 from dashboard.export.briefing.content import (
     DEFAULT_PERIOD_DAYS,
-    WATCHLIST_ROWS,
     BriefingContent,
     BriefingOptions,
     check_request,
     collect,
 )
+from dashboard.export.briefing.pages import Layout, Limits, filling_doc_template, fit, shrinking_image
 from dashboard.present.palette import TLP_COLOURS
 
 if TYPE_CHECKING:
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.platypus import Flowable, Image, Paragraph, Table
 
-MAX_PAGES = 4
 BANNER_HEIGHT = 17
-
-
-@dataclass(frozen=True)
-class _Limits:
-    """How many rows each table may show; lowered step by step until the PDF fits on MAX_PAGES pages."""
-
-    signals: int = WATCHLIST_ROWS
-    downgrades: int = 12
-    stale: int = 10
-    versions: int = 24
-    sources: int = 8
-
-    def smaller(self) -> _Limits | None:
-        """The next, shorter limits (None when nothing is left to shorten)."""
-        if self.versions > 8:
-            return _Limits(self.signals, self.downgrades, self.stale, self.versions - 8, self.sources)
-        if self.downgrades > 6 or self.stale > 5:
-            return _Limits(self.signals, max(6, self.downgrades - 3), max(5, self.stale - 3), self.versions, 4)
-        if self.signals > 5:
-            return _Limits(self.signals - 2, self.downgrades, self.stale, self.versions, self.sources)
-        return None
+MAP_MAX_HEIGHT = 380  # points: the map of one wide region with its list under it (Indo-Pacific) at full width
+MAP_MIN_HEIGHT = 210  # points: below this the map moves to the next page whole
 
 
 class _PdfFonts:
@@ -146,7 +126,7 @@ class _Drawing:
 
     c: BriefingContent
     images: dict[str, bytes]
-    limits: _Limits
+    limits: Limits
     regular: str
     bold: str
     glyphs: frozenset[int]
@@ -156,7 +136,7 @@ class _Drawing:
     margin: float
 
     @classmethod
-    def start(cls, c: BriefingContent, images: dict[str, bytes], limits: _Limits) -> _Drawing:
+    def start(cls, c: BriefingContent, images: dict[str, bytes], limits: Limits) -> _Drawing:
         """Fonts registered, styles made, A4 with 15 mm side margins."""
         from reportlab.lib.pagesizes import A4
         from reportlab.lib.units import mm
@@ -209,14 +189,17 @@ class _Drawing:
         )
         return tbl
 
-    def image(self, name: str, max_height: float) -> Image:
-        """A chart image, as wide as the page allows and at most max_height high."""
+    def image(self, name: str, max_height: float, min_height: float | None = None) -> Image:
+        """A chart image, as wide as the page allows and at most max_height high; with min_height, it shrinks to
+        the room left on the page down to min_height (pages.shrinking_image)."""
         from reportlab.lib.utils import ImageReader
         from reportlab.platypus import Image
 
         data = self.images[name]
         w, h = ImageReader(io.BytesIO(data)).getSize()
         scale = min(self.usable / w, max_height / h)
+        if min_height is not None:
+            return shrinking_image(data, w * scale, h * scale, min_height)
         return Image(io.BytesIO(data), width=w * scale, height=h * scale, hAlign="CENTER")
 
     def more(self, total: int, shown: int, what: str, where: str = "in the dashboard") -> list[Paragraph]:
@@ -244,7 +227,7 @@ def _opening(d: _Drawing) -> list[Flowable]:
 
 def _headlines(d: _Drawing) -> list[Flowable]:
     """Headline figures with the movers, then the map and the monthly trend."""
-    from reportlab.platypus import KeepTogether, Spacer
+    from reportlab.platypus import CondPageBreak, KeepTogether, Spacer
 
     c = d.c
     return [
@@ -252,7 +235,10 @@ def _headlines(d: _Drawing) -> list[Flowable]:
         d.table(txt.HEADLINE_HEADER, txt.headline_rows(c), [0.38, 0.18, 0.2, 0.24], numeric=(1, 2, 3)),
         Spacer(1, 3),
         *[d.para(line, "small") for line in txt.mover_lines(c)],
-        KeepTogether([d.para("Incidents by target country", "h2"), d.image("map", 300)]),
+        # The map takes the room left on page 1 (MAP_MIN_HEIGHT to MAP_MAX_HEIGHT) rather than leaving it empty.
+        CondPageBreak(MAP_MIN_HEIGHT + 30),
+        d.para("Incidents by target country", "h2"),
+        d.image("map", MAP_MAX_HEIGHT, MAP_MIN_HEIGHT),
         KeepTogether([d.para("Incidents per month by type", "h2"), d.image("trend", 230)]),
     ]
 
@@ -371,11 +357,11 @@ def _numbered_canvas(d: _Drawing, pages_seen: list[int]) -> type:
     return NumberedCanvas
 
 
-def _render_pdf(c: BriefingContent, images: dict[str, bytes], limits: _Limits) -> tuple[bytes, int]:
-    """The PDF bytes and page count with these row limits."""
+def _render_pdf(c: BriefingContent, images: dict[str, bytes], limits: Limits) -> Layout:
+    """The PDF bytes, page count and how full each page is, with these row limits."""
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.units import mm
-    from reportlab.platypus import CondPageBreak, SimpleDocTemplate
+    from reportlab.platypus import CondPageBreak
 
     d = _Drawing.start(c, images, limits)
     story = [
@@ -394,7 +380,7 @@ def _render_pdf(c: BriefingContent, images: dict[str, bytes], limits: _Limits) -
     ]
     pages_seen: list[int] = []
     out = io.BytesIO()
-    doc = SimpleDocTemplate(
+    doc = filling_doc_template()(
         out,
         pagesize=A4,
         leftMargin=d.margin,
@@ -408,7 +394,7 @@ def _render_pdf(c: BriefingContent, images: dict[str, bytes], limits: _Limits) -
         invariant=1,
     )
     doc.build(story, canvasmaker=_numbered_canvas(d, pages_seen))
-    return out.getvalue(), pages_seen[-1]
+    return Layout(out.getvalue(), pages_seen[-1], doc.fills)
 
 
 def _pdf_figures(c: BriefingContent) -> dict[str, tuple[go.Figure, dict[str, Any]]]:
@@ -423,15 +409,10 @@ def _pdf_figures(c: BriefingContent) -> dict[str, tuple[go.Figure, dict[str, Any
 
 
 def pdf_from_content(c: BriefingContent, charts: ChartSession | None = None) -> tuple[bytes, int]:
-    """The PDF bytes and page count; tables are shortened until it fits on MAX_PAGES A4 pages."""
+    """The PDF bytes and page count: tables shortened to fit MAX_PAGES A4 pages, lengthened to fill the last one."""
     images = charts.render(_pdf_figures(c)) if charts else render_images(_pdf_figures(c))
-    limits: _Limits | None = _Limits()
-    while limits is not None:
-        data, pages = _render_pdf(c, images, limits)
-        if pages <= MAX_PAGES:
-            return data, pages
-        limits = limits.smaller()
-    return data, pages
+    layout = fit(c, lambda limits: _render_pdf(c, images, limits))
+    return layout.data, layout.pages
 
 
 def collect_pdf(

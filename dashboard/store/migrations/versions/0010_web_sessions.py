@@ -2,7 +2,8 @@
 
 web_sessions: one row per browser session (an account's or a share link's). The browser's cookie holds a random
 token; this table holds only its HMAC under the secret key, so a copy of the database cannot be used to sign in. A
-one-time handoff ticket (HMAC, one minute) stands in for the token until the browser has its cookie. Several app
+one-time handoff ticket (HMAC, one minute, bound to the browser that signed in) stands in for the token until the
+browser has its cookie. Several app
 processes over one database share the sessions. Ended sessions are kept (ended_at, end_reason).
 
 Revision ID: 0010
@@ -28,6 +29,7 @@ def upgrade() -> None:
         sa.Column("token_hash", sa.String(length=64), nullable=True),
         sa.Column("ticket_hash", sa.String(length=64), nullable=True),
         sa.Column("ticket_expires_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("ticket_binding", sa.String(length=64), nullable=True),
         sa.Column("user_id", sa.Integer(), nullable=True),
         sa.Column("share_link_id", sa.Integer(), nullable=True),
         sa.Column("epoch", sa.Integer(), nullable=False),
