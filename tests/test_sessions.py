@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, delete, event, select, text, update
+from sqlalchemy import Engine, delete, event, func, select, text, update
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.testclient import TestClient
@@ -392,6 +393,30 @@ def test_a_restore_ends_every_open_web_session(engine: Engine, tmp_path: Path) -
         assert _row(engine, started.id).end_reason == "database restored"
         assert not sessions.is_open(engine, started.id)
         assert _check(engine, dt.datetime.now(dt.UTC), session_id=started.id).ended == "database restored"
+    with engine.connect() as conn:
+        detail = conn.scalar(
+            select(AuditEvent.detail).where(AuditEvent.action == "database.restore").order_by(AuditEvent.id.desc())
+        )
+    assert (json.loads(detail) if isinstance(detail, str) else detail)["sessions_ended"] == 2
+
+
+def test_ended_sessions_are_deleted_after_ninety_days_but_their_audit_stays(engine: Engine) -> None:
+    """Ended sessions are kept KEEP_ENDED_DAYS for the Accounts page, then deleted at the next sign-in anywhere;
+    their session.start and session.end events stay in the audit trail. Open sessions are never deleted."""
+    viewer = _account(engine)
+    old, recent, still_open = (_start(engine, viewer, NOW) for _ in range(3))
+    sessions.end(engine, old.id, sessions.SIGNED_OUT, actor="alice", now=NOW)
+    sessions.end(engine, recent.id, sessions.SIGNED_OUT, actor="alice", now=NOW + 10 * DAY)
+    _start(engine, viewer, NOW + (sessions.KEEP_ENDED_DAYS + 1) * DAY)
+    with engine.connect() as conn:
+        ids = set(conn.scalars(select(WebSession.id)))
+        ended_events = conn.scalar(
+            select(func.count()).select_from(AuditEvent).where(
+                AuditEvent.action == "session.end", AuditEvent.object_id == str(old.id)
+            )
+        )
+    assert old.id not in ids and {recent.id, still_open.id} <= ids
+    assert ended_events == 1
 
 
 # ---------------------------------------------------------------- the routes and the headers

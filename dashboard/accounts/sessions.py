@@ -21,7 +21,7 @@ import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, delete, select, update
 
 from dashboard.accounts.guard import require
 from dashboard.accounts.sharing import link_viewer, token_hash
@@ -35,6 +35,7 @@ COOKIE = "cdd_session"
 TICKET_SECONDS = 60
 TOUCH_SECONDS = 30  # last_seen_at is written at most this often (one write per half minute of use, not per click)
 MAX_HOURS = 12  # an account session ends after this long, however active; the cookie lives as long
+KEEP_ENDED_DAYS = 90  # ended sessions are deleted after this long (their start and end stay in the audit trail)
 
 # End reasons (stored, audited, and turned into the notice the sign-in page shows).
 SIGNED_OUT = "signed out"
@@ -101,6 +102,7 @@ def start(
             end_reason="",
         )
         session.add(row)
+        session.execute(delete(WebSession).where(WebSession.ended_at < now - dt.timedelta(days=KEEP_ENDED_DAYS)))
         session.flush()
         kind = "share link" if viewer.share_link_id is not None else "account"
         audit.record(session, viewer.name[:120], "session.start", "web_session", str(row.id), kind=kind, client=client)

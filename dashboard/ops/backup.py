@@ -364,17 +364,19 @@ def _merge_audit(session: Session, events: list[dict[str, Any]], mark: dict[str,
     return len(added)
 
 
-def _end_sessions(session: Session, before: dict[int, int]) -> None:
+def _end_sessions(session: Session, before: dict[int, int]) -> int:
     """Every open session ends at its next page run: each account's session epoch becomes higher than both its
     restored value and the value it had before, so no session's epoch matches (sessions compare for equality)."""
     for user_id, epoch in session.execute(select(User.id, User.session_epoch)).all():
         higher = max(epoch or 0, before.get(user_id, 0)) + 1
         session.execute(update(User).where(User.id == user_id).values(session_epoch=higher))
-    session.execute(  # browser sessions (accounts and share links) end too: the ids they name may now differ
+    # Browser sessions (accounts and share links) end too, as the ids they name may now differ; the restore's audit
+    # event counts them (sessions_ended). Returns that count.
+    return session.execute(
         update(WebSession)
         .where(WebSession.ended_at.is_(None))
         .values(ended_at=utcnow(), end_reason="database restored")
-    )
+    ).rowcount
 
 
 def _restart_sequences(session: Session, restored: list[Table]) -> None:
@@ -410,7 +412,7 @@ def restore(engine: Engine, source: Path, *, secret_key: str, actor: Viewer) -> 
                     for start in range(0, len(rows), _CHUNK):
                         session.execute(insert(table), rows[start : start + _CHUNK])
                     counts[table.name] = len(rows)
-                _end_sessions(session, epochs)
+                sessions_ended = _end_sessions(session, epochs)
                 events = _rows(archive, Base.metadata.tables[AUDIT], manifest["tables"][AUDIT])
                 counts[AUDIT] = len(events)
                 mark = {"file": source.name, "created": manifest["created"]}
@@ -428,6 +430,7 @@ def restore(engine: Engine, source: Path, *, secret_key: str, actor: Viewer) -> 
                     created=manifest["created"],
                     revision=manifest["revision"],
                     rows=counts,
+                    sessions_ended=sessions_ended,
                     audit_events_added=added,
                 )
         except (IntegrityError, DataError) as exc:
