@@ -411,9 +411,9 @@ def test_ended_sessions_are_deleted_after_ninety_days_but_their_audit_stays(engi
     with engine.connect() as conn:
         ids = set(conn.scalars(select(WebSession.id)))
         ended_events = conn.scalar(
-            select(func.count()).select_from(AuditEvent).where(
-                AuditEvent.action == "session.end", AuditEvent.object_id == str(old.id)
-            )
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == "session.end", AuditEvent.object_id == str(old.id))
         )
     assert old.id not in ids and {recent.id, still_open.id} <= ids
     assert ended_events == 1
