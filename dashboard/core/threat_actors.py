@@ -63,11 +63,25 @@ def label_parts(label: str) -> list[str]:
 
 
 def resolve(label: str) -> frozenset[str]:
-    """The actors one label names (empty when none of its parts is a known alias)."""
+    """The actors one label names (empty when none of its parts is a known alias).
+
+    A label that lists one actor's aliases can hold a name the table gives to another actor (EuRepoC's
+    "Sandworm/VOODOO Bear/.../IRIDIUM": IRIDIUM is also a MISP actor of its own). When one actor gets at least two
+    of the parts and more than any other, the label names that actor alone."""
     table = aliases()
-    found = {table.get(normalise(part)) for part in label_parts(label)}
     whole = table.get(normalise(label or ""))
-    return frozenset(a for a in (*found, whole) if a)
+    if whole:
+        return frozenset({whole})
+    hits: dict[str, int] = {}
+    for part in label_parts(label):
+        actor = table.get(normalise(part))
+        if actor:
+            hits[actor] = hits.get(actor, 0) + 1
+    if len(hits) > 1:
+        top, runner_up = sorted(hits.values(), reverse=True)[:2]
+        if top >= 2 and top > runner_up:
+            return frozenset(a for a, n in hits.items() if n == top)
+    return frozenset(hits)
 
 
 def resolve_all(labels: list[str] | tuple[str, ...]) -> frozenset[str]:
