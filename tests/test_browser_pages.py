@@ -168,9 +168,11 @@ def test_a_shared_link_reproduces_the_view_set_with_the_widgets(server: Server) 
         link = page.url
         assert parse_qs(urlparse(link).query) == {"track": [EE], "severity": ["3"]}
 
-        fresh = page.context.new_page()  # a new tab is a new Streamlit session: only the link carries the view
+        # A new tab is a new Streamlit session: the session cookie keeps it signed in, only the link carries the view.
+        fresh = page.context.new_page()
         fresh.on("request", lambda request: requests.urls.append(request.url))
-        open_signed_in(fresh, server.url(incidents, "track=eastern-europe&severity=3"))
+        fresh.goto(server.url(incidents, "track=eastern-europe&severity=3"))
+        fresh.get_by_text("Signed in as").wait_for(timeout=30_000)
         wait_for_app(fresh)
         wait_until_drawn(fresh)
         via_link = metric_values(fresh)
