@@ -9,14 +9,22 @@ from collections import Counter
 
 import pandas as pd
 import pytest
+from sqlalchemy import func, select
 
-from dashboard import PROJECT_ROOT
+from dashboard import PROJECT_ROOT, read
+from dashboard.core.access import Role, Viewer, local_admin
 from dashboard.ingest import attributions as attr
+from dashboard.ingest import pipeline
 from dashboard.ingest.event_lists import aligned, split_top
+from dashboard.ops.bootstrap import initialise
+from dashboard.store.models import Incident
+from tests.conftest import BACKENDS, HOST_ORG, Database
 
 DATASETS = PROJECT_ROOT.parent / "shared" / "datasets"
 EUREPOC = DATASETS / "EuRepoC_Global_Database_1.1.csv"
 CFR = DATASETS / "CFR_cyber_operations_incidents_2005-2022.csv"
+ADMIN = local_admin(HOST_ORG)
+TRACK = "eastern-europe"
 real_exports = pytest.mark.skipif(
     not (EUREPOC.exists() and CFR.exists()), reason=f"the real exports are not in {DATASETS}"
 )
@@ -115,3 +123,54 @@ def test_cfr_gives_its_suspected_sponsor_as_one_low_confidence_event() -> None:
     )
     assert sample.attributed_country == "BLR" and sample.confidence == "low" and sample.kind == "unknown"
     assert sample.date == dt.date(2022, 3, 7) and sample.source.startswith("https://")
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def stored(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    """EuRepoC and CFR uploaded into Eastern Europe (once per backend)."""
+    db = Database(request.param, tmp_path_factory.mktemp("attributions"))
+    initialise(db.engine)
+    for path in (EUREPOC, CFR):
+        prepared = pipeline.prepare(
+            db.engine,
+            ADMIN,
+            layer="incidents",
+            track=TRACK,
+            file_name=path.name,
+            data=path.read_bytes(),
+            max_bytes=10**8,
+        )
+        pipeline.commit(db.engine, prepared, ADMIN, skip_invalid=True)
+    yield db.engine
+    db.drop()
+
+
+def _incident_id(engine, source_key: str) -> int:
+    with engine.connect() as conn:
+        return conn.scalar(select(Incident.id).where(Incident.source_key == source_key))
+
+
+@real_exports
+def test_stored_attributions_are_read_in_time_order_and_only_by_those_who_see_the_incident(stored) -> None:
+    notpetya = _incident_id(stored, "eurepoc:1032")
+    events = read.incident_attributions(stored, ADMIN, notpetya)
+    assert len(events) >= 10
+    dated = events["date"].dropna().tolist()
+    assert dated == sorted(dated) and dated[0] == dt.date(2017, 6, 28)
+    assert {"GBR", "USA", "CAN"} <= set(events["attributor_country"])
+    assert any(list(a) == ["sandworm"] for a in events["attributed_actors"])
+    outsider = Viewer(
+        name="p", role=Role.PARTNER, tracks=frozenset({"indo-pacific"}), tlp_ceiling="green", organisation="ISAC"
+    )
+    assert read.incident_attributions(stored, outsider, notpetya).empty
+    cfr = read.incident_attributions(stored, ADMIN, _incident_id(stored, "cfr:NotPetya"))
+    assert len(cfr) == 1 and cfr["confidence"].tolist() == ["low"] and cfr["attributed_country"].tolist() == ["RUS"]
+
+
+@real_exports
+def test_an_incidents_confidence_comes_from_its_attributions(stored) -> None:
+    with stored.connect() as conn:
+        levels = dict(conn.execute(select(Incident.confidence, func.count()).group_by(Incident.confidence)).all())
+        notpetya = conn.scalar(select(Incident.confidence).where(Incident.source_key == "eurepoc:1032"))
+    assert notpetya == "high"
+    assert {"low", "medium", "high"} <= set(levels)  # derived, not one constant

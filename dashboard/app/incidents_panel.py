@@ -13,7 +13,11 @@ from dashboard.app.widgets import columns_table
 from dashboard.core.access import Viewer
 from dashboard.core.filters import IncidentFilter
 from dashboard.core.periods import Period
+from dashboard.core.threat_actors import actors
 from dashboard.core.tlp import TLP_LABELS
+from dashboard.core.vocabulary import labels
+from dashboard.ingest.attributions import CONFIDENCE_RULE
+from dashboard.ingest.attributions import KINDS as ATTRIBUTION_KINDS
 from dashboard.present.labels import COUNTRY_INFERRED, TYPE_NAMES, norm_link_label, severity_label
 from dashboard.present.markdown import escape_markdown
 
@@ -105,6 +109,7 @@ def incident_detail(viewer: Viewer, rows: pd.DataFrame, *, key: str) -> None:
         f"**Types:** {types}  \n**Severity:** {severity_label(detail['severity'])}  \n"
         f"**Target countries:** {targets}{found}"
     )
+    attribution_table(viewer, int(chosen))
     if not detail["norms"]:
         st.caption("No norm or CBM item linked.")
         return
@@ -116,6 +121,51 @@ def incident_detail(viewer: Viewer, rows: pd.DataFrame, *, key: str) -> None:
         ]
     )
     columns_table(links, {"item": "Norm or CBM item", "basis": "Link"})
+
+
+def attribution_table(viewer: Viewer, incident_id: int) -> None:
+    """Who attributed the incident to whom, when and on what basis, in time order, each with its confidence."""
+    events = cached(read.incident_attributions, viewer, incident_id)
+    if events.empty:
+        st.caption("No attribution recorded by the source.")
+        return
+    names, known = labels("countries.csv", key="iso3"), actors()
+
+    def who(name: str, iso3: str) -> str:
+        return " ".join(p for p in (name, f"({names.get(iso3, iso3)})" if iso3 else "") if p)
+
+    def whom(iso3: str, actor_ids: list[str]) -> str:
+        group = ", ".join(known[a].name if a in known else a for a in actor_ids)
+        return " ".join(p for p in (names.get(iso3, iso3), f"({group})" if group else "") if p)
+
+    frame = pd.DataFrame(
+        {
+            "date": events["date"],
+            "by": [
+                who(a, c) or ATTRIBUTION_KINDS["unknown"]
+                for a, c in zip(events["attributor"], events["attributor_country"], strict=True)
+            ],
+            "kind": events["kind"].map(ATTRIBUTION_KINDS),
+            "to": [
+                whom(c, list(a)) for c, a in zip(events["attributed_country"], events["attributed_actors"], strict=True)
+            ],
+            "confidence": events["confidence"],
+            "source": [s or (list(ss) or [""])[0] for s, ss in zip(events["source"], events["sources"], strict=True)],
+        }
+    )
+    st.markdown(f"**Attributions** ({len(frame)})")
+    columns_table(
+        frame,
+        {
+            "date": st.column_config.DateColumn("Date"),
+            "by": "Attributed by",
+            "kind": "Kind",
+            "to": "Attributed to",
+            "confidence": st.column_config.TextColumn("Confidence", help=CONFIDENCE_RULE),
+            "source": st.column_config.LinkColumn("Source"),
+        },
+        height=280,
+    )
 
 
 def monthly_counts(viewer: Viewer, flt: IncidentFilter, by: str, period: Period) -> pd.DataFrame:

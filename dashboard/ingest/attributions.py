@@ -191,6 +191,9 @@ def _iso_from_us(value: str) -> str:
         return ""
 
 
+ATTRIBUTING_PRESETS = frozenset({"eurepoc", "cfr"})
+
+
 def attributions_of(preset: str, row: Mapping[str, str]) -> list[Attribution]:
     """The attribution events of one row of a known export ([] for exports that carry none)."""
     if preset == "eurepoc":

@@ -20,6 +20,7 @@ from dashboard.ingest import bulk
 from dashboard.read.scope import LAYER_MODELS, Scope, current_rows
 from dashboard.store import audit
 from dashboard.store.db import lock_for_write, transaction
+from dashboard.store.event_models import IncidentAttribution
 from dashboard.store.models import (
     DatasetVersion,
     Incident,
@@ -145,6 +146,33 @@ def _write_incidents(session: Session, frame: pd.DataFrame, meta: VersionMeta, v
     owners, values = bulk.explode(ids, types)
     bulk.insert(session, "incident_type_links", {"incident_id": owners, "type_id": values})
     _write_norm_links(session, ids, column("norms", None), column("norms_inferred", None))
+    _write_attributions(session, ids, column("attributions", None))
+
+
+def _write_attributions(session: Session, ids: np.ndarray, events: pd.Series) -> None:
+    """The attribution events of each incident (dashboard/ingest/attributions.py), in their source order."""
+    rows = [
+        {
+            "incident_id": int(owner),
+            "position": position,
+            "date": e.date,
+            "attributor": e.attributor,
+            "attributor_country": e.attributor_country,
+            "attributed": e.attributed,
+            "attributed_actors": sorted(e.attributed_actors),
+            "attributed_country": e.attributed_country,
+            "kind": e.kind,
+            "basis": e.basis,
+            "source": e.source,
+            "sources": list(e.sources),
+            "confidence": e.confidence,
+        }
+        for owner, listed in zip(ids, events, strict=True)
+        if isinstance(listed, list)
+        for position, e in enumerate(listed)
+    ]
+    if rows:
+        session.execute(insert(IncidentAttribution), rows)
 
 
 def source_keys(preset: str, source_ids: pd.Series) -> np.ndarray:

@@ -18,6 +18,7 @@ import pandas as pd
 
 from dashboard.core.vocabulary import labels, read_rows, track_members
 from dashboard.ingest import norm_rules
+from dashboard.ingest.attributions import ATTRIBUTING_PRESETS, Attribution, attributions_of, incident_confidence
 from dashboard.ingest.cells import (
     TEXT_LIMIT,
     TITLE_LIMIT,
@@ -227,6 +228,9 @@ def validate_incidents(frame: pd.DataFrame, preset: Preset, mapping: FieldMap, t
     listed = cols.per_value(("norms",), lambda row: _listed_norms(row, items))
     inferred = _inferred_norms(listed, (all_types, type_codes), sectors, category, initiators, items=items)
     confidence, _, _ = cols.per_value(("confidence",), _confidence)
+    events = _attribution_events(frame, preset)
+    if events is not None:  # a tracker's own attribution records: the confidence follows from them, by the rule
+        confidence = np.array([incident_confidence(e) or "unknown" for e in events], dtype=object)
     owner = cols.text("owner_org", 120)
     owner = owner.where(owner != "", to.organisation)
     out = pd.DataFrame(
@@ -249,6 +253,7 @@ def validate_incidents(frame: pd.DataFrame, preset: Preset, mapping: FieldMap, t
             "norms_inferred": inferred,
             "attribution_basis": cols.text("attribution_basis", TEXT_LIMIT),
             "confidence": confidence,
+            "attributions": events if events is not None else [[] for _ in range(len(frame))],
             "source_urls": cols.urls("source_urls", lambda row: urls(row, "source_urls"), URL_LIMIT),
             "tlp": cols.per_value(("tlp",), lambda row: tlp(row, to.default_tlp))[0],
             "owner_org": owner,
@@ -260,6 +265,13 @@ def validate_incidents(frame: pd.DataFrame, preset: Preset, mapping: FieldMap, t
     checked = Validated(out, cols.issues, len(frame), unmatched_labels=tally(unmatched, sectors[1]))
     _report_outside(checked, members, to.track)
     return checked
+
+
+def _attribution_events(frame: pd.DataFrame, preset: Preset) -> list[list[Attribution]] | None:
+    """The attribution events of each row of a tracker's export that records them (EuRepoC, CFR), else None."""
+    if preset.name not in ATTRIBUTING_PRESETS:
+        return None
+    return [attributions_of(preset.name, row) for row in frame.fillna("").astype(str).to_dict("records")]
 
 
 SOURCE_ID_LIMIT = 120

@@ -8,6 +8,7 @@ current incidents (dashboard.read.snapshot), the other reads in SQL. This packag
 from __future__ import annotations
 
 from dashboard.core.filters import IncidentFilter
+from dashboard.read.attributions import incident_attributions
 from dashboard.read.cache import clear_cache, data_stamp
 from dashboard.read.datasets import (
     active_versions,
@@ -51,6 +52,7 @@ __all__ = [
     "current_rows_for_diff",
     "data_stamp",
     "dyad_counts",
+    "incident_attributions",
     "incident_counts_by_country",
     "incident_counts_by_month",
     "incident_counts_by_month_and",

@@ -1,0 +1,40 @@
+"""Attribution events of incidents, read for a viewer: an event is visible exactly when its incident is."""
+
+from __future__ import annotations
+
+import pandas as pd
+from sqlalchemy import Engine, select
+
+from dashboard.core.access import Viewer
+from dashboard.read.scope import scope_clause
+from dashboard.store.event_models import IncidentAttribution
+from dashboard.store.models import Incident
+
+COLUMNS = (
+    "incident_id",
+    "date",
+    "attributor",
+    "attributor_country",
+    "attributed",
+    "attributed_actors",
+    "attributed_country",
+    "kind",
+    "basis",
+    "source",
+    "sources",
+    "confidence",
+)
+
+
+def incident_attributions(engine: Engine, viewer: Viewer, incident_id: int) -> pd.DataFrame:
+    """The attribution events of one incident the viewer may see, in time order (undated last, then source order);
+    empty when the incident is not visible to them or has none."""
+    a = IncidentAttribution
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(*(getattr(a, c) for c in COLUMNS))
+            .join(Incident, Incident.id == a.incident_id)
+            .where(a.incident_id == incident_id, scope_clause(Incident, viewer))
+            .order_by(a.date.is_(None), a.date, a.position)
+        ).all()
+    return pd.DataFrame(rows, columns=list(COLUMNS))
