@@ -265,7 +265,7 @@ def sign_in(page, username: str = BROWSER_USER, password: str = BROWSER_PASSWORD
 def sign_out(page) -> None:
     """Press Sign out and wait until the sign-out route has cleared the cookie and the sign-in form is back."""
     page.locator("[data-testid='stSidebar']").get_by_role("button", name="Sign out").click()
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while session_cookie(page) is not None:
         if time.monotonic() > deadline:
             raise AssertionError("signing out did not clear the session cookie")
@@ -283,7 +283,7 @@ def session_cookie(page) -> dict | None:
     return next((c for c in page.context.cookies() if c["name"] == SESSION_COOKIE), None)
 
 
-def wait_for_session_cookie(page, timeout_s: float = 30, before: str | None = None) -> dict:
+def wait_for_session_cookie(page, timeout_s: float = 60, before: str | None = None) -> dict:
     """Wait until the sign-in (or share link) hand-off has set a new session cookie and the page has loaded again."""
     deadline = time.monotonic() + timeout_s
     while (cookie := session_cookie(page)) is None or cookie["value"] == before:

@@ -32,6 +32,8 @@ from tests.conftest import PG_URL, TEST_SECRET, Database
 
 pytestmark = pytest.mark.browser
 
+WAIT_MS = 60_000  # generous: these journeys reload pages on a busy CI machine
+
 OFFICIAL, OFFICIAL_PASSWORD = "demo-official", "demo-official-pass"
 _SIGNED_IN = "(document.querySelector('[data-testid=stSidebar]')?.innerText || '').includes('Signed in as')"
 SIGNED_IN = f"() => {_SIGNED_IN}"
@@ -62,9 +64,9 @@ def _act(page) -> None:
 
 
 def _expect_signed_out(page, notice: str) -> None:
-    page.wait_for_function(SIGN_IN_FORM, timeout=30_000)
-    expect(page.locator("[data-testid='stMain']")).to_contain_text(notice, timeout=30_000)
-    page.wait_for_function(f"() => !({_SIGNED_IN})", timeout=30_000)
+    page.wait_for_function(SIGN_IN_FORM, timeout=WAIT_MS)
+    expect(page.locator("[data-testid='stMain']")).to_contain_text(notice, timeout=WAIT_MS)
+    page.wait_for_function(f"() => !({_SIGNED_IN})", timeout=WAIT_MS)
 
 
 def _open_sessions(engine: Engine, username: str) -> list[WebSession]:
@@ -84,24 +86,24 @@ def test_reload_new_tab_bookmark_keep_the_session_and_signing_out_ends_it_in_eve
         assert "ticket=" not in page.url and "track=eastern-europe" in page.url  # back on the deep link
         assert page.evaluate("document.cookie").find(sessions.COOKIE) == -1  # no script can read it
         page.reload()
-        page.wait_for_function(SIGNED_IN, timeout=30_000)
+        page.wait_for_function(SIGNED_IN, timeout=WAIT_MS)
         wait_for_app(page)
         expect(page.locator("[data-testid='stMain'] h1")).to_have_text("Incidents")
 
         other = page.context.new_page()  # a new tab
         other.on("request", lambda request: requests.urls.append(request.url))
         other.goto(f"{server.base}/norms")
-        other.wait_for_function(SIGNED_IN, timeout=30_000)
+        other.wait_for_function(SIGNED_IN, timeout=WAIT_MS)
         wait_for_app(other)
         bookmark = page.context.new_page()  # a bookmark opened later
         bookmark.goto(f"{server.base}/incidents?track=eastern-europe")
-        bookmark.wait_for_function(SIGNED_IN, timeout=30_000)
+        bookmark.wait_for_function(SIGNED_IN, timeout=WAIT_MS)
         bookmark.screenshot(path=str(ARTIFACTS / "sessions" / "bookmark-signed-in.png"))
         bookmark.close()
         assert len(_open_sessions(server.engine, OFFICIAL)) == 1  # one session, shared by every tab
 
         other.locator("[data-testid='stSidebar']").get_by_role("button", name="Sign out").click()
-        other.wait_for_function(SIGN_IN_FORM, timeout=30_000)
+        other.wait_for_function(SIGN_IN_FORM, timeout=WAIT_MS)
         page.wait_for_timeout(500)
         assert session_cookie(other) is None  # cleared by the sign-out route
         assert _open_sessions(server.engine, OFFICIAL) == []
@@ -127,13 +129,13 @@ def test_the_idle_timeout_and_an_administrator_end_a_session_at_its_next_action(
         _act(page)
         _expect_signed_out(page, "signed out after 30 minutes without activity")
         page.reload()  # the cookie names an ended session: still signed out
-        page.wait_for_function(SIGN_IN_FORM, timeout=30_000)
+        page.wait_for_function(SIGN_IN_FORM, timeout=WAIT_MS)
 
         sign_in(page, OFFICIAL, OFFICIAL_PASSWORD)
         admin.goto(f"{server.base}/accounts")
         sign_in(admin, BROWSER_USER, BROWSER_PASSWORD)
         main = admin.locator("[data-testid='stMain']")
-        expect(main).to_contain_text("Open sessions", timeout=30_000)
+        expect(main).to_contain_text("Open sessions", timeout=WAIT_MS)
         expect(main).to_contain_text("(you, this session)")
         chooser = admin.get_by_label("Sessions to end")
         chooser.click()
@@ -141,7 +143,7 @@ def test_the_idle_timeout_and_an_administrator_end_a_session_at_its_next_action(
         admin.keyboard.press("Enter")
         admin.keyboard.press("Escape")
         admin.get_by_role("button", name="End the chosen sessions").click()
-        expect(main).to_contain_text("1 session ended.", timeout=30_000)
+        expect(main).to_contain_text("1 session ended.", timeout=WAIT_MS)
         admin.screenshot(path=str(ARTIFACTS / "sessions" / "accounts-open-sessions.png"), full_page=True)
         assert _open_sessions(server.engine, OFFICIAL) == []
 
@@ -171,24 +173,26 @@ def test_a_share_link_session_survives_reload_and_bookmark_and_ends_at_revocatio
     with browser_page() as (page, requests):
         page.goto(f"{server.base}/incidents?share={link.token}&track=eastern-europe")
         wait_for_session_cookie(page)
-        page.get_by_text("Shared with").wait_for(timeout=30_000)
+        page.get_by_text("Shared with").wait_for(timeout=WAIT_MS)
         wait_for_app(page)
         assert "share=" not in page.url and "track=eastern-europe" in page.url  # the token left the address bar
         page.reload()
-        expect(page.locator("[data-testid='stMain']")).to_contain_text("Shared with Grid ISAC", timeout=30_000)
+        expect(page.locator("[data-testid='stMain']")).to_contain_text("Shared with Grid ISAC", timeout=WAIT_MS)
         bookmark = page.context.new_page()
         bookmark.goto(f"{server.base}/incidents")
-        expect(bookmark.locator("[data-testid='stMain']")).to_contain_text("Shared with Grid ISAC", timeout=30_000)
+        expect(bookmark.locator("[data-testid='stMain']")).to_contain_text("Shared with Grid ISAC", timeout=WAIT_MS)
         bookmark.close()
 
         sharing.revoke_link(server.engine, link.id, actor=coordinator)
         page.reload()
         ended = "This shared view has ended; ask demo-coordinator-ee (Dialogue Secretariat) for a new link."
-        expect(page.locator("[data-testid='stMain']")).to_contain_text(ended, timeout=30_000)
+        expect(page.locator("[data-testid='stMain']")).to_contain_text(ended, timeout=WAIT_MS)
         page.screenshot(path=str(ARTIFACTS / "sessions" / "shared-view-ended.png"))
         for path in ("/", "/incidents", "/accounts"):  # wherever the visitor goes: no sign-in page, no demo accounts
             page.goto(server.base + path)
-            expect(page.locator("[data-testid='stMain']")).to_contain_text("This shared view has ended", timeout=30_000)
+            expect(page.locator("[data-testid='stMain']")).to_contain_text(
+                "This shared view has ended", timeout=WAIT_MS
+            )
             wait_for_app(page)
             body = page.inner_text("body")
             assert "Demo accounts" not in body and "demo-official-pass" not in body
@@ -210,13 +214,13 @@ def test_two_app_processes_over_one_postgresql_share_sessions(tmp_path) -> None:
             page.goto(f"{first}/incidents")
             sign_in(page)
             page.goto(f"{second}/norms")  # another process: the cookie (host-wide) names a session in the database
-            page.wait_for_function(SIGNED_IN, timeout=30_000)
+            page.wait_for_function(SIGNED_IN, timeout=WAIT_MS)
             wait_for_app(page)
             expect(page.locator("[data-testid='stMain'] h1").first).to_contain_text("Norms")
             page.locator("[data-testid='stSidebar']").get_by_role("button", name="Sign out").click()
-            page.wait_for_function(SIGN_IN_FORM, timeout=30_000)
+            page.wait_for_function(SIGN_IN_FORM, timeout=WAIT_MS)
             page.goto(f"{first}/incidents")
-            page.wait_for_function(SIGN_IN_FORM, timeout=30_000)
+            page.wait_for_function(SIGN_IN_FORM, timeout=WAIT_MS)
             assert "Signed in as" not in page.inner_text("body")
         assert requests.outside == []
     finally:
