@@ -17,6 +17,7 @@ from dashboard.ingest import attributions as attr
 from dashboard.ingest import pipeline
 from dashboard.ingest.event_lists import aligned, split_top
 from dashboard.ops.bootstrap import initialise
+from dashboard.store.event_models import IncidentResponse
 from dashboard.store.models import Incident
 from tests.conftest import BACKENDS, HOST_ORG, Database
 
@@ -174,3 +175,27 @@ def test_an_incidents_confidence_comes_from_its_attributions(stored) -> None:
         notpetya = conn.scalar(select(Incident.confidence).where(Incident.source_key == "eurepoc:1032"))
     assert notpetya == "high"
     assert {"low", "medium", "high"} <= set(levels)  # derived, not one constant
+
+
+@real_exports
+def test_stored_responses_of_notpetya_are_read_in_time_order_for_those_who_see_it(stored) -> None:
+    notpetya = _incident_id(stored, "eurepoc:1032")
+    responses = read.incident_responses(stored, ADMIN, notpetya)
+    assert (responses["layer"] == "political").sum() >= 6 and (responses["layer"] == "legal").sum() >= 3
+    sanctions = responses[responses["kind"] == "sanctions"]
+    assert {"USA"} <= set(sanctions["responder_country"]) and "EU (region)" in set(sanctions["responder_region"])
+    dated = responses["date"].dropna().tolist()
+    assert dated == sorted(dated)
+    outsider = Viewer(
+        name="p", role=Role.PARTNER, tracks=frozenset({"indo-pacific"}), tlp_ceiling="green", organisation="ISAC"
+    )
+    assert read.incident_responses(stored, outsider, notpetya).empty
+    with stored.connect() as conn:
+        cfr_kinds = set(
+            conn.scalars(
+                select(IncidentResponse.kind)
+                .join(Incident, Incident.id == IncidentResponse.incident_id)
+                .where(Incident.source_key.like("cfr:%"))
+            )
+        )
+    assert {"statement", "sanctions", "indictment"} <= cfr_kinds

@@ -18,6 +18,7 @@ from dashboard.core.tlp import TLP_LABELS
 from dashboard.core.vocabulary import labels
 from dashboard.ingest.attributions import CONFIDENCE_RULE
 from dashboard.ingest.attributions import KINDS as ATTRIBUTION_KINDS
+from dashboard.ingest.responses import KIND_NAMES as RESPONSE_KINDS
 from dashboard.present.labels import COUNTRY_INFERRED, TYPE_NAMES, norm_link_label, severity_label
 from dashboard.present.markdown import escape_markdown
 
@@ -110,6 +111,7 @@ def incident_detail(viewer: Viewer, rows: pd.DataFrame, *, key: str) -> None:
         f"**Target countries:** {targets}{found}"
     )
     attribution_table(viewer, int(chosen))
+    response_table(viewer, int(chosen))
     if not detail["norms"]:
         st.caption("No norm or CBM item linked.")
         return
@@ -165,6 +167,45 @@ def attribution_table(viewer: Viewer, incident_id: int) -> None:
             "source": st.column_config.LinkColumn("Source"),
         },
         height=280,
+    )
+
+
+def response_table(viewer: Viewer, incident_id: int) -> None:
+    """What states and organisations did next: statements, démarches, sanctions, indictments, expulsions."""
+    events = cached(read.incident_responses, viewer, incident_id)
+    if events.empty:
+        st.caption("No political or legal response recorded by the source.")
+        return
+    names = labels("countries.csv", key="iso3")
+    frame = pd.DataFrame(
+        {
+            "date": events["date"],
+            "by": [
+                names.get(c, c) or region or who or "Not named by the source"
+                for c, region, who in zip(
+                    events["responder_country"], events["responder_region"], events["responder"], strict=True
+                )
+            ],
+            "kind": events["kind"].map(RESPONSE_KINDS),
+            "target": [
+                ", ".join(names.get(t, t) for t in str(targets).split("; ") if t) for targets in events["target"]
+            ],
+            "label": events["source_kind"],
+            "link": events["link"],
+        }
+    )
+    st.markdown(f"**Responses** ({len(frame)})")
+    columns_table(
+        frame,
+        {
+            "date": st.column_config.DateColumn("Date"),
+            "by": "Responded",
+            "kind": "Kind",
+            "target": "Against",
+            "label": "As the source puts it",
+            "link": st.column_config.LinkColumn("Source"),
+        },
+        height=240,
     )
 
 

@@ -20,7 +20,7 @@ from dashboard.ingest import bulk
 from dashboard.read.scope import LAYER_MODELS, Scope, current_rows
 from dashboard.store import audit
 from dashboard.store.db import lock_for_write, transaction
-from dashboard.store.event_models import IncidentAttribution
+from dashboard.store.event_models import IncidentAttribution, IncidentResponse
 from dashboard.store.models import (
     DatasetVersion,
     Incident,
@@ -147,6 +147,7 @@ def _write_incidents(session: Session, frame: pd.DataFrame, meta: VersionMeta, v
     bulk.insert(session, "incident_type_links", {"incident_id": owners, "type_id": values})
     _write_norm_links(session, ids, column("norms", None), column("norms_inferred", None))
     _write_attributions(session, ids, column("attributions", None))
+    _write_responses(session, ids, column("responses", None))
 
 
 def _write_attributions(session: Session, ids: np.ndarray, events: pd.Series) -> None:
@@ -173,6 +174,30 @@ def _write_attributions(session: Session, ids: np.ndarray, events: pd.Series) ->
     ]
     if rows:
         session.execute(insert(IncidentAttribution), rows)
+
+
+def _write_responses(session: Session, ids: np.ndarray, events: pd.Series) -> None:
+    """The political and legal responses of each incident (dashboard/ingest/responses.py), in their source order."""
+    rows = [
+        {
+            "incident_id": int(owner),
+            "position": position,
+            "date": e.date,
+            "responder": e.responder,
+            "responder_country": e.responder_country,
+            "responder_region": e.responder_region[:120],
+            "kind": e.kind,
+            "source_kind": e.source_kind,
+            "target": e.target[:120],
+            "link": e.link,
+            "layer": e.layer,
+        }
+        for owner, listed in zip(ids, events, strict=True)
+        if isinstance(listed, list)
+        for position, e in enumerate(listed)
+    ]
+    if rows:
+        session.execute(insert(IncidentResponse), rows)
 
 
 def source_keys(preset: str, source_ids: pd.Series) -> np.ndarray:

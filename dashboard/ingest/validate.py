@@ -42,10 +42,12 @@ from dashboard.ingest.normalise import (
     vocabulary_ids,
 )
 from dashboard.ingest.presets import Preset
+from dashboard.ingest.responses import Response, responses_of
 from dashboard.ingest.row_validators import validate_norms, validate_partnerships
 from dashboard.ingest.sectors import note_unmatched, source_sectors, tally
 
 CONFIDENCE = {"low", "medium", "high", "unknown"}
+RESPONDING_PRESETS = frozenset({"eurepoc", "cfr"})
 LOG = logging.getLogger(__name__)
 
 
@@ -254,6 +256,7 @@ def validate_incidents(frame: pd.DataFrame, preset: Preset, mapping: FieldMap, t
             "attribution_basis": cols.text("attribution_basis", TEXT_LIMIT),
             "confidence": confidence,
             "attributions": events if events is not None else [[] for _ in range(len(frame))],
+            "responses": _response_events(frame, preset),
             "source_urls": cols.urls("source_urls", lambda row: urls(row, "source_urls"), URL_LIMIT),
             "tlp": cols.per_value(("tlp",), lambda row: tlp(row, to.default_tlp))[0],
             "owner_org": owner,
@@ -272,6 +275,14 @@ def _attribution_events(frame: pd.DataFrame, preset: Preset) -> list[list[Attrib
     if preset.name not in ATTRIBUTING_PRESETS:
         return None
     return [attributions_of(preset.name, row) for row in frame.fillna("").astype(str).to_dict("records")]
+
+
+def _response_events(frame: pd.DataFrame, preset: Preset) -> list[list[Response]]:
+    """The political and legal responses of each row of an export that records them (EuRepoC, CFR), else none.
+    DCID's response flags are not stored: they are set on padding rows too and do not say which state acted."""
+    if preset.name not in RESPONDING_PRESETS:
+        return [[] for _ in range(len(frame))]
+    return [responses_of(preset.name, row) for row in frame.fillna("").astype(str).to_dict("records")]
 
 
 SOURCE_ID_LIMIT = 120

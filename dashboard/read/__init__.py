@@ -8,7 +8,6 @@ current incidents (dashboard.read.snapshot), the other reads in SQL. This packag
 from __future__ import annotations
 
 from dashboard.core.filters import IncidentFilter
-from dashboard.read.attributions import incident_attributions
 from dashboard.read.cache import clear_cache, data_stamp
 from dashboard.read.datasets import (
     active_versions,
@@ -19,6 +18,7 @@ from dashboard.read.datasets import (
     track_countries,
     withheld_rows,
 )
+from dashboard.read.incident_events import incident_attributions, incident_responses
 from dashboard.read.incidents import (
     dyad_counts,
     incident_counts_by_country,
@@ -61,6 +61,7 @@ __all__ = [
     "incident_initiated_counts",
     "incident_marking",
     "incident_norm_counts",
+    "incident_responses",
     "incident_rows",
     "incident_source_hosts",
     "incident_summary",

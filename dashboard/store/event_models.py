@@ -1,5 +1,6 @@
-"""ORM models of the events around an incident: who attributed it to whom (incident_attributions). They share the
-incident's track, marking and version: a viewer sees an event exactly when they see its incident."""
+"""ORM models of the events around an incident: who attributed it to whom (incident_attributions) and what states
+did next (incident_responses). They share the incident's track, marking and version: a viewer sees an event exactly
+when they see its incident."""
 
 from __future__ import annotations
 
@@ -31,3 +32,23 @@ class IncidentAttribution(Base):
     source: Mapped[str] = mapped_column(Text, default="")
     sources: Mapped[list[str]] = mapped_column(JSON, default=list)
     confidence: Mapped[str] = mapped_column(String(10))
+
+
+class IncidentResponse(Base):
+    """One political or legal response to an incident (dashboard/ingest/responses.py): when, who responded (a state,
+    a region such as the EU, or unnamed), the kind (statement, démarche, sanctions, indictment, expulsion, other),
+    the source's own label, the target, and the link."""
+
+    __tablename__ = "incident_responses"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)  # order in the source record
+    date: Mapped[dt.date | None] = mapped_column(Date)
+    responder: Mapped[str] = mapped_column(Text, default="")
+    responder_country: Mapped[str] = mapped_column(String(3), default="")
+    responder_region: Mapped[str] = mapped_column(String(120), default="")
+    kind: Mapped[str] = mapped_column(String(20))
+    source_kind: Mapped[str] = mapped_column(Text, default="")
+    target: Mapped[str] = mapped_column(String(120), default="")  # ISO3 codes, "; "-joined
+    link: Mapped[str] = mapped_column(Text, default="")
+    layer: Mapped[str] = mapped_column(String(20), default="political")  # political | legal

@@ -1,4 +1,5 @@
-"""Attribution events of incidents, read for a viewer: an event is visible exactly when its incident is."""
+"""Attribution and response events of incidents, read for a viewer: an event is visible exactly when its incident
+is."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from sqlalchemy import Engine, select
 
 from dashboard.core.access import Viewer
 from dashboard.read.scope import scope_clause
-from dashboard.store.event_models import IncidentAttribution
+from dashboard.store.event_models import IncidentAttribution, IncidentResponse
 from dashboard.store.models import Incident
 
 COLUMNS = (
@@ -38,3 +39,30 @@ def incident_attributions(engine: Engine, viewer: Viewer, incident_id: int) -> p
             .order_by(a.date.is_(None), a.date, a.position)
         ).all()
     return pd.DataFrame(rows, columns=list(COLUMNS))
+
+
+RESPONSE_COLUMNS = (
+    "incident_id",
+    "date",
+    "responder",
+    "responder_country",
+    "responder_region",
+    "kind",
+    "source_kind",
+    "target",
+    "link",
+    "layer",
+)
+
+
+def incident_responses(engine: Engine, viewer: Viewer, incident_id: int) -> pd.DataFrame:
+    """The political and legal responses to one incident the viewer may see, in time order (undated last)."""
+    r = IncidentResponse
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(*(getattr(r, c) for c in RESPONSE_COLUMNS))
+            .join(Incident, Incident.id == r.incident_id)
+            .where(r.incident_id == incident_id, scope_clause(Incident, viewer))
+            .order_by(r.date.is_(None), r.date, r.layer, r.position)
+        ).all()
+    return pd.DataFrame(rows, columns=list(RESPONSE_COLUMNS))
