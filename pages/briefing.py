@@ -15,8 +15,8 @@ from dashboard.app.chart_panel import chart
 from dashboard.app.context import as_of_date, cached
 from dashboard.app.filter_bar import filter_bar
 from dashboard.app.widgets import link, synthetic_notice, tlp_banner
-from dashboard.present import briefing_maps, charts
-from dashboard.present.labels import SECTOR_NAMES, TRACK_NAMES, TYPE_NAMES, track_label
+from dashboard.present import charts, maps
+from dashboard.present.labels import SECTOR_NAMES, TYPE_NAMES, track_label
 
 view = filter_bar(viewer, fields=("track", "period"))
 as_of = as_of_date(viewer)
@@ -39,25 +39,28 @@ if brief.empty:
 briefing_panel.headline_row(brief.headlines)
 briefing_panel.briefing_downloads(viewer, view, as_of, brief.period.days, brief.tlp)
 
-# The map: one panel per track, framed on its region, the top-N countries named (the PDF's map, interactive here).
-countries = cached(read.track_countries, viewer, view.tracks(viewer))
-figure = briefing_maps.build_track_maps(
-    brief.by_country,
-    countries,
-    tracks=sorted(view.tracks(viewer), key=TRACK_NAMES.get),
-    track_names=TRACK_NAMES,
-    top=briefing.TOP_N,
-    title="Incidents by target country",
-)
-chart(figure, brief.by_country, key="brief_map", tlp=brief.tlp, stem="incidents_by_country")
-trend = charts.build_trend_figure(
-    brief.monthly,
-    stack_col="type",
-    title="Incidents per month by type",
-    labels=TYPE_NAMES,
-    height=420,
-)
-chart(trend, brief.monthly, key="brief_trend", tlp=brief.tlp, stem="incidents_by_month")
+left, right = st.columns([3, 2])
+with left:
+    countries = cached(read.track_countries, viewer, view.tracks(viewer))
+    figure = maps.build_country_map(
+        brief.by_country,
+        "incidents",
+        title="Incidents by target country",
+        countries=countries,
+        hover_cols={"significant": "Significant"},
+        colorbar_title="Incidents",
+    )
+    chart(figure, brief.by_country, key="brief_map", tlp=brief.tlp, stem="incidents_by_country")
+with right:
+    trend = charts.build_trend_figure(
+        brief.monthly,
+        stack_col="type",
+        title="Incidents per month by type",
+        labels=TYPE_NAMES,
+        height=520,
+        legend_below=True,
+    )
+    chart(trend, brief.monthly, key="brief_trend", tlp=brief.tlp, stem="incidents_by_month")
 
 left, right = st.columns(2)
 with left:

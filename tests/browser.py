@@ -295,6 +295,15 @@ def wait_for_session_cookie(page, timeout_s: float = 60, before: str | None = No
 
 
 def open_signed_in(page, url: str, username: str = BROWSER_USER, password: str = BROWSER_PASSWORD) -> None:
-    """Open a URL in a new session (a page load is a new Streamlit session) and sign in on the form it shows."""
+    """Open a URL (a page load is a new Streamlit session) and sign in on the form it shows; a browser context that
+    is signed in already (its session cookie) opens the page directly."""
     page.goto(url)
-    sign_in(page, username, password)
+    page.wait_for_function(
+        "() => !!document.querySelector('[data-testid=stForm] input[type=password]')"
+        " || (document.querySelector('[data-testid=stSidebar]')?.innerText || '').includes('Signed in as')",
+        timeout=60_000,
+    )
+    if page.get_by_label("Password", exact=True).count():
+        sign_in(page, username, password)
+    else:
+        wait_for_app(page)

@@ -126,6 +126,12 @@ SAFE_CALLS = {
 # Keyed by (file, expression as written). Keep this list short: escaping is the default.
 ALLOWED: dict[tuple[str, str], str] = {
     ("dashboard/app/auth.py", "viewer.role.value"): "a Role enum value",
+    ("dashboard/app/auth.py", "cfg.session_idle_minutes"): "an integer setting",
+    ("dashboard/app/auth.py", "sessions.MAX_HOURS"): "an integer constant",
+    ("dashboard/app/browser_session.py", "target"): "our own route's path with a url-encoded ticket and path",
+    ("dashboard/app/sessions_panel.py", "idle"): "an integer setting",
+    ("dashboard/app/sessions_panel.py", "sessions.MAX_HOURS"): "an integer constant",
+    ("dashboard/app/sessions_panel.py", "flash"): "fixed wording with a count",
     ("dashboard/app/auth.py", "spec.title"): "a page title from the registry (dashboard/core/pages.py)",
     ("dashboard/app/briefing_panel.py", "h.label"): "headline labels are fixed wording (dashboard/analysis/briefing)",
     ("dashboard/app/briefing_panel.py", "h.help"): "headline help texts are fixed wording",
