@@ -199,3 +199,36 @@ def test_stored_responses_of_notpetya_are_read_in_time_order_for_those_who_see_i
             )
         )
     assert {"statement", "sanctions", "indictment"} <= cfr_kinds
+
+
+@real_exports
+def test_the_incident_details_show_attributions_and_responses(stored, monkeypatch: pytest.MonkeyPatch) -> None:
+    """AppTest: an administrator picks NotPetya in the Incidents page's details and reads who attributed it, with
+    confidence, and who responded; an official of the other track cannot pick it at all."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from tests.conftest import TEST_SECRET, sign_in
+
+    monkeypatch.setenv("DASHBOARD_DATABASE_URL", stored.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("DASHBOARD_DEMO_MODE", "false")
+    monkeypatch.setenv("DASHBOARD_SECRET_KEY", TEST_SECRET)
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    at = sign_in(AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=90), ADMIN)
+    at.switch_page("pages/incidents.py")
+    at.query_params.update({"track": TRACK, "period": "all"})
+    at.run()
+    notpetya = _incident_id(stored, "eurepoc:1032")
+    chooser = next(s for s in at.selectbox if s.label.startswith("Incident details"))
+    chooser.set_value(notpetya).run()
+    shown = " ".join(str(m.value) for m in at.markdown)
+    assert "Attributions** (15)" in shown and "Responses** (9)" in shown
+    tables = [t.value for t in at.dataframe]
+    attributions = next(t for t in tables if {"by", "to", "confidence"} <= set(t.columns))
+    assert {"high", "medium", "low"} <= set(attributions["confidence"])
+    assert any("Russia" in str(v) for v in attributions["to"])
+    responses = next(t for t in tables if {"by", "kind", "label"} <= set(t.columns))
+    assert "Sanctions" in set(responses["kind"]) and "EU (region)" in set(responses["by"])
+    st.cache_resource.clear()
+    st.cache_data.clear()

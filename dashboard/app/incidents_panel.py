@@ -103,7 +103,8 @@ def incident_detail(viewer: Viewer, rows: pd.DataFrame, *, key: str) -> None:
     types = ", ".join(
         f"{escape_markdown(TYPE_NAMES.get(t, t))}{' (primary)' if primary else ''}" for t, primary in detail["types"]
     )
-    targets = ", ".join(escape_markdown(c) for c in detail["targets"]) or "none given"
+    country = labels("countries.csv", key="iso3")
+    targets = ", ".join(escape_markdown(country.get(c, c)) for c in detail["targets"]) or "none given"
     inferred = detail["targets_inferred_from"]
     found = f" ({COUNTRY_INFERRED}: found in the {escape_markdown(inferred)})" if inferred else ""
     st.markdown(
@@ -164,7 +165,11 @@ def attribution_table(viewer: Viewer, incident_id: int) -> None:
             "kind": "Kind",
             "to": "Attributed to",
             "confidence": st.column_config.TextColumn("Confidence", help=CONFIDENCE_RULE),
-            "source": st.column_config.LinkColumn("Source"),
+            "source": st.column_config.LinkColumn(
+                "Source",
+                help="The event's own link; where the source lists its links for the record as a whole (EuRepoC, "
+                "unless there is one per event), the record's first.",
+            ),
         },
         height=280,
     )
