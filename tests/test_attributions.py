@@ -5,6 +5,7 @@ rule from what the source says, never a constant."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import Counter
 
 import pandas as pd
@@ -232,3 +233,20 @@ def test_the_incident_details_show_attributions_and_responses(stored, monkeypatc
     assert "Sanctions" in set(responses["kind"]) and "EU (region)" in set(responses["by"])
     st.cache_resource.clear()
     st.cache_data.clear()
+
+
+@real_exports
+def test_the_cli_finds_incidents_by_an_actor_alias_with_their_attributions(stored) -> None:
+    from tests.test_cli import run
+
+    if stored.dialect.name != "sqlite":
+        pytest.skip("one backend is enough for the command line")
+    found = run("incidents", "--search", "Fancy Bear", "--json", "--limit", "100", url=str(stored.url))
+    assert found.returncode == 0, found.stderr
+    incidents = json.loads(found.stdout)
+    assert incidents and all(i["source"].startswith(("eurepoc:", "cfr:")) for i in incidents)
+    by_alias = [i for i in incidents if any("apt28" in a["attributed_actors"] for a in i["attributions"])]
+    assert len(by_alias) >= 5  # found through the alias table, whatever the records call the actor
+    text = run("incidents", "--search", "NotPetya", "--track", TRACK, url=str(stored.url))
+    assert text.returncode == 0 and "response" in text.stdout and "attributed" in text.stdout
+    assert run("incidents", "--search", " ", url=str(stored.url)).returncode == 1

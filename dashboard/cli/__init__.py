@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from dashboard import __version__
-from dashboard.cli import accounts, audit, briefing, database, datasets, sessions
+from dashboard.cli import accounts, audit, briefing, database, datasets, incidents, sessions
 from dashboard.cli.context import EXIT_OK, EXIT_REFUSED, EXIT_USAGE, Refused
 from dashboard.core.settings import Settings, SettingsError, load_settings
 from dashboard.store.db import DatabaseUrlError
@@ -31,6 +31,7 @@ PARSERS: list[Callable[[argparse._SubParsersAction], None]] = [
     briefing.add_briefing_parser,
     audit.add_audit_parser,
     sessions.add_session_parser,
+    incidents.add_incidents_parser,
     briefing.add_bench_parser,
 ]
 
@@ -48,6 +49,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "briefing": briefing.cmd_briefing,
     "audit": audit.cmd_audit,
     "session": sessions.cmd_session,
+    "incidents": incidents.cmd_incidents,
     "bench": briefing.cmd_bench,
 }
 

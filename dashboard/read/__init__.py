@@ -18,7 +18,7 @@ from dashboard.read.datasets import (
     track_countries,
     withheld_rows,
 )
-from dashboard.read.incident_events import incident_attributions, incident_responses
+from dashboard.read.incident_events import incident_attributions, incident_responses, search_incidents
 from dashboard.read.incidents import (
     dyad_counts,
     incident_counts_by_country,
@@ -74,6 +74,7 @@ __all__ = [
     "partnership_counts_by_country",
     "partnership_rows",
     "scope_clause",
+    "search_incidents",
     "sector_type_counts",
     "strictest_tlp",
     "synthetic_share",

@@ -4,10 +4,11 @@ is."""
 from __future__ import annotations
 
 import pandas as pd
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, String, and_, cast, func, or_, select
 
 from dashboard.core.access import Viewer
-from dashboard.read.scope import scope_clause
+from dashboard.core.threat_actors import resolve
+from dashboard.read.scope import Scope, incident_view_clause, scope_clause, track_list
 from dashboard.store.event_models import IncidentAttribution, IncidentResponse
 from dashboard.store.models import Incident
 
@@ -66,3 +67,35 @@ def incident_responses(engine: Engine, viewer: Viewer, incident_id: int) -> pd.D
             .order_by(r.date.is_(None), r.date, r.layer, r.position)
         ).all()
     return pd.DataFrame(rows, columns=list(RESPONSE_COLUMNS))
+
+
+def search_incidents(
+    engine: Engine, viewer: Viewer, text: str, *, tracks: frozenset[str] = frozenset(), limit: int = 50
+) -> pd.DataFrame:
+    """Visible incidents whose title, description or actor names contain the text, or whose attributions name the
+    actor the text is an alias of ("Fancy Bear" finds APT28's), newest first: id, source_key, title, start_date."""
+    needle = f"%{text.strip().casefold()}%"
+    matches = [
+        func.lower(Incident.title).like(needle),
+        func.lower(Incident.description).like(needle),
+        func.lower(Incident.initiator_name).like(needle),
+    ]
+    for actor in sorted(resolve(text)):
+        matches.append(
+            Incident.id.in_(
+                select(IncidentAttribution.incident_id).where(
+                    cast(IncidentAttribution.attributed_actors, String).like(f'%"{actor}"%')
+                )
+            )
+        )
+    scope = scope_clause(Incident, viewer)
+    if tracks:
+        scope = and_(scope, incident_view_clause(Scope.of(viewer), track_list(viewer, tracks)))
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(Incident.id, Incident.source_key, Incident.title, Incident.start_date)
+            .where(scope, or_(*matches))
+            .order_by(Incident.start_date.desc(), Incident.id)
+            .limit(limit)
+        ).all()
+    return pd.DataFrame(rows, columns=["id", "source_key", "title", "start_date"])
