@@ -25,7 +25,7 @@ from sqlalchemy import Engine, delete, select, update
 
 from dashboard.accounts.guard import require
 from dashboard.accounts.sharing import link_viewer, token_hash
-from dashboard.accounts.users import session_status, viewer_for
+from dashboard.accounts.users import viewer_for
 from dashboard.core.access import Permission, Viewer
 from dashboard.store import audit
 from dashboard.store.db import session_factory, transaction
@@ -201,17 +201,17 @@ def check(
 def _account_viewer(
     engine: Engine, user_id: int | None, epoch: int, demo_allowed: Callable[[], bool]
 ) -> tuple[Viewer | None, str]:
-    status = session_status(engine, user_id) if user_id is not None else None
-    if status is None or not status.active:
+    """The account's viewer as it is now, read once per page run (one row and its tracks), or why it may not go on."""
+    if user_id is None:
         return None, DISABLED
-    if status.epoch != epoch:
-        return None, CHANGED
-    if status.is_demo and not demo_allowed():
-        return None, DEMO_OFF
     with session_factory(engine)() as session:
         user = session.get(User, user_id)
-        if user is None:
+        if user is None or not user.is_active:
             return None, DISABLED
+        if int(user.session_epoch or 0) != epoch:
+            return None, CHANGED
+        if user.is_demo and not demo_allowed():
+            return None, DEMO_OFF
         tracks = session.scalars(select(UserTrack.track_id).where(UserTrack.user_id == user_id)).all()
         return viewer_for(user, tracks), ""
 

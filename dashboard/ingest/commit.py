@@ -146,58 +146,28 @@ def _write_incidents(session: Session, frame: pd.DataFrame, meta: VersionMeta, v
     owners, values = bulk.explode(ids, types)
     bulk.insert(session, "incident_type_links", {"incident_id": owners, "type_id": values})
     _write_norm_links(session, ids, column("norms", None), column("norms_inferred", None))
-    _write_attributions(session, ids, column("attributions", None))
-    _write_responses(session, ids, column("responses", None))
+    _write_events(session, IncidentAttribution, ids, column("attributions", None))
+    _write_events(session, IncidentResponse, ids, column("responses", None))
 
 
-def _write_attributions(session: Session, ids: np.ndarray, events: pd.Series) -> None:
-    """The attribution events of each incident (dashboard/ingest/attributions.py), in their source order."""
+def _write_events(session: Session, model: type, ids: np.ndarray, events: pd.Series) -> None:
+    """The attribution or response events of each incident (frozen dataclasses of dashboard/ingest/attributions.py
+    and responses.py, whose fields are the table's columns), in their source order."""
+    columns = {c.name: getattr(c.type, "length", None) for c in model.__table__.columns}
+
+    def value(name: str, v: object) -> object:
+        if isinstance(v, frozenset | tuple):
+            return sorted(v) if isinstance(v, frozenset) else list(v)
+        return v[: columns[name]] if isinstance(v, str) and columns[name] else v
+
     rows = [
-        {
-            "incident_id": int(owner),
-            "position": position,
-            "date": e.date,
-            "attributor": e.attributor,
-            "attributor_country": e.attributor_country,
-            "attributed": e.attributed,
-            "attributed_actors": sorted(e.attributed_actors),
-            "attributed_country": e.attributed_country,
-            "kind": e.kind,
-            "basis": e.basis,
-            "source": e.source,
-            "sources": list(e.sources),
-            "confidence": e.confidence,
-        }
+        {"incident_id": int(owner), "position": position} | {k: value(k, v) for k, v in vars(e).items() if k in columns}
         for owner, listed in zip(ids, events, strict=True)
         if isinstance(listed, list)
         for position, e in enumerate(listed)
     ]
     if rows:
-        session.execute(insert(IncidentAttribution), rows)
-
-
-def _write_responses(session: Session, ids: np.ndarray, events: pd.Series) -> None:
-    """The political and legal responses of each incident (dashboard/ingest/responses.py), in their source order."""
-    rows = [
-        {
-            "incident_id": int(owner),
-            "position": position,
-            "date": e.date,
-            "responder": e.responder,
-            "responder_country": e.responder_country,
-            "responder_region": e.responder_region[:120],
-            "kind": e.kind,
-            "source_kind": e.source_kind,
-            "target": e.target[:120],
-            "link": e.link,
-            "layer": e.layer,
-        }
-        for owner, listed in zip(ids, events, strict=True)
-        if isinstance(listed, list)
-        for position, e in enumerate(listed)
-    ]
-    if rows:
-        session.execute(insert(IncidentResponse), rows)
+        session.execute(insert(model), rows)
 
 
 def source_keys(preset: str, source_ids: pd.Series) -> np.ndarray:

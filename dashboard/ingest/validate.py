@@ -18,7 +18,7 @@ import pandas as pd
 
 from dashboard.core.vocabulary import labels, read_rows, track_members
 from dashboard.ingest import norm_rules
-from dashboard.ingest.attributions import ATTRIBUTING_PRESETS, Attribution, attributions_of, incident_confidence
+from dashboard.ingest.attributions import ATTRIBUTING_PRESETS, attributions_of, incident_confidence
 from dashboard.ingest.cells import (
     TEXT_LIMIT,
     TITLE_LIMIT,
@@ -42,7 +42,7 @@ from dashboard.ingest.normalise import (
     vocabulary_ids,
 )
 from dashboard.ingest.presets import Preset
-from dashboard.ingest.responses import Response, responses_of
+from dashboard.ingest.responses import responses_of
 from dashboard.ingest.row_validators import validate_norms, validate_partnerships
 from dashboard.ingest.sectors import note_unmatched, source_sectors, tally
 
@@ -230,7 +230,8 @@ def validate_incidents(frame: pd.DataFrame, preset: Preset, mapping: FieldMap, t
     listed = cols.per_value(("norms",), lambda row: _listed_norms(row, items))
     inferred = _inferred_norms(listed, (all_types, type_codes), sectors, category, initiators, items=items)
     confidence, _, _ = cols.per_value(("confidence",), _confidence)
-    events = _attribution_events(frame, preset)
+    records = _source_records(frame, preset)
+    events = [attributions_of(preset.name, r) for r in records] if preset.name in ATTRIBUTING_PRESETS else None
     if events is not None:  # a tracker's own attribution records: the confidence follows from them, by the rule
         confidence = np.array([incident_confidence(e) or "unknown" for e in events], dtype=object)
     owner = cols.text("owner_org", 120)
@@ -256,7 +257,9 @@ def validate_incidents(frame: pd.DataFrame, preset: Preset, mapping: FieldMap, t
             "attribution_basis": cols.text("attribution_basis", TEXT_LIMIT),
             "confidence": confidence,
             "attributions": events if events is not None else [[] for _ in range(len(frame))],
-            "responses": _response_events(frame, preset),
+            "responses": [responses_of(preset.name, r) for r in records]
+            if preset.name in RESPONDING_PRESETS
+            else [[] for _ in range(len(frame))],
             "source_urls": cols.urls("source_urls", lambda row: urls(row, "source_urls"), URL_LIMIT),
             "tlp": cols.per_value(("tlp",), lambda row: tlp(row, to.default_tlp))[0],
             "owner_org": owner,
@@ -270,19 +273,13 @@ def validate_incidents(frame: pd.DataFrame, preset: Preset, mapping: FieldMap, t
     return checked
 
 
-def _attribution_events(frame: pd.DataFrame, preset: Preset) -> list[list[Attribution]] | None:
-    """The attribution events of each row of a tracker's export that records them (EuRepoC, CFR), else None."""
-    if preset.name not in ATTRIBUTING_PRESETS:
-        return None
-    return [attributions_of(preset.name, row) for row in frame.fillna("").astype(str).to_dict("records")]
-
-
-def _response_events(frame: pd.DataFrame, preset: Preset) -> list[list[Response]]:
-    """The political and legal responses of each row of an export that records them (EuRepoC, CFR), else none.
-    DCID's response flags are not stored: they are set on padding rows too and do not say which state acted."""
-    if preset.name not in RESPONDING_PRESETS:
-        return [[] for _ in range(len(frame))]
-    return [responses_of(preset.name, row) for row in frame.fillna("").astype(str).to_dict("records")]
+def _source_records(frame: pd.DataFrame, preset: Preset) -> list[dict[str, str]]:
+    """The source rows as text, for the trackers whose attribution and response columns are read as events
+    (EuRepoC, CFR; dashboard/ingest/attributions.py and responses.py); none for other exports. DCID's response
+    flags are not stored: they are set on padding rows too and do not say which state acted."""
+    if preset.name not in ATTRIBUTING_PRESETS | RESPONDING_PRESETS:
+        return []
+    return frame.fillna("").astype(str).to_dict("records")
 
 
 SOURCE_ID_LIMIT = 120
