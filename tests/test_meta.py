@@ -19,7 +19,7 @@ LAYER_IMPORTS: dict[str, set[str]] = {
     "store": {"core"},
     "read": {"core", "store"},
     "accounts": {"core", "store"},
-    "ingest": {"core", "store", "read"},
+    "ingest": {"core", "store", "read", "analysis"},
     "analysis": {"core", "store", "read"},
     "present": {"core", "store", "analysis"},
     "export": {"core", "store", "read", "ingest", "analysis", "present"},

@@ -16,7 +16,7 @@ import pandas as pd
 from sqlalchemy import Engine, and_, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
-from dashboard.ingest import bulk
+from dashboard.ingest import bulk, merges
 from dashboard.read.scope import LAYER_MODELS, Scope, current_rows
 from dashboard.store import audit
 from dashboard.store.db import lock_for_write, transaction
@@ -312,6 +312,7 @@ class Written:
     version_id: int
     number: int
     superseded: int
+    merges: merges.Refreshed | None = None  # incidents: what matching across sources found
 
 
 def commit_version(engine: Engine, meta: VersionMeta, frame: pd.DataFrame, *, replaces: list[int] | None = None) -> int:
@@ -384,6 +385,7 @@ def write_version(
         )
     )
     session.execute(update(DatasetVersion).where(DatasetVersion.id == version_id).values(active_set=active))
+    merged = merges.refresh(session) if meta.layer == "incidents" else None
     audit.record(
         session,
         meta.uploaded_by,
@@ -402,8 +404,10 @@ def write_version(
         rows_unchanged=meta.rows_unchanged,
         rows_removed=meta.rows_removed,
         rows_superseded=superseded,
+        **({"merges_matched": merged.matched, "merge_groups": merged.groups} if merged else {}),
+        **({"merges_skipped": merged.skipped} if merged and merged.skipped else {}),
     )
-    return Written(version_id, number, superseded)
+    return Written(version_id, number, superseded, merged)
 
 
 def _scoped_replace(session: Session, meta: VersionMeta, uploader: Scope | None) -> tuple[int, list[int], set[int]]:

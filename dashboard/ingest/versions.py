@@ -6,6 +6,7 @@ import pandas as pd
 from sqlalchemy import Engine, select, update
 
 from dashboard.core.access import Permission, Viewer
+from dashboard.ingest import merges
 from dashboard.store import audit
 from dashboard.store.db import lock_for_write, transaction
 from dashboard.store.models import DatasetVersion
@@ -79,6 +80,7 @@ def rollback(engine: Engine, version_id: int, actor: Viewer) -> list[int]:
             .values(status="inactive")
         )
         session.execute(update(DatasetVersion).where(DatasetVersion.id.in_(sorted(wanted))).values(status="active"))
+        merged = merges.refresh(session) if target.layer == "incidents" else None
         audit.record(
             session,
             actor.name,
@@ -89,6 +91,7 @@ def rollback(engine: Engine, version_id: int, actor: Viewer) -> list[int]:
             track=target.track_id,
             active_before=before,
             active_after=sorted(wanted),
+            **({"merges_matched": merged.matched, "merge_groups": merged.groups} if merged else {}),
         )
         return sorted(wanted)
 

@@ -5,7 +5,8 @@ countries: a track's views show the incidents in which at least one target or in
 track (track_members, read at query time: when the membership changes, the views follow it and nothing is
 re-uploaded). An incident without any country ('target not identified') belongs to the track it was uploaded into.
 Copies of one source record (the same source_key, e.g. EuRepoC 1234 uploaded into both tracks) count once: a
-viewer sees the copy with the lowest id among those they may see in the tracks asked for.
+viewer sees the copy with the lowest id among those they may see in the tracks asked for. Records of other sources
+merged with it (one incident across sources: source_groups, dashboard/ingest/merges.py) count once the same way.
 The columnar snapshot (dashboard/read/snapshot.py) applies the same rule to its arrays.
 """
 
@@ -20,6 +21,7 @@ from sqlalchemy.orm import aliased
 
 from dashboard.core.access import Viewer
 from dashboard.core.tlp import TLP_ORDER
+from dashboard.store.merge_models import SourceGroup
 from dashboard.store.models import (
     DatasetVersion,
     Incident,
@@ -126,9 +128,15 @@ def _view_clause(scope: Scope, tracks: tuple[str, ...]) -> ColumnElement[bool]:
     """incident_view_clause, built once per scope and tracks (building the aliases and subqueries costs ~10 ms)."""
     tracks = list(tracks)
     other = aliased(Incident)
+    mine, theirs = aliased(SourceGroup), aliased(SourceGroup)
+    partners = (  # the keys merged with this incident's key (dashboard/ingest/merges.py)
+        select(theirs.source_key)
+        .where(mine.source_key == Incident.source_key, theirs.group_key == mine.group_key)
+        .correlate(Incident)
+    )
     earlier_copy = exists(
         select(other.id).where(
-            other.source_key == Incident.source_key,
+            or_(other.source_key == Incident.source_key, other.source_key.in_(partners)),
             other.id < Incident.id,
             current_rows(other, layer="incidents"),
             scope.marking_clause(other),

@@ -24,13 +24,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Engine, func, literal_column, select, table, text
+from sqlalchemy import Connection, Engine, func, literal_column, or_, select, table, text
 
 from dashboard.core.access import Viewer
 from dashboard.core.tlp import TLP_ORDER
 from dashboard.read.packed import columns, ints, iso_days, joined, positions
 from dashboard.read.scope import Scope, current_rows, track_list
 from dashboard.store.db import write_count
+from dashboard.store.merge_models import SourceGroup
 from dashboard.store.models import Incident
 
 if TYPE_CHECKING:
@@ -421,7 +422,10 @@ def _read(conn: Connection, stamp: str) -> Snapshot:
 
 
 def _copies(conn: Connection, position: Callable[[np.ndarray], np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Positions of current incidents whose source key other rows share, sorted by (key, id), with key codes."""
+    """Positions of current incidents whose group other rows share, sorted by (group, id), with group codes.
+
+    An incident's group is its merge group (source_groups: records of several sources merged into one incident) or
+    else its source key (copies of one record)."""
     shared = (
         select(Incident.source_key)
         .where(Incident.source_key != "")
@@ -429,16 +433,18 @@ def _copies(conn: Connection, position: Callable[[np.ndarray], np.ndarray]) -> t
         .having(func.count() > 1)
     )
     rows = conn.execute(
-        select(Incident.id, Incident.source_key)
-        .where(Incident.source_key.in_(shared))
-        .order_by(Incident.source_key, Incident.id)
+        select(Incident.id, Incident.source_key, SourceGroup.group_key)
+        .outerjoin(SourceGroup, SourceGroup.source_key == Incident.source_key)
+        .where(or_(Incident.source_key.in_(shared), SourceGroup.group_key.is_not(None)))
     ).all()
     if not rows:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    found = position(np.array([r[0] for r in rows], dtype=np.int64))
-    keys, _ = pd.factorize(pd.Series([r[1] for r in rows], dtype=object))
-    keep = found >= 0
-    return found[keep], keys[keep].astype(np.int64)
+    frame = pd.DataFrame([(r[0], r[2] or r[1]) for r in rows], columns=["id", "group"])
+    frame["pos"] = position(frame["id"].to_numpy(np.int64))
+    frame = frame[frame["pos"] >= 0]
+    frame = frame[frame.groupby("group")["id"].transform("size") > 1].sort_values(["group", "id"])
+    keys, _ = pd.factorize(frame["group"])
+    return frame["pos"].to_numpy(np.int64), keys.astype(np.int64)
 
 
 INFERRED_SEP = "|"  # between the item id and the rule in the vocabulary of the inferred norm links
