@@ -9,6 +9,7 @@ from dashboard import read
 from dashboard.analysis import analytics
 from dashboard.app.chart_panel import chart, downloads
 from dashboard.app.context import cached, fetch
+from dashboard.app.incident_sources_panel import sources_section
 from dashboard.app.widgets import columns_table
 from dashboard.core.access import Viewer
 from dashboard.core.filters import IncidentFilter
@@ -111,8 +112,10 @@ def incident_detail(viewer: Viewer, rows: pd.DataFrame, *, key: str) -> None:
         f"**Types:** {types}  \n**Severity:** {severity_label(detail['severity'])}  \n"
         f"**Target countries:** {targets}{found}"
     )
-    attribution_table(viewer, int(chosen))
-    response_table(viewer, int(chosen))
+    members = sources_section(viewer, int(chosen), key=f"{key}_sources")
+    ids = tuple(int(i) for i in members["id"]) if len(members) else (int(chosen),)
+    attribution_table(viewer, ids)
+    response_table(viewer, ids)
     if not detail["norms"]:
         st.caption("No norm or CBM item linked.")
         return
@@ -126,7 +129,7 @@ def incident_detail(viewer: Viewer, rows: pd.DataFrame, *, key: str) -> None:
     columns_table(links, {"item": "Norm or CBM item", "basis": "Link"})
 
 
-def attribution_table(viewer: Viewer, incident_id: int) -> None:
+def attribution_table(viewer: Viewer, incident_id: int | tuple[int, ...]) -> None:
     """Who attributed the incident to whom, when and on what basis, in time order, each with its confidence."""
     events = cached(read.incident_attributions, viewer, incident_id)
     if events.empty:
@@ -175,7 +178,7 @@ def attribution_table(viewer: Viewer, incident_id: int) -> None:
     )
 
 
-def response_table(viewer: Viewer, incident_id: int) -> None:
+def response_table(viewer: Viewer, incident_id: int | tuple[int, ...]) -> None:
     """What states and organisations did next: statements, démarches, sanctions, indictments, expulsions."""
     events = cached(read.incident_responses, viewer, incident_id)
     if events.empty:

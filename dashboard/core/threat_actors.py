@@ -87,3 +87,19 @@ def resolve(label: str) -> frozenset[str]:
 def resolve_all(labels: list[str] | tuple[str, ...]) -> frozenset[str]:
     """The actors named by any of several labels."""
     return frozenset().union(*(resolve(label) for label in labels)) if labels else frozenset()
+
+
+@functools.cache
+def _aliases_by_actor() -> dict[str, tuple[str, ...]]:
+    out: dict[str, list[str]] = {}
+    for row in read_rows("threat_actor_aliases.csv"):
+        out.setdefault(row["actor_id"], []).append(row["alias"])
+    for row in read_rows("threat_actor_overrides.csv"):
+        if row["actor_id"]:
+            out.setdefault(row["actor_id"], []).append(row["alias"])
+    return {actor: tuple(dict.fromkeys(names)) for actor, names in out.items()}
+
+
+def aliases_of(actor_id: str) -> tuple[str, ...]:
+    """The names an actor is also known by, as the alias table writes them (MISP's order, then the overrides)."""
+    return _aliases_by_actor().get(actor_id, ())

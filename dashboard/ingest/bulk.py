@@ -263,3 +263,10 @@ def _csv_block(arrays: list[np.ndarray]) -> bytes:
     sink = io.BytesIO()
     pacsv.write_csv(table, sink, pacsv.WriteOptions(include_header=False, quoting_style="all_valid"))
     return sink.getvalue()
+
+
+def source_keys(preset: str, source_ids: pd.Series) -> np.ndarray:
+    """'<source>:<source id>' per row ('' without a source id): the key under which copies count once."""
+    source = preset or "template"
+    ids = text(source_ids)
+    return np.array([f"{source}:{s}" if s else "" for s in ids], dtype=object)

@@ -144,14 +144,24 @@ def write_basis(engine: Engine) -> int:
         return write_count(conn)
 
 
-def compare(engine: Engine, viewer: Viewer, layer: str, track: str, checked: Validated) -> Comparison:
+def compare(
+    engine: Engine, viewer: Viewer, layer: str, track: str, checked: Validated, *, source: str = ""
+) -> Comparison:
     """Compare checked rows (its issues must not hold those of an earlier comparison) with the current rows of the
-    layer and track: every stored row for the keys, only those the uploader may see for the outcomes and counts."""
+    layer and track: every stored row for the keys, only those the uploader may see for the outcomes and counts.
+
+    Incidents are keyed by source key ("<source>:<source id>", `source` the preset's name): EuRepoC's record 12 and
+    DCID's record 12 in one track are two incidents, and an upload of one never supersedes the other."""
     basis = write_basis(engine)  # first: a write after this point makes the commit compare again
     rows = checked.rows
+    written = None  # the ids as the file writes them, for the messages
+    if layer == "incidents" and not rows.empty:
+        written = _as_text(rows["source_id"]).reset_index(drop=True)
+        rows = rows.assign(source_id=bulk.source_keys(source, rows["source_id"]))
     errors = checked.error_rows
     nothing = (pd.Series([], dtype=object), np.empty(0, dtype=object))
     keys, prints = _keys_and_prints(layer, rows) if not rows.empty else nothing
+    shown = keys if written is None else written.where(written != "", keys)
     stored = read.current_rows_for_diff(engine, viewer, layer, track)
     stored_keys, stored_prints = _keys_and_prints(layer, stored) if not stored.empty else nothing
     seen = stored["visible"].to_numpy(dtype=bool) if len(stored) else np.zeros(0, dtype=bool)
@@ -167,7 +177,7 @@ def compare(engine: Engine, viewer: Viewer, layer: str, track: str, checked: Val
                 Issue(
                     int(numbers[index]),
                     "",
-                    str(keys.iloc[index]),
+                    str(shown.iloc[index]),
                     f"duplicate of row {first_number[index]} (same source id, or same title, date and "
                     "first country); only the first is kept",
                     "error",
@@ -211,7 +221,7 @@ def compare(engine: Engine, viewer: Viewer, layer: str, track: str, checked: Val
     )
     refused = taken & ~repeated & ~errors & ~profile & ~outside
     issues += [
-        Issue(int(numbers[i]), _KEY_COLUMN[layer], str(keys.iloc[i]), ID_TAKEN, "error")
+        Issue(int(numbers[i]), _KEY_COLUMN[layer], str(shown.iloc[i]), ID_TAKEN, "error")
         for i in np.flatnonzero(refused).tolist()
     ]
     changed = np.flatnonzero(status == "changed")

@@ -36,6 +36,7 @@ from dashboard.store.merge_models import IncidentMerge, SourceGroup
 from dashboard.store.models import Incident, IncidentInitiator, IncidentTarget, utcnow
 
 MAX_RECORDS = 50_000
+DYADIC = frozenset({"dcid"})  # sources that give one record per pair of states
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,11 @@ def find(session: Session) -> tuple[list[linkage.Match], str]:
     records = {name: linkage.records(frame) for name, frame in sources.items()}
     found: list[linkage.Match] = []
     for left, right in combinations(sorted(records), 2):
-        found += linkage.match(records[left], records[right])
+        # A dyadic source (DCID) records one operation once per pair of states (NotPetya_A: Russia-Ukraine,
+        # NotPetya_B: Russia-United States): each of its records may join the record of the other source it
+        # matches best, several to one.
+        one_to_one = not DYADIC & {left, right}
+        found += linkage.match(records[left], records[right], one_to_one=one_to_one)
     return found, ""
 
 

@@ -238,7 +238,7 @@ def _stored_rows_for_diff(engine: Engine, viewer: Viewer, layer: str, track: str
         )
         stmt = select(
             Incident.id,
-            Incident.source_id,
+            Incident.source_key,  # "<source>:<source id>": the key an upload's rows are compared on
             Incident.title,
             Incident.start_date,
             Incident.end_date,

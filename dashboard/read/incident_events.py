@@ -8,6 +8,7 @@ from sqlalchemy import Engine, String, and_, cast, func, or_, select
 
 from dashboard.core.access import Viewer
 from dashboard.core.threat_actors import resolve
+from dashboard.read.merges import visible_records
 from dashboard.read.scope import Scope, incident_view_clause, scope_clause, track_list
 from dashboard.store.event_models import IncidentAttribution, IncidentResponse
 from dashboard.store.models import Incident
@@ -28,15 +29,19 @@ COLUMNS = (
 )
 
 
-def incident_attributions(engine: Engine, viewer: Viewer, incident_id: int) -> pd.DataFrame:
-    """The attribution events of one incident the viewer may see, in time order (undated last, then source order);
-    empty when the incident is not visible to them or has none."""
+def _ids(incident_id: int | tuple[int, ...]) -> list[int]:
+    return [int(i) for i in incident_id] if isinstance(incident_id, tuple) else [int(incident_id)]
+
+
+def incident_attributions(engine: Engine, viewer: Viewer, incident_id: int | tuple[int, ...]) -> pd.DataFrame:
+    """The attribution events of one incident (or of the source records merged into it, a tuple of ids) the viewer
+    may see, in time order (undated last, then source order); empty when none is visible to them or has any."""
     a = IncidentAttribution
     with engine.connect() as conn:
         rows = conn.execute(
             select(*(getattr(a, c) for c in COLUMNS))
             .join(Incident, Incident.id == a.incident_id)
-            .where(a.incident_id == incident_id, scope_clause(Incident, viewer))
+            .where(a.incident_id.in_(_ids(incident_id)), visible_records(viewer))
             .order_by(a.date.is_(None), a.date, a.position)
         ).all()
     return pd.DataFrame(rows, columns=list(COLUMNS))
@@ -56,14 +61,15 @@ RESPONSE_COLUMNS = (
 )
 
 
-def incident_responses(engine: Engine, viewer: Viewer, incident_id: int) -> pd.DataFrame:
-    """The political and legal responses to one incident the viewer may see, in time order (undated last)."""
+def incident_responses(engine: Engine, viewer: Viewer, incident_id: int | tuple[int, ...]) -> pd.DataFrame:
+    """The political and legal responses to one incident (or to the source records merged into it) the viewer may
+    see, in time order (undated last)."""
     r = IncidentResponse
     with engine.connect() as conn:
         rows = conn.execute(
             select(*(getattr(r, c) for c in RESPONSE_COLUMNS))
             .join(Incident, Incident.id == r.incident_id)
-            .where(r.incident_id == incident_id, scope_clause(Incident, viewer))
+            .where(r.incident_id.in_(_ids(incident_id)), visible_records(viewer))
             .order_by(r.date.is_(None), r.date, r.layer, r.position)
         ).all()
     return pd.DataFrame(rows, columns=list(RESPONSE_COLUMNS))
