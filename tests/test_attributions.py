@@ -224,7 +224,8 @@ def test_the_incident_details_show_attributions_and_responses(stored, monkeypatc
     chooser = next(s for s in at.selectbox if s.label.startswith("Incident details"))
     chooser.set_value(notpetya).run()
     shown = " ".join(str(m.value) for m in at.markdown)
-    assert "Attributions** (15)" in shown and "Responses** (9)" in shown
+    # NotPetya is one incident across EuRepoC and CFR: EuRepoC's 15 attributions and 9 responses, CFR's one each
+    assert "Sources** (2)" in shown and "Attributions** (16)" in shown and "Responses** (10)" in shown
     tables = [t.value for t in at.dataframe]
     attributions = next(t for t in tables if {"by", "to", "confidence"} <= set(t.columns))
     assert {"high", "medium", "low"} <= set(attributions["confidence"])

@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pandas as pd
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from dashboard import PROJECT_ROOT, read
 from dashboard.analysis.briefing import build_briefing
@@ -142,12 +142,17 @@ def test_both_tracks_count_each_eurepoc_incident_once(loaded) -> None:
     eurepoc_ids = set(ee["id"]) | set(ip["id"])
     shown_eurepoc = shown[shown["id"].isin(eurepoc_ids)]
     assert shown_eurepoc["source_id"].is_unique
-    assert set(shown_eurepoc["source_id"]) == distinct
     summary = read.incident_summary(loaded.engine, ADMIN, everything)
     cfr = set(_stored(loaded.engine, CFR.name, EE)["source_id"]) | set(
         _stored(loaded.engine, CFR.name, IP)["source_id"]
     )
-    assert summary["incidents"] == len(distinct) + len(cfr) == len(shown)
+    # Each record once, and records of the two sources merged into one incident once (dashboard/ingest/merges.py).
+    keys = {f"eurepoc:{s}" for s in distinct} | {f"cfr:{s}" for s in cfr}
+    with loaded.engine.connect() as conn:
+        groups = dict(conn.execute(text("SELECT source_key, group_key FROM source_groups")).tuples().all())
+    incidents = {groups.get(k, k) for k in keys}
+    assert len(keys) - len(incidents) >= 30  # NotPetya, SolarWinds and the other operations both sources record
+    assert summary["incidents"] == len(incidents) == len(shown)
 
 
 def test_viasat_and_notpetya_come_through_as_the_source_gives_them(loaded) -> None:
@@ -185,6 +190,8 @@ def test_the_eastern_europe_briefing_for_2022_is_about_eastern_europe(loaded) ->
 
 
 # Eastern Europe members targeted in 2022 by the EuRepoC and CFR incidents: Ukraine and Russia first, Belarus,
-# Poland, the Baltic states Latvia and Lithuania, Bulgaria, Hungary, Czechia, Montenegro (the August 2022 attack
-# on its government), Albania (Iran's July 2022 attack), Azerbaijan and Georgia.
-EE_2022_TARGETS = {"UKR", "RUS", "BLR", "POL", "LTU", "LVA", "BGR", "HUN", "CZE", "MNE", "ALB", "AZE", "GEO"}
+# Poland, the Baltic states Latvia and Lithuania, Bulgaria, Hungary, Montenegro (the August 2022 attack on its
+# government), Albania (Iran's July 2022 attack), Azerbaijan and Georgia. Czechia is named only by a CFR record that
+# is merged with a EuRepoC record naming other targets: a merged incident counts with the countries of the record
+# that represents it (the lowest id the viewer may see), and the detail flags the disagreement.
+EE_2022_TARGETS = {"UKR", "RUS", "BLR", "POL", "LTU", "LVA", "BGR", "HUN", "MNE", "ALB", "AZE", "GEO"}

@@ -13,7 +13,8 @@ import pandas as pd
 from sqlalchemy import ColumnElement, Engine, and_, or_, select
 
 from dashboard.core.access import Viewer
-from dashboard.core.threat_actors import resolve_all
+from dashboard.core.threat_actors import actors, resolve_all
+from dashboard.core.vocabulary import labels
 from dashboard.read.scope import Scope, current_rows, in_tracks, scope_clause
 from dashboard.store.merge_models import IncidentMerge, SourceGroup
 from dashboard.store.models import Incident, IncidentInitiator, IncidentTarget
@@ -102,15 +103,17 @@ def members(engine: Engine, viewer: Viewer, incident_id: int) -> pd.DataFrame:
     return frame[list(MEMBER_COLUMNS)]
 
 
-def pairs(engine: Engine, keys: list[str]) -> pd.DataFrame:
-    """The merge rows among these source keys: left_key, right_key, status, score, reasons, decided_by, decided_at."""
+def pairs(engine: Engine, viewer: Viewer, keys: tuple[str, ...]) -> pd.DataFrame:
+    """The merge rows among these source keys (those of members() the viewer sees): left_key, right_key, status,
+    score, reasons, decided_by, decided_at."""
+    del viewer  # the keys are already the viewer's
     columns = ["left_key", "right_key", "status", "score", "reasons", "decided_by", "decided_at"]
     if len(keys) < 2:
         return pd.DataFrame(columns=columns)
     m = IncidentMerge
     with engine.connect() as conn:
         rows = conn.execute(
-            select(*(getattr(m, c) for c in columns)).where(m.left_key.in_(keys), m.right_key.in_(keys))
+            select(*(getattr(m, c) for c in columns)).where(m.left_key.in_(list(keys)), m.right_key.in_(list(keys)))
         ).all()
     return pd.DataFrame(rows, columns=columns)
 
@@ -132,14 +135,19 @@ def disagreements(frame: pd.DataFrame) -> list[tuple[str, str]]:
     for name, column in (("target countries", "targets"), ("initiator countries", "initiators")):
         given = [frozenset(v) for v in frame[column] if len(v)]
         if len(given) > 1 and len(set(given)) > 1:
-            out.append((name, each([", ".join(v) for v in frame[column]])))
+            country = labels("countries.csv", key="iso3")
+            out.append((name, each([", ".join(country.get(c, c) for c in v) for v in frame[column]])))
     types = set(frame["incident_type_id"])
     if len(types) > 1:
-        out.append(("type", each(list(frame["incident_type_id"]))))
-    actors = [resolve_all([n for n in str(v or "").split("; ") if n]) for v in frame["initiator_name"]]
-    named = [a for a in actors if a]
+        names = labels("incident_types.csv")
+        out.append(("type", each([names.get(t, t) for t in frame["incident_type_id"]])))
+    named_all = [resolve_all([n for n in str(v or "").split("; ") if n]) for v in frame["initiator_name"]]
+    named = [a for a in named_all if a]
     if len(named) > 1 and not frozenset.intersection(*named):
-        out.append(("attribution", each([", ".join(sorted(a)) for a in actors])))
+        known = actors()
+        out.append(
+            ("attribution", each([", ".join(sorted(known[a].name if a in known else a for a in x)) for x in named_all]))
+        )
     return out
 
 
