@@ -1,9 +1,11 @@
-"""One incident across sources (issue 14, first part): threat-actor aliases resolve to one actor, and the matcher's
-precision and recall on hand-labelled pairs of the real EuRepoC and CFR exports (tests/fixtures/linkage)."""
+"""One incident across sources (issue 14, first part): threat-actor aliases resolve to one actor, the matcher's
+precision and recall on hand-labelled pairs of the real EuRepoC and CFR exports (tests/fixtures/linkage), and the
+matcher between CFR and DCID (a third source)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -21,9 +23,14 @@ from tests.conftest import HOST_ORG, Database
 DATASETS = PROJECT_ROOT.parent / "shared" / "datasets"
 EUREPOC = DATASETS / "EuRepoC_Global_Database_1.1.csv"
 CFR = DATASETS / "CFR_cyber_operations_incidents_2005-2022.csv"
+DCID = DATASETS / "DCID_2.0_Release_update_February_2023.xlsx"
+DCID_SHEET = "DCID_2.0_Release_update_Februar"
 LABELS = Path(__file__).parent / "fixtures" / "linkage" / "eurepoc_cfr_pairs.csv"
 real_exports = pytest.mark.skipif(
     not (EUREPOC.exists() and CFR.exists()), reason=f"the real exports are not in {DATASETS}"
+)
+real_dcid = pytest.mark.skipif(
+    not (CFR.exists() and DCID.exists()), reason=f"the real DCID 2.0 workbook is not in {DATASETS}"
 )
 
 
@@ -92,11 +99,25 @@ def test_a_pair_is_scored_on_stated_evidence_and_each_record_matches_once() -> N
 
 @pytest.fixture(scope="module")
 def sources(tmp_path_factory: pytest.TempPathFactory) -> dict[str, pd.DataFrame]:
-    """The normalised rows of both real exports, as an upload would check them (nothing stored)."""
+    """The normalised rows of the real exports, as an upload would check them (nothing stored); DCID's update sheet
+    through the DCID preset, as tests/test_real_dcid.py reads it."""
     db = Database("sqlite", tmp_path_factory.mktemp("linkage"))
     initialise(db.engine)
     rows = {}
+    if DCID.exists():
+        rows[DCID.name] = pipeline.prepare(
+            db.engine,
+            local_admin(HOST_ORG),
+            layer="incidents",
+            track="eastern-europe",
+            file_name=DCID.name,
+            path=DCID,
+            sheet=DCID_SHEET,
+            max_bytes=10**8,
+        ).checked.rows
     for path in (EUREPOC, CFR):
+        if not path.exists():
+            continue
         prepared = pipeline.prepare(
             db.engine,
             local_admin(HOST_ORG),
@@ -128,7 +149,9 @@ def test_the_matcher_on_hand_labelled_pairs_of_the_real_exports(sources, capsys)
     cfr_keys_of: dict[str, set[str]] = {}  # two CFR rows with one title and date share a record key
     for record, key in zip(cfr_records, _cfr_keys(cfr), strict=True):
         cfr_keys_of.setdefault(record.key, set()).add(key)
+    started, cpu = time.perf_counter(), time.process_time()
     matches = linkage.match(eu_records, cfr_records)
+    took, cpu = time.perf_counter() - started, time.process_time() - cpu
     found = {(m.left, key) for m in matches for key in cfr_keys_of[m.right]}
     labels = pd.read_csv(LABELS, dtype=str)
     labels = labels[labels["label"] != "unsure"]
@@ -140,21 +163,46 @@ def test_the_matcher_on_hand_labelled_pairs_of_the_real_exports(sources, capsys)
     with capsys.disabled():
         print(
             f"\nlinkage on {len(labels)} labelled pairs ({sum(truth)} same): precision {precision:.3f}, "
-            f"recall {recall:.3f}, {len(found)} matches in all"
+            f"recall {recall:.3f}, {len(found)} matches in all; match() took {took:.2f} s ({cpu:.2f} s CPU) for "
+            f"{len(eu_records)} x {len(cfr_records)} records"
         )
-    # The issue asks for precision >= 0.95 and recall >= 0.85; recall is not there yet (README): this guards what
-    # is reached so far against regressions.
     assert precision >= 0.95
-    assert recall >= 0.75
+    assert recall >= 0.85
     assert ("1032", "NotPetya|7/1/2017") in found
+    # SolarWinds: EuRepoC's start (September 2019) and CFR's disclosure (December 2020) are 465 days apart
+    assert ("1254", "Targeting of SolarWinds customers|12/9/2020") in found
+    assert took < 15  # it runs inside uploads (about 2 s on the development machine)
 
 
 @real_exports
-def test_apt28_names_in_both_files_resolve_to_one_actor(sources) -> None:
-    named = {
-        name: {str(v) for v in rows["initiator_name"] if isinstance(v, str) and v} for name, rows in sources.items()
-    }
-    eurepoc_apt28 = {v for v in named[EUREPOC.name] if "apt28" in resolve(v)}
-    cfr_apt28 = {v for v in named[CFR.name] if "apt28" in resolve(v)}
-    assert any("Fancy Bear" in v for v in eurepoc_apt28) and cfr_apt28
-    assert len(eurepoc_apt28 | cfr_apt28) >= 3  # differently written labels, one actor
+def test_the_matcher_is_the_same_whichever_source_is_left(sources) -> None:
+    """The upload path matches sources in name order (CFR before EuRepoC): the rules must not depend on it."""
+    eu, cfr = linkage.records(sources[EUREPOC.name]), linkage.records(sources[CFR.name])
+    one_way = {(m.left, m.right) for m in linkage.match(eu, cfr)}
+    other_way = {(m.right, m.left) for m in linkage.match(cfr, eu)}
+    assert one_way == other_way
+
+
+@real_dcid
+def test_cfr_and_dcid_records_of_one_operation_match(sources, capsys) -> None:
+    """A third source: DCID names an operation once per pair of states ("NotPetya_A": Russia-Ukraine, "WannaCry- IK
+    NHS"), so the upload path (dashboard/ingest/merges.py) lets each DCID record join its best CFR partner, several
+    to one."""
+    cfr, dcid = sources[CFR.name], sources[DCID.name]
+    cfr_records, dcid_records = linkage.records(cfr), linkage.records(dcid)
+    cfr_key = dict(zip((r.key for r in cfr_records), _cfr_keys(cfr), strict=True))
+    dcid_title = dict(zip(dcid["source_id"].astype(str), dcid["title"], strict=True))
+    one_to_one = {(cfr_key[m.left], dcid_title[m.right]) for m in linkage.match(cfr_records, dcid_records)}
+    matches = linkage.match(cfr_records, dcid_records, one_to_one=False)
+    found = {(cfr_key[m.left], dcid_title[m.right]) for m in matches}
+    with capsys.disabled():
+        print(
+            f"\nlinkage CFR x DCID ({len(cfr_records)} x {len(dcid_records)} records): {len(one_to_one)} matches one "
+            f"to one, {len(found)} several to one"
+        )
+    for found_here in (one_to_one, found):
+        assert any(c == "WannaCry|6/14/2017" and "wannacry" in d.lower() for c, d in found_here)
+        assert ("NotPetya|7/1/2017", "NotPetya_A") in found_here
+    wannacry = {d for c, d in found if c == "WannaCry|6/14/2017"}
+    assert wannacry == {"WannaCry- US Critical Infrastructure", "WannaCry- IK NHS"}  # both dyads, nothing else
+    assert one_to_one <= found and len(found) < len(dcid_records) / 3  # DCID's rival dyads overlap CFR in part only

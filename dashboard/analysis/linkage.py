@@ -1,51 +1,78 @@
 """One incident across sources: which records of two exports describe the same real-world operation.
 
-A stated, rule-based score over five kinds of evidence, with rapidfuzz for the title similarity. Why rapidfuzz and
-not splink: the volumes are thousands of records, the fields are sparse and differently filled by each tracker
-(CFR has no victim-country column, EuRepoC often only a month or a year), and each rule here is one a coordinator
-can read and question; splink's trained weights would hide that and bring DuckDB along. rapidfuzz is small, maintained
-and fast (C++), and `process.cdist` scores every title pair at once for the blocking.
+A stated, rule-based score, with rapidfuzz for the title similarity. Why rapidfuzz and not splink: the volumes are
+thousands of records, the fields are sparse and differently filled by each tracker (CFR has no victim-country column,
+EuRepoC often only a month or a year, DCID only a short name), and each rule here is one a coordinator can read and
+question; splink's trained weights would hide that and bring DuckDB along. rapidfuzz is small, maintained and fast
+(C++); the word overlaps of the blocking are sparse matrix products (scipy), so EuRepoC x CFR takes a second or two.
 
-- **text**: the rarity-weighted words both records' titles and descriptions share (TextIndex: "Kudankulam" and
-  "DTrack" count, "government" hardly): >= TEXT_STRONG: +3, >= TEXT_SOME: +1.5;
-- **actor**: both records name an actor (resolved through the alias table, core/threat_actors) and share one:
-  +ACTOR_POINTS; both name actors and share none: -2;
-- **title**: similarity of the titles without the trackers' template words ("Targeting of", "Compromise of", years)
-  (token-set ratio): >= 90: +3, >= 75: +1.5; else a short title with a rare word (NotPetya) found in the other
-  record's title or description: +3;
-- **date**: sources date an operation differently (CFR gives the disclosure, EuRepoC the start, often only a month
-  or a year): the second record 30 days before to 45 days after the first: +2; 60 before to AFTER_DAYS after: +0.5;
-  further apart: -3;
+The rules are symmetric (either source may be `left`: the upload path matches every pair of sources, in name order).
+A pair's score is the sum of:
+
+- **text** (TextIndex: words of title and description weighted by rarity, cosine; words in more than a fifth of the
+  records left out): >= 0.40: +4.5, >= 0.25: +3, >= 0.15: +1.5;
+- **rare name**: a word written with a capital (a name: "SideWalk", not "defectors") that both texts hold and at
+  most NAME_RECORDS (3) records of both sources hold ("DTrack", "Bookworm"): +3; else one in at most
+  UNCOMMON_RECORDS (6) records ("SolarWinds"): +1.5 (not among fewer than 100 records, where every word is rare);
+- **title** (without the trackers' template words "Targeting of", "Compromise of", "Operation", years, DCID's "_A"):
+  the same title (spaces aside: "MagicHound" is "Magic Hound"): +5; else token-set ratio >= 90: +3, >= 75: +1.5;
+  else a word (or two neighbours written as one) found in at most three titles of both sources: +1.5;
+- **name**: a short title with a rare word (NotPetya, Bad Rabbit; not an actor's name, which is the actor rule's)
+  found in the other record's title or description: +3;
+- **nothing in the texts**: none of the four rules above: NO_TEXT_POINTS (-3) (an actor, a date and a country
+  alone are not one operation: APT28 runs many);
+- **actor**: both records name an actor (alias table, core/threat_actors; CFR's "Believed to be the work of the
+  Lazarus Group" unwrapped) and share one: +ACTOR_POINTS (3); both name actors and share none: -3;
+- **date**: a date on the 1st of a month stands for that month, on 1 January for that year (EuRepoC's placeholders);
+  the days between the two spans: <= 45: +2; <= FAR_DAYS (500: EuRepoC's start and CFR's disclosure of SolarWinds
+  are 435 apart): 0; further: -3;
 - **countries**: a shared target country: +1, none while both name targets: -1.5; the same for initiators.
 
-Pairs scoring at least THRESHOLD are matches, each record in at most one (best score first). Measured on hand-labelled
-pairs of the real EuRepoC and CFR exports (tests/fixtures/linkage, tests/test_linkage.py): see the README.
+Pairs scoring at least THRESHOLD (5) are matches, each record in at most one (best score first); with
+one_to_one=False (a source such as DCID that records one operation once per pair of states) a pair is kept when it is
+the best of either of its records. Only pairs with
+dates at most FAR_DAYS apart (or a date missing) and a word in common (text >= 0.15, a title word, a rare title word in
+the other text, or a rare word) are scored: the others cannot reach the threshold. Measured on hand-labelled pairs of
+the real EuRepoC and CFR exports (tests/fixtures/linkage, tests/test_linkage.py): see the README.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
-from rapidfuzz import fuzz, process, utils
+from rapidfuzz import fuzz
 
-from dashboard.core.threat_actors import resolve_all
+from dashboard.analysis.linkage_text import (
+    TextIndex,
+    clean_title,
+    distinctive,
+    named_in,
+    plain_text,
+    rare_words,
+    sharing,
+    title_names,
+)
+from dashboard.core.threat_actors import resolve, resolve_all
+
+__all__ = ["Evidence", "Match", "Record", "TextIndex", "clean_title", "compare", "match", "rare_words", "records"]
 
 THRESHOLD = 5.0
 ACTOR_POINTS = 3.0  # an actor runs many operations: alone, it does not make two records one
-# Rarity-weighted word overlap of title and description (TextIndex): unrelated labelled pairs share 0.05 at the
-# median and 0.15 at the 90th percentile, pairs of one operation 0.21 at the median.
-TEXT_STRONG, TEXT_SOME = 0.25, 0.15
-BEFORE_DAYS, AFTER_DAYS = 60, 480  # the widest date gap considered (second record's date minus the first's)
-CLOSE_BEFORE, CLOSE_AFTER = 30, 45
+TEXT_STRONGEST, TEXT_STRONG, TEXT_SOME = 0.40, 0.25, 0.15
+NAME_RECORDS, UNCOMMON_RECORDS = 3, 6  # a word in at most this many records of both sources: a name (DTrack)
+NO_TEXT_POINTS = -3.0  # nothing in the texts in common
+CLOSE_DAYS, FAR_DAYS = 45, 500
 
-_TEMPLATE = re.compile(
-    r"\b(targeting|targeted|compromise|compromised|breach|hack|hacking|attack|attacks|campaign|operation|"
-    r"espionage|incident|of|the|on|in|against|and|by|a|an|to|its|at|for|with|from|\d{4})\b",
+# CFR's free-text affiliations ("Believed to be the work of the Lazarus Group", "Possibly linked to Sandworm.",
+# "Also known as Cobalt Gypsy"): the words around the actor's name, left out before the alias table is asked.
+_ACTOR_LEAD_IN = re.compile(
+    r"\b(?:believed to be|possibly|likely|suspected(?: to be)?|the work of|linked to|associated with|related to|"
+    r"also known as|known as|the)\b",
     re.I,
 )
 
@@ -71,6 +98,13 @@ def _as_list(value: object) -> list[str]:
     return []
 
 
+def actors_named(labels: list[str]) -> frozenset[str]:
+    """The actors the labels name, also where a label wraps the name in words ("Believed to be the work of the
+    Lazarus Group")."""
+    unwrapped = [bare for bare in (_ACTOR_LEAD_IN.sub(" ", label) for label in labels) if bare not in labels]
+    return resolve_all(labels) | resolve_all(unwrapped)
+
+
 def records(rows: pd.DataFrame) -> list[Record]:
     """Records from normalised incident rows (source_id, title, description, start_date, target_countries,
     initiator_countries, initiator_name)."""
@@ -85,60 +119,30 @@ def records(rows: pd.DataFrame) -> list[Record]:
                 start=None if pd.isna(start) else start.date(),
                 targets=frozenset(_as_list(row.target_countries)),
                 initiators=frozenset(_as_list(row.initiator_countries)),
-                actors=resolve_all(_as_list(row.initiator_name)),
+                actors=actors_named(_as_list(row.initiator_name)),
             )
         )
     return out
 
 
-def clean_title(title: str) -> str:
-    """A title without the template words and years the trackers put in every title."""
-    return " ".join(_TEMPLATE.sub(" ", utils.default_process(title)).split())
+def span(day: dt.date | None) -> tuple[int, int] | None:
+    """The days a date may stand for, as ordinals: 1 January is often a year only, the 1st of a month a month only."""
+    if day is None:
+        return None
+    first = day.toordinal()
+    if day.month == 1 and day.day == 1:
+        return first, first + 364
+    if day.day == 1:
+        return first, first + 30
+    return first, first
 
 
-def _distinctive(title: str, rare: frozenset[str]) -> str:
-    """A short title that names the operation itself (NotPetya, Bad Rabbit: at most two words, one of them rare
-    among all titles), else ""."""
-    cleaned = clean_title(title)
-    words = cleaned.split()
-    return cleaned if 1 <= len(words) <= 2 and len(cleaned) >= 6 and any(w in rare for w in words) else ""
-
-
-def rare_words(*sources: list[Record], at_most: int = 3) -> frozenset[str]:
-    """Words of the cleaned titles that appear in at most `at_most` titles of all these records."""
-    counts: dict[str, int] = {}
-    for recs in sources:
-        for r in recs:
-            for word in set(clean_title(r.title).split()):
-                counts[word] = counts.get(word, 0) + 1
-    return frozenset(w for w, n in counts.items() if n <= at_most)
-
-
-_WORD = re.compile(r"[a-z][a-z0-9]{3,}")
-
-
-class TextIndex:
-    """Words of each record's title and description weighted by rarity (inverse document frequency over both
-    sources), so that two texts sharing "Kudankulam" and "DTrack" count for more than two sharing "government"."""
-
-    def __init__(self, *sources: list[Record]) -> None:
-        docs = [r for recs in sources for r in recs]
-        self.words = {id(r): frozenset(_WORD.findall(utils.default_process(r.text))) for r in docs}
-        df: dict[str, int] = {}
-        for words in self.words.values():
-            for w in words:
-                df[w] = df.get(w, 0) + 1
-        n = max(len(docs), 1)
-        self.idf = {w: math.log(n / c) for w, c in df.items()}
-        self.norm = {k: math.sqrt(sum(self.idf[w] ** 2 for w in ws)) or 1.0 for k, ws in self.words.items()}
-
-    def similarity(self, a: Record, b: Record) -> float:
-        """Cosine similarity of the two records' word sets weighted by rarity (0 to 1)."""
-        wa, wb = self.words.get(id(a)), self.words.get(id(b))
-        if not wa or not wb:
-            return 0.0
-        shared = sum(self.idf[w] ** 2 for w in wa & wb)
-        return shared / (self.norm[id(a)] * self.norm[id(b)])
+def date_gap(a: dt.date | None, b: dt.date | None) -> int | None:
+    """Days between the two dates' spans (0 where they overlap), None where a date is missing."""
+    sa, sb = span(a), span(b)
+    if sa is None or sb is None:
+        return None
+    return max(0, sb[0] - sa[1], sa[0] - sb[1])
 
 
 @dataclass(frozen=True)
@@ -149,74 +153,92 @@ class Evidence:
     reasons: tuple[str, ...]
 
 
-def compare(a: Record, b: Record, rare: frozenset[str] = frozenset(), texts: TextIndex | None = None) -> Evidence:
-    """Score a pair of records of different sources (b's date is compared with a's); `rare`: rare_words of both,
-    `texts`: the TextIndex of both."""
-    score, reasons = 0.0, []
+def _text_points(a: Record, b: Record, rare: frozenset[str], texts: TextIndex | None) -> list[tuple[float, str]]:
+    """The text, rare word, title and name rules (an empty list: nothing in the texts in common)."""
+    found: list[tuple[float, str]] = []
     if texts is not None:
         overlap = texts.similarity(a, b)
-        if overlap >= TEXT_STRONG:
-            score += 3
-            reasons.append(f"descriptions share rare words ({overlap:.2f})")
-        elif overlap >= TEXT_SOME:
-            score += 1.5
-            reasons.append(f"descriptions share some rare words ({overlap:.2f})")
+        for floor, points, what in ((TEXT_STRONGEST, 4.5, "many"), (TEXT_STRONG, 3, "rare"), (TEXT_SOME, 1.5, "some")):
+            if overlap >= floor:
+                found.append((points, f"descriptions share {what} words ({overlap:.2f})"))
+                break
+        shared = texts.rare_shared(a, b, UNCOMMON_RECORDS)
+        if shared:
+            count = texts.df[shared[0]]
+            found.append((3 if count <= NAME_RECORDS else 1.5, f'both name "{shared[0]}" (in {count} records)'))
+    ta, tb = clean_title(a.title), clean_title(b.title)
+    similarity = fuzz.token_set_ratio(ta, tb)
+    in_both = title_names(a.title) & title_names(b.title) & rare
+    if ta and ta.replace(" ", "") == tb.replace(" ", ""):
+        found.append((5, f'same title "{ta}"'))
+    elif similarity >= 90:
+        found.append((3, f"titles alike ({similarity:.0f})"))
+    elif similarity >= 75:
+        found.append((1.5, f"titles close ({similarity:.0f})"))
+    elif in_both:
+        found.append((1.5, "titles share a rare word: " + ", ".join(sorted(in_both))))
+    for short, other in ((distinctive(a.title, rare), b), (distinctive(b.title, rare), a)):
+        if named_in(short, other.text) and not resolve(short):  # an actor's name is the actor rule's
+            found.append((3, f'"{short}" named in the other record'))
+            break
+    return found
+
+
+def compare(a: Record, b: Record, rare: frozenset[str] = frozenset(), texts: TextIndex | None = None) -> Evidence:
+    """Score a pair of records of different sources (the rules of the module docstring); `rare`: rare_words of both,
+    `texts`: the TextIndex of both."""
+    found = _text_points(a, b, rare, texts) or [(NO_TEXT_POINTS, "no rare word, name or title in common")]
     if a.actors and b.actors:
         if a.actors & b.actors:
-            score += ACTOR_POINTS
-            reasons.append("same actor: " + ", ".join(sorted(a.actors & b.actors)))
+            found.append((ACTOR_POINTS, "same actor: " + ", ".join(sorted(a.actors & b.actors))))
         else:
-            score -= 2
-            reasons.append("different actors")
-    similarity = fuzz.token_set_ratio(clean_title(a.title), clean_title(b.title))
-    if similarity >= 90:
-        score += 3
-        reasons.append(f"titles alike ({similarity:.0f})")
-    else:
-        if similarity >= 75:
-            score += 1.5
-            reasons.append(f"titles close ({similarity:.0f})")
-        for short, other in ((_distinctive(a.title, rare), b), (_distinctive(b.title, rare), a)):
-            if short and re.search(rf"\b{re.escape(short)}\b", utils.default_process(other.text)):
-                score += 3
-                reasons.append(f'"{short}" named in the other record')
-                break
-    if a.start and b.start:
-        gap = (b.start - a.start).days
-        if -CLOSE_BEFORE <= gap <= CLOSE_AFTER:
-            score += 2
-            reasons.append(f"dates {gap:+d} days")
-        elif -BEFORE_DAYS <= gap <= AFTER_DAYS:
-            score += 0.5
-            reasons.append(f"dates {gap:+d} days")
-        else:
-            score -= 3
-            reasons.append(f"dates {gap:+d} days apart")
+            found.append((-3, "different actors"))
+    gap = date_gap(a.start, b.start)
+    if gap is not None and gap <= CLOSE_DAYS:
+        found.append((2, f"dates {gap} days apart"))
+    elif gap is not None and gap > FAR_DAYS:
+        found.append((-3, f"dates {gap} days apart"))
     for name, left, right in (("target", a.targets, b.targets), ("initiator", a.initiators, b.initiators)):
         if left and right:
             if left & right:
-                score += 1
-                reasons.append(f"same {name} country")
+                found.append((1, f"same {name} country"))
             else:
-                score -= 1.5
-                reasons.append(f"different {name} countries")
-    return Evidence(score, tuple(reasons))
+                found.append((-1.5, f"different {name} countries"))
+    return Evidence(sum(points for points, _ in found), tuple(reason for _, reason in found))
 
 
-def candidate_pairs(left: list[Record], right: list[Record]) -> list[tuple[int, int]]:
-    """Pairs worth scoring: dates within the widest gap (or a date missing) and some shared evidence (a country, an
-    actor, or a title that is alike)."""
-    right_titles = [clean_title(r.title) for r in right]
-    alike = process.cdist([clean_title(r.title) for r in left], right_titles, scorer=fuzz.token_set_ratio)
-    pairs = []
-    for i, a in enumerate(left):
-        for j, b in enumerate(right):
-            if a.start and b.start and not -BEFORE_DAYS * 2 <= (b.start - a.start).days <= AFTER_DAYS * 2:
-                continue
-            shared = (a.targets & b.targets) or (a.initiators & b.initiators) or (a.actors & b.actors)
-            if shared or alike[i, j] >= 75:
-                pairs.append((i, j))
-    return pairs
+def _spans(recs: list[Record]) -> tuple[np.ndarray, np.ndarray]:
+    spans = [span(r.start) or (np.nan, np.nan) for r in recs]
+    return np.array([s[0] for s in spans], dtype=float), np.array([s[1] for s in spans], dtype=float)
+
+
+def candidate_pairs(
+    left: list[Record], right: list[Record], rare: frozenset[str] | None = None, texts: TextIndex | None = None
+) -> list[tuple[int, int]]:
+    """Pairs worth scoring (the others cannot reach the threshold): dates at most FAR_DAYS apart (or a date missing)
+    and something in the texts in common (descriptions sharing some rare words, a title word, or a rare title word
+    named in the other record)."""
+    if not left or not right:
+        return []
+    rare = rare_words(left, right) if rare is None else rare
+    texts = TextIndex(left, right) if texts is None else texts
+    (lo_a, hi_a), (lo_b, hi_b) = _spans(left), _spans(right)
+    with np.errstate(invalid="ignore"):
+        gap = np.maximum(lo_b[None, :] - hi_a[:, None], lo_a[:, None] - hi_b[None, :])
+        dated = ~(gap > FAR_DAYS)  # NaN (a date missing) stays in
+    titles = [title_names(r.title) for r in left], [title_names(r.title) for r in right]
+    named = [[ws & rare for ws in side] for side in titles]
+    words = [[frozenset(plain_text(r.text).split()) for r in side] for side in (left, right)]
+    uncommon = [texts.rare_sets(side, UNCOMMON_RECORDS) for side in (left, right)]
+    common = (
+        (texts.similarities(left, right) >= TEXT_SOME)
+        | sharing(titles[0], titles[1])
+        | sharing(named[0], words[1])
+        | sharing(words[0], named[1])
+        | sharing(uncommon[0], uncommon[1])
+    )
+    i, j = np.nonzero(dated & common)
+    return list(zip(i.tolist(), j.tolist(), strict=True))
 
 
 @dataclass(frozen=True)
@@ -231,7 +253,7 @@ def match(
 ) -> list[Match]:
     """Matches between two sources: pairs at or above the threshold, each record in at most one (best first)."""
     rare, texts = rare_words(left, right), TextIndex(left, right)
-    scored = [(compare(left[i], right[j], rare, texts), i, j) for i, j in candidate_pairs(left, right)]
+    scored = [(compare(left[i], right[j], rare, texts), i, j) for i, j in candidate_pairs(left, right, rare, texts)]
     scored.sort(key=lambda s: -s[0].score)
     best_left: dict[int, float] = {}
     best_right: dict[int, float] = {}
