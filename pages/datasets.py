@@ -9,6 +9,7 @@ viewer = require(Permission.VIEW_DATASETS)
 import streamlit as st
 
 from dashboard import read
+from dashboard.app.actors_panel import actors_section
 from dashboard.app.context import cached
 from dashboard.app.widgets import columns_table, kpi_row, synthetic_notice, tlp_banner
 from dashboard.core.access import Role
@@ -53,3 +54,5 @@ if viewer.can(Permission.UPLOAD):  # upload counts include rows a reader may not
                 "synthetic": "Synthetic",
             },
         )
+
+actors_section(viewer)

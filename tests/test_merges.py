@@ -204,7 +204,10 @@ def test_two_uploads_of_one_operation_count_once_and_a_split_holds_across_re_upl
 @pytest.mark.parametrize(
     ("who", "why"),
     [
-        (Viewer(name="o", role=Role.OFFICIAL, tracks=frozenset({EE}), tlp_ceiling="red", organisation=HOST_ORG), "only coordinators"),
+        (
+            Viewer(name="o", role=Role.OFFICIAL, tracks=frozenset({EE}), tlp_ceiling="red", organisation=HOST_ORG),
+            "only coordinators",
+        ),
         (coordinator(IP, "ip-coord"), "not visible"),
     ],
     ids=["official", "other-track coordinator"],

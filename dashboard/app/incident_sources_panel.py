@@ -62,7 +62,7 @@ def sources_section(viewer: Viewer, incident_id: int, *, key: str) -> pd.DataFra
     if differences:
         st.warning(
             "**Sources disagree**  \n"
-            + "  \n".join(f"**{field}:** {escape_markdown(text)}" for field, text in differences)
+            + "  \n".join(f"**{escape_markdown(field)}:** {escape_markdown(text)}" for field, text in differences)
         )
     else:
         st.caption("The sources agree on dates (within 30 days), countries, type and actor.")
@@ -144,6 +144,6 @@ def _decide(viewer: Viewer, members: pd.DataFrame, status: list[str], *, key: st
             try:
                 merge_writes.decide_for(engine(), viewer, first, int(other), decision)
             except merge_writes.MergeRefused as refused:
-                st.error(f"Not changed: {refused}.")
+                st.error(f"Not changed: {escape_markdown(str(refused))}.")
                 return
             st.success("Merge confirmed." if decision == "confirmed" else "Merge split: the records count as two.")

@@ -16,7 +16,7 @@ import pandas as pd
 from sqlalchemy import Engine, and_, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
-from dashboard.ingest import bulk, merges
+from dashboard.ingest import actor_names, bulk, merges
 from dashboard.read.scope import LAYER_MODELS, Scope, current_rows
 from dashboard.store import audit
 from dashboard.store.db import lock_for_write, transaction
@@ -116,7 +116,7 @@ def _write_incidents(session: Session, frame: pd.DataFrame, meta: VersionMeta, v
         {
             "id": ids,
             "source_id": bulk.text(column("source_id")),
-            "source_key": source_keys(meta.preset, column("source_id")),
+            "source_key": bulk.source_keys(meta.preset, column("source_id")),
             "title": bulk.text(column("title")),
             "description": bulk.text(column("description")),
             "start_date": bulk.per_block(bulk.dates, column("start_date", None)),
@@ -148,6 +148,7 @@ def _write_incidents(session: Session, frame: pd.DataFrame, meta: VersionMeta, v
     _write_norm_links(session, ids, column("norms", None), column("norms_inferred", None))
     _write_events(session, IncidentAttribution, ids, column("attributions", None))
     _write_events(session, IncidentResponse, ids, column("responses", None))
+    actor_names.record_candidates(session, column("initiator_name"))  # names the alias table does not resolve
 
 
 def _write_events(session: Session, model: type, ids: np.ndarray, events: pd.Series) -> None:
@@ -168,13 +169,6 @@ def _write_events(session: Session, model: type, ids: np.ndarray, events: pd.Ser
     ]
     if rows:
         session.execute(insert(model), rows)
-
-
-def source_keys(preset: str, source_ids: pd.Series) -> np.ndarray:
-    """'<source>:<source id>' per row ('' without a source id): the key under which copies count once."""
-    source = preset or "template"
-    ids = bulk.text(source_ids)
-    return np.array([f"{source}:{s}" if s else "" for s in ids], dtype=object)
 
 
 def _write_norm_links(session: Session, ids: np.ndarray, asserted: pd.Series, inferred: pd.Series) -> None:

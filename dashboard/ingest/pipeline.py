@@ -264,9 +264,7 @@ def _compare(engine: Engine, viewer: Viewer, prepared: Prepared) -> None:
     earlier comparison are replaced by those of this one)."""
     earlier = {id(issue) for issue in prepared.compare_issues}
     prepared.checked.issues = [issue for issue in prepared.checked.issues if id(issue) not in earlier]
-    found = compare(
-        engine, viewer, prepared.layer, prepared.track, prepared.checked, source=prepared.preset.name
-    )
+    found = compare(engine, viewer, prepared.layer, prepared.track, prepared.checked, source=prepared.preset.name)
     prepared.checked.issues.extend(found.issues)
     prepared.compare_issues = found.issues
     prepared.status, prepared.replaces, prepared.basis = found.status, found.replaces, found.basis

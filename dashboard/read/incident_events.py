@@ -7,7 +7,7 @@ import pandas as pd
 from sqlalchemy import Engine, String, and_, cast, func, or_, select
 
 from dashboard.core.access import Viewer
-from dashboard.core.threat_actors import resolve
+from dashboard.read.actor_names import actor_search_terms
 from dashboard.read.merges import visible_records
 from dashboard.read.scope import Scope, incident_view_clause, scope_clause, track_list
 from dashboard.store.event_models import IncidentAttribution, IncidentResponse
@@ -79,14 +79,17 @@ def search_incidents(
     engine: Engine, viewer: Viewer, text: str, *, tracks: frozenset[str] = frozenset(), limit: int = 50
 ) -> pd.DataFrame:
     """Visible incidents whose title, description or actor names contain the text, or whose attributions name the
-    actor the text is an alias of ("Fancy Bear" finds APT28's), newest first: id, source_key, title, start_date."""
+    actor the text is an alias of ("Fancy Bear" finds APT28's, and the names a coordinator merged into APT28), newest
+    first: id, source_key, title, start_date."""
     needle = f"%{text.strip().casefold()}%"
     matches = [
         func.lower(Incident.title).like(needle),
         func.lower(Incident.description).like(needle),
         func.lower(Incident.initiator_name).like(needle),
     ]
-    for actor in sorted(resolve(text)):
+    actors, merged = actor_search_terms(engine, text)  # the alias table and the names coordinators merged
+    matches += [func.lower(Incident.initiator_name).like(f"%{name}%") for name in merged]
+    for actor in sorted(actors):
         matches.append(
             Incident.id.in_(
                 select(IncidentAttribution.incident_id).where(
