@@ -37,6 +37,7 @@ if brief.empty:
     st.stop()
 
 briefing_panel.headline_row(brief.headlines)
+briefing_panel.events_line(brief)
 briefing_panel.briefing_downloads(viewer, view, as_of, brief.period.days, brief.tlp)
 
 left, right = st.columns([3, 2])

@@ -10,7 +10,7 @@ import streamlit as st
 
 from dashboard import read
 from dashboard.analysis import analytics
-from dashboard.app import country_panel
+from dashboard.app import country_panel, responses_panel
 from dashboard.app.chart_panel import chart
 from dashboard.app.context import as_of_date, cached
 from dashboard.app.filter_bar import country_picker, filter_bar
@@ -38,13 +38,16 @@ initiated = cached(read.incident_initiated_counts, viewer, view.incident_filter(
 initiated_tlp = cached(read.incident_marking, viewer, view.incident_filter(viewer, period), iso3)
 status = cached(read.norm_status_as_of, viewer, None, tracks, frozenset({iso3}))
 partnerships = cached(read.partnership_rows, viewer, tracks, frozenset({iso3}))
+events = country_panel.state_event_frames(viewer, iso3, tracks, period)
 
 st.title(plain(name))
 st.caption(f"Member of: {plain(member_of)} · {period.start:%d %b %Y} – {period.end:%d %b %Y}")
 synthetic_notice(viewer)
 norms_tlp = cached(read.norm_marking, viewer, tracks, frozenset({iso3}))  # the shares use every round
-tlp_banner(strictest_marking(received["tlp"], initiated_tlp, norms_tlp, strictest_in(partnerships)))
-if received["incidents"] == 0 and status.empty and partnerships.empty and initiated.empty:
+events_tlp = responses_panel.state_events_marking(events)
+tlp_banner(strictest_marking(received["tlp"], initiated_tlp, norms_tlp, strictest_in(partnerships), events_tlp))
+nothing = received["incidents"] == 0 and status.empty and partnerships.empty and initiated.empty
+if nothing and all(frame.empty for frame in events.values()):
     st.info(
         f"Nothing recorded for {plain(name)} in these tracks and this period. Try a longer period or another track."
     )
@@ -66,6 +69,8 @@ with left:
     chart(figure, monthly, key="cp_trend", tlp=received["tlp"], stem=f"{iso3}_incidents_by_month")
 with right:
     country_panel.initiated_chart(name, iso3, initiated, initiated_tlp)
+
+country_panel.state_events(events, iso3)
 
 st.subheader("Norms and CBMs")
 if status.empty:

@@ -107,3 +107,56 @@ def store(engine: Engine, layer: str, track: str, rows: list[dict]) -> int:
     """Commit rows of any layer as one dataset version."""
     meta = VersionMeta(layer=layer, track_id=track, uploaded_by="tester", file_name="t.csv", sha256="0" * 64)
     return commit_version(engine, meta, pd.DataFrame(rows))
+
+
+def attribution(
+    attributor: str,
+    *,
+    when: str | None = None,
+    attributor_country: str = "",
+    attributed: str = "",
+    attributed_country: str = "RUS",
+    kind: str = "government",
+    source: str = "",
+    confidence: str = "high",
+):
+    """One attribution event, for an incident row's "attributions" list (stored with the incident)."""
+    from dashboard.ingest.attributions import Attribution
+
+    return Attribution(
+        date=dt.date.fromisoformat(when) if when else None,
+        attributor=attributor,
+        attributor_country=attributor_country,
+        attributed=attributed,
+        attributed_actors=frozenset(),
+        attributed_country=attributed_country,
+        kind=kind,
+        basis="",
+        source=source,
+        confidence=confidence,
+    )
+
+
+def response(
+    responder: str,
+    *,
+    when: str | None = None,
+    responder_country: str = "",
+    kind: str = "statement",
+    target: str = "",
+    link: str = "",
+):
+    """One response event, for an incident row's "responses" list (stored with the incident)."""
+    from dashboard.ingest.responses import Response
+
+    return Response(
+        date=dt.date.fromisoformat(when) if when else None,
+        responder=responder,
+        responder_country=responder_country,
+        responder_region="",
+        kind=kind,
+        source_kind=kind,
+        target=target,
+        link=link,
+        layer="political",
+    )

@@ -26,7 +26,7 @@ from dashboard.core.access import Permission, Role, Viewer, local_admin
 from dashboard.core.pages import PAGES
 from dashboard.core.tlp import TLP_ORDER
 from tests.conftest import TEST_SECRET, sign_in
-from tests.factories import incident, norm, partnership, store, store_incidents
+from tests.factories import attribution, incident, norm, partnership, response, store, store_incidents
 
 APP = str(PROJECT_ROOT / "app.py")
 HOST = "Dialogue Secretariat"
@@ -42,7 +42,15 @@ def _recent(days: int) -> str:
 def marked(app_engine: Engine) -> Engine:
     engine = app_engine
     rows = [
-        incident(f"LEAK-{m}-INCIDENT", tlp=t, owner=HOST, when=_recent(20 + i), targets=("EST",))
+        {
+            **incident(f"LEAK-{m}-INCIDENT", tlp=t, owner=HOST, when=_recent(20 + i), targets=("EST",)),
+            # Events carry the incident's mark: Ukraine attributes it and responds (its country profile, the
+            # profile shown by default, and the Responses page list them), aimed at Russia.
+            "attributions": [
+                attribution(f"LEAK-{m}-ATTRIBUTOR", when=_recent(20 + i), attributor_country="UKR", source="")
+            ],
+            "responses": [response(f"LEAK-{m}-RESPONDER", when=_recent(20 + i), responder_country="UKR", target="RUS")],
+        }
         for i, (t, m) in enumerate(LEVELS.items())
     ]
     store_incidents(engine, "eastern-europe", rows)
@@ -134,6 +142,10 @@ def test_every_page_shows_only_what_the_viewer_may_see(marked: Engine, label: st
                 assert f"LEAK-{mark}" not in text, f"{label} sees a {tlp} row on {page.key}"
         if "indo-pacific" not in viewer.tracks:
             assert IP_MARK not in text and "Singapore" not in text
+        if page.key in {"responses", "country"}:  # the events the viewer may see are there (so the check above bites)
+            for tlp in visible:
+                for who in ("ATTRIBUTOR", "RESPONDER"):
+                    assert f"LEAK-{LEVELS[tlp]}-{who}" in text, f"{label} misses a {tlp} {who.lower()} on {page.key}"
         if page.key == "incidents":
             expected = len(visible) + (1 if "indo-pacific" in viewer.tracks else 0)
             shown = {m.label: m.value for m in at.metric}["Incidents"]

@@ -20,6 +20,7 @@ from dashboard.core.access import Viewer
 from dashboard.core.filters import ViewFilter
 from dashboard.core.periods import Period
 from dashboard.core.tlp import strictest_in, strictest_marking
+from dashboard.read import event_timeline
 
 # How many countries, sectors and watchlist signals the briefing lists (the same top-N everywhere).
 TOP_N = 5
@@ -62,6 +63,9 @@ class Briefing:
     round_tlps: dict[dt.date, str | None] = field(default_factory=dict)
     # Incident-norm links of the period inferred by import rules: counted in no figure, said in one line.
     inferred_norm_links: int = 0
+    # Attribution and response events dated in the period, per family, kind and marking (event_kind_counts): the
+    # briefing says them in one line (present.labels.period_events_line).
+    event_counts: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["event", "kind", "tlp", "events"]))
 
     @property
     def empty(self) -> bool:
@@ -180,7 +184,10 @@ def build_briefing(engine: Engine, viewer: Viewer, view: ViewFilter, as_of: dt.d
     active = partnerships[partnerships["status"] == "active"]
     kinds = active.groupby("kind", as_index=False).size().rename(columns={"size": "partnerships"})
     stale = hotlines[(hotlines["days"].isna()) | (hotlines["days"] > 365)]
-    tlp = strictest_marking(now["tlp"], strictest_in(status_now), strictest_in(partnerships))
+    events = event_timeline.event_kind_counts(
+        engine, viewer, event_timeline.EventFilter(tracks=tracks, start=period.start, end=period.end)
+    )
+    tlp = strictest_marking(now["tlp"], strictest_in(status_now), strictest_in(partnerships), strictest_in(events))
     return Briefing(
         period=period,
         as_of=as_of,
@@ -197,4 +204,5 @@ def build_briefing(engine: Engine, viewer: Viewer, view: ViewFilter, as_of: dt.d
         norm_rounds=list(rounds),
         round_tlps={day: strictest_in(frame) for day, frame in statuses.items() if day is not None},
         inferred_norm_links=inferred_links,
+        event_counts=events,
     )

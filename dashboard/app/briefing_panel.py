@@ -16,7 +16,7 @@ from dashboard.app.widgets import columns_table
 from dashboard.core.access import Viewer
 from dashboard.core.filters import TRACK_BOTH, ViewFilter
 from dashboard.export import tables as exports
-from dashboard.present.labels import KIND_NAMES, KIND_PLURALS, inferred_links_note
+from dashboard.present.labels import KIND_NAMES, KIND_PLURALS, inferred_links_note, period_events_line
 from dashboard.present.markdown import escape_markdown
 
 
@@ -32,6 +32,13 @@ def headline_row(headlines: Sequence[Any]) -> None:
             delta_color=("inverse" if h.label in bad_when_up else "normal") if delta and delta.change else "off",
             help=h.help,
         )
+
+
+def events_line(brief: Any) -> None:
+    """The one line on new attributions and responses in the period (the same words as the PDF and the HTML)."""
+    counts = getattr(brief, "event_counts", None)
+    if counts is not None:
+        st.markdown(escape_markdown(period_events_line(counts)))  # our words and numbers; escaped all the same
 
 
 def norm_summary(brief: Any) -> None:

@@ -9,6 +9,8 @@ import streamlit as st
 
 from dashboard.app.chart_panel import chart
 from dashboard.app.widgets import kpi_row
+from dashboard.core.access import Viewer
+from dashboard.core.periods import Period
 from dashboard.present.markdown import escape_markdown
 
 
@@ -49,3 +51,19 @@ def initiated_chart(name: str, iso3: str, initiated: pd.DataFrame, tlp: str | No
         initiated.head(15), "target_name", "incidents", title="Suspected as initiator: targets"
     )
     chart(figure, initiated, key="cp_initiated", tlp=tlp, stem=f"{iso3}_initiated")
+
+
+def state_event_frames(viewer: Viewer, iso3: str, tracks: frozenset[str], period: Period) -> dict[str, pd.DataFrame]:
+    """The state's attributions and responses in the period (read/event_timeline.state_events), cached."""
+    from dashboard.app.context import cached
+    from dashboard.read import event_timeline
+
+    flt = event_timeline.EventFilter(tracks=tracks, start=period.start, end=period.end)
+    return cached(event_timeline.state_events, viewer, iso3, flt)
+
+
+def state_events(frames: dict[str, pd.DataFrame], iso3: str) -> None:
+    """Attributed by / attributed to, and responses made / received, each with its events and source links."""
+    from dashboard.app import responses_panel
+
+    responses_panel.state_events(frames, iso3)

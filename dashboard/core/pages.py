@@ -31,6 +31,9 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("briefing", "Track briefing", "", "pages/briefing.py", "briefing", Permission.VIEW_BRIEFING, default=True),
     PageSpec("watchlist", "Watchlist", "", "pages/watchlist.py", "watchlist", Permission.VIEW_WATCHLIST),
     PageSpec("incidents", "Incidents", "", "pages/incidents.py", "incidents", Permission.VIEW_INCIDENTS),
+    PageSpec(
+        "responses", "Attributions and responses", "", "pages/responses.py", "responses", Permission.VIEW_INCIDENTS
+    ),
     PageSpec("norms", "Norms and CBMs", "", "pages/norms.py", "norms", Permission.VIEW_NORMS),
     PageSpec("partnerships", "Partnerships", "", "pages/partnerships.py", "partnerships", Permission.VIEW_PARTNERSHIPS),
     PageSpec("country", "Country profile", "", "pages/country.py", "country", Permission.VIEW_COUNTRY),

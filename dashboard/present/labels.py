@@ -36,6 +36,24 @@ WITHHELD_REASONS = {
     "norms": _HIDDEN,
     "partnerships": _HIDDEN,
 }
+# Attribution and response events (Responses page, country profile, briefing). The kinds' own names are the
+# ingest vocabularies' (dashboard/ingest/attributions.KINDS, responses.KIND_NAMES); these are the words around them.
+EVENT_NAMES = {"attribution": "Attribution", "response": "Response"}
+EVENT_ROLES = {
+    "any": "Either party",
+    "actor": "Attributor or responder",
+    "target": "Attributed or targeted",
+}
+UNDATED_EVENT = "no date given by the source: placed at the incident's start"
+# Plural and singular forms of the response kinds, for the briefing's sentence ("2 statements, 1 sanction").
+RESPONSE_KIND_WORDS = {
+    "statement": ("statement", "statements"),
+    "demarche": ("démarche", "démarches"),
+    "sanctions": ("sanction", "sanctions"),
+    "indictment": ("indictment", "indictments"),
+    "expulsion": ("expulsion", "expulsions"),
+    "other": ("other", "other"),
+}
 # The last sign-in of an account that has never signed in (Accounts page).
 NEVER_SIGNED_IN = "never"
 
@@ -120,3 +138,27 @@ def summary_note(summary: dict[str, object]) -> str:
             "('target not identified'): counted here, on no map."
         )
     return " ".join(parts)
+
+
+def period_events_line(counts: pd.DataFrame) -> str:
+    """The briefing's one line on the attributions and responses dated in the period (counts: event, kind, events,
+    as read.event_timeline.event_kind_counts gives them), the same on the page, in the PDF and in the HTML."""
+    totals: dict[tuple[str, str], int] = {}
+    for row in counts.itertuples():
+        totals[(row.event, row.kind)] = totals.get((row.event, row.kind), 0) + int(row.events)
+    attributions = sum(n for (event, _), n in totals.items() if event == "attribution")
+    responses = {kind: n for (event, kind), n in totals.items() if event == "response" and n}
+    if not attributions and not responses:
+        return "In the period: no new attributions or responses recorded."
+    government = totals.get(("attribution", "government"), 0)
+    text = f"{attributions:,} new attribution{'' if attributions == 1 else 's'}"
+    if attributions:
+        text += f" ({government:,} by a government)" if government == 1 else f" ({government or 'none'} by governments)"
+    total = sum(responses.values())
+    text += f" and {total:,} response{'' if total == 1 else 's'}"
+    if responses:
+        order = list(RESPONSE_KIND_WORDS)
+        ranked = sorted(responses.items(), key=lambda kv: (-kv[1], order.index(kv[0]) if kv[0] in order else 99))
+        words = (f"{n:,} {RESPONSE_KIND_WORDS.get(kind, (kind, kind))[n != 1]}" for kind, n in ranked)
+        text += f" ({', '.join(words)})"
+    return f"In the period: {text}."

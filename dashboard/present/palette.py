@@ -67,6 +67,34 @@ PARTNERSHIP_STATUS_COLOURS: dict[str, str] = {
     "ended": GREY,
 }
 
+# Attribution and response events (Responses page, country profile): a colour per kind within each family, and a
+# marker shape per family (attributions circles, responses diamonds), so a colour may repeat across the families.
+ATTRIBUTION_KIND_COLOURS: dict[str, str] = {
+    "government": BLUE,
+    "international": SKY_BLUE,
+    "company": BLUISH_GREEN,
+    "researcher": YELLOW,
+    "media": ORANGE,
+    "self": REDDISH_PURPLE,
+    "victim": VERMILLION,
+    "third party": BLACK,
+    "contested": DARK_GREY,
+    "unknown": GREY,
+}
+RESPONSE_KIND_COLOURS: dict[str, str] = {
+    "statement": BLUE,
+    "demarche": SKY_BLUE,
+    "sanctions": VERMILLION,
+    "indictment": REDDISH_PURPLE,
+    "expulsion": ORANGE,
+    "other": GREY,
+}
+EVENT_KIND_COLOURS: dict[str, dict[str, str]] = {
+    "attribution": ATTRIBUTION_KIND_COLOURS,
+    "response": RESPONSE_KIND_COLOURS,
+}
+EVENT_SYMBOLS: dict[str, str] = {"attribution": "circle", "response": "diamond"}
+
 # Implemented (dark blue) > in progress (light blue) > not started (orange); greys for no judgement.
 NORM_STATUS_ORDER: tuple[str, ...] = ("implemented", "in_progress", "not_started", "not_applicable", "unknown")
 NORM_STATUS_COLOURS: dict[str, str] = {

@@ -104,6 +104,7 @@ def _overview(c: BriefingContent) -> list[str]:
     parts.append("<h2>Headline figures</h2>")
     parts.append(_html_table(txt.HEADLINE_HEADER, txt.headline_rows(c), (1, 2, 3)))
     parts += [_p(line, "small") for line in txt.mover_lines(c)]
+    parts.append(_p(txt.events_line(c), "small"))
     parts.append("<h2>Incidents by target country</h2>")
     parts.append(f'<div class="chart">{_chart_html(c.figures["map"], "briefing-map")}</div>')
     parts.append("<h2>Incidents per month by type</h2>")

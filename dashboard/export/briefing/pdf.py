@@ -235,6 +235,7 @@ def _headlines(d: _Drawing) -> list[Flowable]:
         d.table(txt.HEADLINE_HEADER, txt.headline_rows(c), [0.38, 0.18, 0.2, 0.24], numeric=(1, 2, 3)),
         Spacer(1, 3),
         *[d.para(line, "small") for line in txt.mover_lines(c)],
+        d.para(txt.events_line(c), "small"),
         # The map takes the room left on page 1 (MAP_MIN_HEIGHT to MAP_MAX_HEIGHT) rather than leaving it empty.
         CondPageBreak(MAP_MIN_HEIGHT + 30),
         d.para("Incidents by target country", "h2"),

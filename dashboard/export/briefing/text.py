@@ -27,6 +27,7 @@ from dashboard.present.labels import (
     STATUS_NAMES,
     TRACK_NAMES,
     inferred_links_note,
+    period_events_line,
 )
 
 HEADLINE_HEADER = ("Figure", "This period", "Previous period", "Change")
@@ -112,6 +113,11 @@ _STATS = re.compile(r"\s*\((?:[^()]*;\s*)?(?:Poisson )?p = [^)]*\)")
 _CODES = re.compile(r"\s*\([^()]*\)(?= between)")
 _ITEMS = {(r["framework_id"], str(r["code"])): str(r["title"]) for r in load("framework_items.csv")}
 TITLE_CHARS = 70
+
+
+def events_line(c: BriefingContent) -> str:
+    """The one line on new attributions and responses in the period (worded once, in present.labels)."""
+    return period_events_line(c.brief.event_counts)
 
 
 def item_label(framework_id: str, code: object) -> str:
