@@ -29,7 +29,7 @@ _PRESETS = {
 def template_downloads(layer: str) -> None:
     """Download our template for the layer, with its documented columns."""
     from dashboard import DATA_DIR
-    from dashboard.ingest.templates import TEMPLATES
+    from dashboard.ingest.templates import EVENT_TEMPLATES, TEMPLATES, incidents_workbook
 
     with st.expander(f"Our {layer} template: columns and a file to start from"):
         st.download_button(
@@ -39,6 +39,18 @@ def template_downloads(layer: str) -> None:
             mime="text/csv",
             key=f"template_{layer}",
         )
+        if layer == "incidents":
+            st.download_button(
+                "Download the incidents workbook (XLSX: incidents, attributions, responses)",
+                incidents_workbook(DATA_DIR / "templates"),
+                file_name="incidents_template.xlsx",
+                mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                key=f"template_{layer}_xlsx",
+            )
+            st.caption(
+                "In the workbook, the attributions and responses sheets add events to the incidents of the first "
+                "sheet by their source_id; they are checked with the rest of the upload and stored with it."
+            )
         table(
             pd.DataFrame(
                 [
@@ -52,6 +64,13 @@ def template_downloads(layer: str) -> None:
                 ]
             )
         )
+        for sheet, columns in EVENT_TEMPLATES.items() if layer == "incidents" else ():
+            st.markdown(f"The **{sheet}** sheet")
+            table(
+                pd.DataFrame(
+                    [{"column": c.name, "required": "yes" if c.required else "", "meaning": c.help} for c in columns]
+                )
+            )
 
 
 def mapping_controls(layer: str, *, key: str) -> tuple[str, str | None, dict[str, list[str]] | None]:

@@ -87,6 +87,20 @@ def _title_keys(rows: pd.DataFrame, targets: pd.Series | None = None) -> pd.Seri
     return rows["title"].astype("str").str.lower() + "|" + _as_text(rows["start_date"]) + "|" + first
 
 
+def _event_counts(rows: pd.DataFrame) -> pd.Series:
+    """How many attributions and responses each row carries ("a|r"): file rows hold them as lists, stored rows as
+    counts. A re-upload that adds a response to an incident changes that incident."""
+    if "events" in rows.columns:  # stored rows
+        return rows["events"].astype(str).reset_index(drop=True)
+    if "attributions" not in rows.columns:
+        return pd.Series(["0|0"] * len(rows), dtype=object)
+    counts = [
+        f"{len(a) if isinstance(a, list) else 0}|{len(r) if isinstance(r, list) else 0}"
+        for a, r in zip(rows["attributions"], rows["responses"], strict=True)
+    ]
+    return pd.Series(counts, dtype=object)
+
+
 def _incident_keys_and_prints(rows: pd.DataFrame) -> tuple[pd.Series, np.ndarray]:
     """Match keys and content fingerprints of incident rows, a column at a time (file and database rows alike)."""
     targets = _sorted_targets(rows)
@@ -105,6 +119,7 @@ def _incident_keys_and_prints(rows: pd.DataFrame) -> tuple[pd.Series, np.ndarray
             "severity": _as_text(rows["severity"]),
             "tlp": _as_text(rows["tlp"]),
             "targets": targets,
+            "events": _event_counts(rows),
         }
     )
     prints = pd.util.hash_pandas_object(content, index=False, hash_key="cyber-dialogue-1")

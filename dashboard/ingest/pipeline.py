@@ -24,7 +24,7 @@ from dashboard import read
 from dashboard.core.access import Permission, Viewer
 from dashboard.core.tlp import TLP_LABELS, TLP_ORDER
 from dashboard.core.vocabulary import TRACK_IDS, labels
-from dashboard.ingest import padding, presets, value_tables
+from dashboard.ingest import event_sheets, padding, presets, value_tables
 from dashboard.ingest.clearance import check_clearance, may_mark
 from dashboard.ingest.commit import VersionMeta, locked, write_version
 from dashboard.ingest.compare import compare
@@ -248,6 +248,20 @@ def _prepare(
         )
     except CheckFailed as exc:  # a check that failed (not a problem it found): a refusal, never a traceback
         raise UploadRefused(str(exc)) from None
+    sheets = event_sheets.wanted(table.sheets) if layer == "incidents" and chosen.name == "template" else {}
+    if sheets:  # our workbook's attributions and responses sheets, joined to the incidents by source_id
+        try:
+            frames = {
+                name: (
+                    read_path(path, sheet=sheet, max_bytes=max_bytes)[0]
+                    if path is not None
+                    else read_upload(file_name, data or b"", sheet=sheet, max_bytes=max_bytes)
+                ).frame
+                for name, sheet in sheets.items()
+            }
+            checked.rows = event_sheets.attach(checked.rows, frames)
+        except (ReadError, event_sheets.EventSheetProblems) as exc:
+            raise UploadRefused(str(exc)) from None
     check_clearance(checked, viewer)  # rows marked above what the uploader could read back are errors
     checked = padding.restore(checked, kept, skipped)
     prepared = Prepared(layer, track, safe_file_name(file_name), sha256, table, chosen, used, checked)

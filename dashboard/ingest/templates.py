@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 
@@ -78,6 +80,38 @@ TEMPLATES: dict[str, tuple[Column, ...]] = {
 }
 
 
+# The sheets of our incidents workbook after the first (dashboard/ingest/event_sheets.py): events joined to the
+# incidents by source_id.
+EVENT_TEMPLATES: dict[str, tuple[Column, ...]] = {
+    "attributions": (
+        Column("source_id", True, False, "source_id of the incident in the first sheet"),
+        Column("date", False, False, "YYYY-MM-DD of the attribution"),
+        Column("attributor", False, False, "Who attributed: an agency, a minister, a company, a research team"),
+        Column("attributor_country", False, False, "ISO3 code or name of the attributor's state"),
+        Column(
+            "kind",
+            True,
+            False,
+            "government, international, company, researcher, media, self, victim, third party, contested or unknown",
+        ),
+        Column("attributed", False, False, "The actor named (any alias: APT28, Fancy Bear ...)"),
+        Column("attributed_country", False, False, "ISO3 code or name of the state held responsible"),
+        Column("basis", False, False, "How: political statement, indictment, sanctions, technical report, media ..."),
+        Column("link", False, False, "Link to the attribution"),
+    ),
+    "responses": (
+        Column("source_id", True, False, "source_id of the incident in the first sheet"),
+        Column("date", False, False, "YYYY-MM-DD of the response"),
+        Column("responder", False, False, "Who responded, as named (a ministry, the Council of the EU ...)"),
+        Column("responder_country", False, False, "ISO3 code or name of the responding state, or a region (EU)"),
+        Column("kind", True, False, "statement, demarche, sanctions, indictment, expulsion or other"),
+        Column("target", False, True, "ISO3 codes or names of the states the response is aimed at, '; '-separated"),
+        Column("link", False, False, "Link to the response"),
+        Column("layer", False, False, "political (default) or legal"),
+    ),
+}
+
+
 def column_names(layer: str) -> list[str]:
     """Template column names of a layer, in order."""
     return [c.name for c in TEMPLATES[layer]]
@@ -101,3 +135,14 @@ def to_template_frame(layer: str, frame: pd.DataFrame) -> pd.DataFrame:
         values = frame[col.name] if col.name in frame.columns else pd.Series("", index=frame.index)
         out[col.name] = values.map(_join) if col.is_list else values
     return out
+
+
+def incidents_workbook(directory: Path) -> bytes:
+    """Our incidents workbook: the incidents template as the first sheet, then the attributions and responses
+    sheets (EVENT_TEMPLATES), each with the example rows of its CSV in `directory` (data/templates)."""
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as book:
+        for name in ("incidents", *EVENT_TEMPLATES):
+            frame = pd.read_csv(directory / f"{name}.csv", dtype=str, keep_default_na=False)
+            frame.to_excel(book, sheet_name=name, index=False)
+    return buffer.getvalue()

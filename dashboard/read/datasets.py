@@ -16,6 +16,7 @@ from dashboard.read.frames import code_counts, read_frame
 from dashboard.read.norms import norm_conditions
 from dashboard.read.partnerships import partnership_rows, partnership_source_ids
 from dashboard.read.scope import LAYER_MODELS, Scope, current_rows, scope_clause, track_list
+from dashboard.store.event_models import IncidentAttribution, IncidentResponse
 from dashboard.store.models import Country, DatasetVersion, Incident, IncidentTarget, NormAssessment, Track, TrackMember
 
 
@@ -219,6 +220,13 @@ def current_rows_for_diff(engine: Engine, viewer: Viewer, layer: str, track: str
     return rows.assign(visible=~rows["id"].isin(hidden))
 
 
+def _count_of(model: type):
+    """The number of events of this kind of the incident (a correlated scalar subquery)."""
+    return (
+        select(func.count()).select_from(model).where(model.incident_id == Incident.id).correlate(Incident)
+    ).scalar_subquery()
+
+
 def _stored_rows_for_diff(engine: Engine, viewer: Viewer, layer: str, track: str) -> pd.DataFrame:
     """Every current row stored into the layer and track, whatever its marking (see current_rows_for_diff)."""
     tracks = frozenset({track})
@@ -246,9 +254,15 @@ def _stored_rows_for_diff(engine: Engine, viewer: Viewer, layer: str, track: str
             Incident.severity,
             targets,
             Incident.tlp,
+            _count_of(IncidentAttribution),
+            _count_of(IncidentResponse),
         ).where(Incident.track_id == track, current_rows(Incident))  # the rows stored into the track, every marking
         columns = ["id", "source_id", "title", "start_date", "end_date", "incident_type", "severity"]
-        return read_frame(engine, stmt, [*columns, "target_countries", "tlp"]).fillna({"target_countries": ""})
+        frame = read_frame(engine, stmt, [*columns, "target_countries", "tlp", "attributions", "responses"])
+        frame["events"] = (
+            frame["attributions"].astype(int).astype(str) + "|" + frame["responses"].astype(int).astype(str)
+        )
+        return frame.drop(columns=["attributions", "responses"]).fillna({"target_countries": ""})
     if layer == "norms":
         stmt = select(
             NormAssessment.id,
