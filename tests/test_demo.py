@@ -80,3 +80,101 @@ def test_template_files_have_the_documented_columns(tmp_path, data: demo.DemoDat
         assert len(frame) == len(getattr(data, layer))
     inc = pd.read_csv(paths["incidents"], keep_default_na=False)
     assert inc["target_countries"].str.fullmatch(r"[A-Z]{3}(; [A-Z]{3})*").all()
+
+
+# ---------------------------------------------------------------- attribution and response events
+
+
+@pytest.fixture(scope="module")
+def with_events() -> demo.DemoData:
+    return demo.generate(seed=42, incidents=2000, events=True)
+
+
+def _named(inc: pd.DataFrame) -> pd.Series:
+    return inc["initiator_countries"].map(bool)
+
+
+def test_a_realistic_share_of_incidents_has_attributions_and_responses(with_events: demo.DemoData) -> None:
+    inc = with_events.incidents
+    named = _named(inc)
+    attributed = inc["attributions"].map(len)
+    responded = inc["responses"].map(len)
+    assert 0.30 <= (attributed[named] > 0).mean() <= 0.40
+    assert 0.10 <= (responded[named] > 0).mean() <= 0.15
+    assert (attributed[~named] == 0).all() and (responded[~named] == 0).all()  # only a named state is attributed
+    assert attributed.max() <= 3 and responded.max() <= 3
+    attributions = [e for listed in inc["attributions"] for e in listed]
+    responses = [e for listed in inc["responses"] for e in listed]
+    assert {e.kind for e in attributions} == {"government", "company", "researcher", "media"}
+    assert {e.kind for e in responses} == {"statement", "demarche", "sanctions", "indictment", "expulsion"}
+    assert {e.layer for e in responses} == {"political", "legal"}
+    assert {e.confidence for e in attributions} == {"low", "medium", "high"}
+
+
+def test_events_are_dated_after_their_incident_and_name_its_initiator(with_events: demo.DemoData) -> None:
+    for row in with_events.incidents.itertuples():
+        initiator = row.initiator_countries[0] if row.initiator_countries else ""
+        for e in row.attributions:
+            assert row.start_date < e.date <= demo.END
+            assert e.attributed_country == initiator and e.attributed == row.initiator_name
+            assert e.attributor and e.attributor_country and e.attributor_country != initiator
+            assert e.source.startswith("https://example.org/synthetic/attribution/") and e.sources == (e.source,)
+            assert e.basis.startswith(demo.SYNTHETIC_TAG)
+        for e in row.responses:
+            assert row.start_date < e.date <= demo.END
+            assert e.target == initiator and e.responder
+            assert e.responder_country or e.responder_region  # a state, or the EU as a region
+            assert e.link.startswith("https://example.org/synthetic/response/")
+            assert e.source_kind.startswith(demo.SYNTHETIC_TAG)
+        assert [e.date for e in row.attributions] == sorted(e.date for e in row.attributions)
+
+
+def test_confidence_follows_from_the_attributions_by_the_rule(with_events: demo.DemoData) -> None:
+    from dashboard.ingest.attributions import event_confidence, incident_confidence
+
+    inc = with_events.incidents
+    attributed = inc[inc["attributions"].map(bool)]
+    for row in attributed.itertuples():
+        assert row.confidence == incident_confidence(row.attributions)
+        for e in row.attributions:
+            assert e.confidence == event_confidence(e.kind, e.basis.rsplit("; ", 1)[1])
+    shares = attributed["confidence"].value_counts(normalize=True)
+    assert set(shares.index) == {"low", "medium", "high"} and shares.max() < 0.6
+
+
+def test_events_are_deterministic_and_leave_the_other_draws_alone(
+    data: demo.DemoData, with_events: demo.DemoData
+) -> None:
+    again = demo.generate(seed=42, incidents=2000, events=True)
+    pd.testing.assert_frame_equal(with_events.incidents, again.incidents)
+    other = demo.generate(seed=43, incidents=2000, events=True)
+    assert not other.incidents["attributions"].map(len).equals(with_events.incidents["attributions"].map(len))
+    same = [c for c in data.incidents.columns if c not in ("confidence", "attribution_basis")]
+    pd.testing.assert_frame_equal(data.incidents[same], with_events.incidents[same])
+    unattributed = ~with_events.incidents["attributions"].map(bool)
+    assert data.incidents["confidence"][unattributed].equals(with_events.incidents["confidence"][unattributed])
+    for layer in ("norms", "partnerships"):
+        pd.testing.assert_frame_equal(getattr(data, layer), getattr(with_events, layer))
+
+
+def test_the_seeded_database_stores_the_events_as_an_import_does(demo_engine, with_events: demo.DemoData) -> None:
+    from sqlalchemy import func, select
+
+    from dashboard.store.event_models import IncidentAttribution, IncidentResponse
+    from dashboard.store.models import Incident
+
+    inc = with_events.incidents
+    with demo_engine.connect() as conn:
+        attributions = conn.scalar(select(func.count()).select_from(IncidentAttribution))
+        responses = conn.scalar(select(func.count()).select_from(IncidentResponse))
+        stored = dict(
+            conn.execute(
+                select(Incident.source_id, Incident.confidence)
+                .join(IncidentAttribution, IncidentAttribution.incident_id == Incident.id)
+                .distinct()
+            ).all()
+        )
+    assert attributions == inc["attributions"].map(len).sum() > 0
+    assert responses == inc["responses"].map(len).sum() > 0
+    expected = inc[inc["attributions"].map(bool)].set_index("source_id")["confidence"].to_dict()
+    assert stored == expected

@@ -231,3 +231,27 @@ def test_a_member_above_the_ceiling_is_never_listed(pair) -> None:
     assert merges.members(engine, green, first)["id"].tolist() == [first]
     assert merges.members(engine, green, second).empty
     assert merges.members(engine, ADMIN, first)["id"].tolist() == [first, second]
+
+
+@real_exports
+def test_the_cli_lists_a_merged_incident_once_with_its_sources(loaded) -> None:
+    import json
+
+    from tests.test_cli import run
+
+    engine, _ = loaded
+    if engine.dialect.name != "sqlite":
+        pytest.skip("one backend is enough for the command line")
+    found = run("incidents", "--search", "SolarWinds", "--json", "--limit", "50", url=str(engine.url))
+    assert found.returncode == 0, found.stderr
+    incidents = json.loads(found.stdout)
+    solarwinds = [i for i in incidents if {"eurepoc:1254"} <= {s["source"] for s in i["sources"]}]
+    assert len(solarwinds) == 1  # found by both records' text, listed once
+    item = solarwinds[0]
+    assert {s["source"] for s in item["sources"]} >= set(EXPECTED["SolarWinds"])
+    assert any(d["field"] == "date" for d in item["disagreements"])
+    assert len(item["attributions"]) > 1
+    text_out = run("incidents", "--search", "SolarWinds", "--limit", "50", url=str(engine.url))
+    listed = text_out.stdout
+    assert "eurepoc:1254" in listed and "cfr:Targeting of SolarWinds customers" in listed and "    also " in listed
+    assert "sources disagree on date" in listed

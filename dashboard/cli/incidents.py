@@ -12,6 +12,7 @@ from dashboard import read
 from dashboard.cli.context import EXIT_OK, Refused, actor, ready_engine
 from dashboard.core.settings import Settings
 from dashboard.core.vocabulary import TRACK_IDS
+from dashboard.read import merges
 
 
 def add_incidents_parser(sub: argparse._SubParsersAction) -> None:
@@ -20,8 +21,9 @@ def add_incidents_parser(sub: argparse._SubParsersAction) -> None:
         "incidents",
         help="find incidents with their attributions and responses",
         description="List the incidents whose title, description or actor names contain TEXT, or whose attributions "
-        "name the actor TEXT is an alias of (Fancy Bear finds APT28's), newest first, each with its attributions "
-        "and responses. Only what --user may see.",
+        "name the actor TEXT is an alias of (Fancy Bear finds APT28's), newest first, one line per incident (the "
+        "records of several sources merged into one incident listed under it, with where they disagree), each with "
+        "its attributions and responses. Only what --user may see.",
     )
     p.add_argument("--search", required=True, metavar="TEXT")
     p.add_argument("--track", choices=TRACK_IDS, help="only incidents of this track")
@@ -48,14 +50,26 @@ def cmd_incidents(args: argparse.Namespace, settings: Settings) -> int:
     found = read.search_incidents(engine, viewer, args.search, tracks=tracks, limit=max(1, args.limit))
     out = []
     for row in found.to_dict("records"):
-        attributions = read.incident_attributions(engine, viewer, int(row["id"]))
-        responses = read.incident_responses(engine, viewer, int(row["id"]))
+        members = merges.members(engine, viewer, int(row["id"]))
+        ids = tuple(int(i) for i in members["id"]) or (int(row["id"]),)
+        attributions = read.incident_attributions(engine, viewer, ids)
+        responses = read.incident_responses(engine, viewer, ids)
         out.append(
             {
                 "id": int(row["id"]),
                 "source": row["source_key"],
                 "title": row["title"],
                 "start_date": str(row["start_date"]),
+                "sources": [
+                    {
+                        "id": int(m["id"]),
+                        "source": m["source_key"],
+                        "title": m["title"],
+                        "start_date": str(m["start_date"]),
+                    }
+                    for m in members.to_dict("records")
+                ],
+                "disagreements": [{"field": f, "sources": t} for f, t in merges.disagreements(members)],
                 "attributions": _events(
                     attributions,
                     (
@@ -80,6 +94,10 @@ def cmd_incidents(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_OK
     for item in out:
         print(f"{item['start_date']}  {item['source']}  {item['title'][:100]}")
+        for other in item["sources"][1:]:
+            print(f"    also {other['source']} ({other['start_date']}): {other['title'][:80]}")
+        for d in item["disagreements"]:
+            print(f"    sources disagree on {d['field']}: {d['sources'][:160]}")
         for a in item["attributions"]:
             who = a["attributor"] or "not stated"
             print(

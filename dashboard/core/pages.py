@@ -37,6 +37,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("norms", "Norms and CBMs", "", "pages/norms.py", "norms", Permission.VIEW_NORMS),
     PageSpec("partnerships", "Partnerships", "", "pages/partnerships.py", "partnerships", Permission.VIEW_PARTNERSHIPS),
     PageSpec("country", "Country profile", "", "pages/country.py", "country", Permission.VIEW_COUNTRY),
+    PageSpec("ledger", "Norm-evidence ledger", "", "pages/ledger.py", "ledger", Permission.VIEW_NORMS),
     PageSpec("datasets", "Datasets", "", "pages/datasets.py", "datasets", Permission.VIEW_DATASETS),
     PageSpec("upload", "Upload data", "", "pages/upload.py", "upload", Permission.UPLOAD, reads_data=False),
     PageSpec("sharing", "Share links", "", "pages/sharing.py", "sharing", Permission.SHARE, reads_data=False),

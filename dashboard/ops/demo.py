@@ -2,7 +2,13 @@
 
 Everything is drawn from numpy's Generator seeded with --seed, in a fixed order, with vectorised operations,
 so the same seed always gives the same rows and a million incidents take seconds. The frames come out in the
-canonical shape of our upload templates (list cells as Python lists); `to_template_csv` writes the files.
+canonical shape of our upload templates (list cells as Python lists); `write_template_files` writes the files.
+
+With events=True the incidents also carry attribution and response events (dashboard/ops/synthetic_events.py) in
+the "attributions" and "responses" columns that real imports fill, each attributed incident's confidence derived from
+its events by the rule of dashboard/ingest/attributions.py. `seed_database` asks for them and stores them through the
+same writer as an import (dashboard/ingest/commit.py). Our template has no columns for events, so the upload files
+(and the benchmark, which writes them) are generated without: building the events costs time and they would be lost.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from dashboard.ops.synthetic import END, SYNTHETIC_TAG, TRACKS
+from dashboard.ops.synthetic_events import add_events, events_rng
 from dashboard.ops.synthetic_incidents import generate_incidents
 from dashboard.ops.synthetic_registers import generate_norms, generate_partnerships
 
@@ -43,11 +50,18 @@ class DemoData:
     partnerships: pd.DataFrame
 
 
-def generate(seed: int = 42, incidents: int = 2000, *, incident_tracks: Sequence[str] = TRACKS) -> DemoData:
-    """All three layers for both tracks from one seed (incidents only in `incident_tracks`, by default both)."""
+def generate(
+    seed: int = 42, incidents: int = 2000, *, incident_tracks: Sequence[str] = TRACKS, events: bool = False
+) -> DemoData:
+    """All three layers for both tracks from one seed (incidents only in `incident_tracks`, by default both).
+
+    events: give the incidents their attribution and response events, and the attributed incidents the confidence
+    and attribution basis their events imply. The events are drawn from a generator of their own, so every other
+    value is the same with and without them."""
     rng = np.random.default_rng(seed)
+    frame = generate_incidents(incidents, rng, incident_tracks)
     return DemoData(
-        incidents=generate_incidents(incidents, rng, incident_tracks),
+        incidents=add_events(frame, events_rng(seed)) if events else frame,
         norms=generate_norms(rng),
         partnerships=generate_partnerships(rng),
     )
@@ -71,11 +85,12 @@ def write_template_files(data: DemoData, out_dir: Path) -> dict[str, Path]:
 
 
 def seed_database(engine: Engine, seed: int = 42, incidents: int = 2000) -> list[int]:
-    """Store the demo data as one synthetic dataset version per layer and track; returns the version ids."""
+    """Store the demo data as one synthetic dataset version per layer and track; returns the version ids. The
+    incidents' attribution and response events are stored with them, as an import's are."""
     from dashboard.ingest.commit import VersionMeta, commit_version
     from dashboard.ingest.templates import to_template_frame
 
-    data = generate(seed, incidents)
+    data = generate(seed, incidents, events=True)
     version_ids = []
     for layer in ("incidents", "norms", "partnerships"):
         frame = getattr(data, layer)

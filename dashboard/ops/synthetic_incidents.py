@@ -235,7 +235,7 @@ def generate_incidents(n: int, rng: np.random.Generator, tracks: Sequence[str] =
     days_in = months.days_in_month.to_numpy()
     start = month_start[c_month] + (rng.random(n) * days_in[c_month]).astype("timedelta64[D]")
     itype = _draw_types(rng, c_track, c_surge_type, n)
-    mean_sev = np.vectorize(TYPE_SEVERITY.get)(itype).astype(float)
+    mean_sev = np.vectorize(TYPE_SEVERITY.get, otypes=[float])(itype)
     severity = np.clip(np.rint(mean_sev + rng.normal(0, 0.9, n)), 0, 5).astype(int)
     duration = rng.integers(0, 45, n)
     has_end = rng.random(n) < 0.6

@@ -9,8 +9,9 @@ from sqlalchemy import Engine, String, and_, cast, func, or_, select
 from dashboard.core.access import Viewer
 from dashboard.read.actor_names import actor_search_terms
 from dashboard.read.merges import visible_records
-from dashboard.read.scope import Scope, incident_view_clause, scope_clause, track_list
+from dashboard.read.scope import in_tracks, track_list
 from dashboard.store.event_models import IncidentAttribution, IncidentResponse
+from dashboard.store.merge_models import SourceGroup
 from dashboard.store.models import Incident
 
 COLUMNS = (
@@ -97,14 +98,18 @@ def search_incidents(
                 )
             )
         )
-    scope = scope_clause(Incident, viewer)
+    scope = visible_records(viewer)  # every record, also those merged into another source's incident
     if tracks:
-        scope = and_(scope, incident_view_clause(Scope.of(viewer), track_list(viewer, tracks)))
+        scope = and_(scope, in_tracks(Incident, track_list(viewer, tracks)))
     with engine.connect() as conn:
         rows = conn.execute(
-            select(Incident.id, Incident.source_key, Incident.title, Incident.start_date)
+            select(Incident.id, Incident.source_key, Incident.title, Incident.start_date, SourceGroup.group_key)
+            .outerjoin(SourceGroup, SourceGroup.source_key == Incident.source_key)
             .where(scope, or_(*matches))
             .order_by(Incident.start_date.desc(), Incident.id)
-            .limit(limit)
+            .limit(limit * 4)
         ).all()
-    return pd.DataFrame(rows, columns=["id", "source_key", "title", "start_date"])
+    frame = pd.DataFrame(rows, columns=["id", "source_key", "title", "start_date", "group"])
+    # One row per incident: copies of a record, and records merged into one incident, are listed once.
+    group = frame["group"].fillna(frame["source_key"]).where(lambda g: g != "", frame["id"].astype(str))
+    return frame[~group.duplicated()].drop(columns="group").head(limit).reset_index(drop=True)

@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, Engine, and_, or_, select
 from dashboard.core.access import Viewer
 from dashboard.core.threat_actors import actors, resolve_all
 from dashboard.core.vocabulary import labels
-from dashboard.read.scope import Scope, current_rows, in_tracks, scope_clause
+from dashboard.read.scope import Scope, current_rows, in_tracks
 from dashboard.store.merge_models import IncidentMerge, SourceGroup
 from dashboard.store.models import Incident, IncidentInitiator, IncidentTarget
 
@@ -53,7 +53,7 @@ def members(engine: Engine, viewer: Viewer, incident_id: int) -> pd.DataFrame:
     """The source records of the incident the viewer may see (the incident itself first, then by source), one
     row per record; empty when the incident is not visible. A record that is not merged has one member."""
     with engine.connect() as conn:
-        key = conn.scalar(select(Incident.source_key).where(Incident.id == incident_id, scope_clause(Incident, viewer)))
+        key = conn.scalar(select(Incident.source_key).where(Incident.id == incident_id, visible_records(viewer)))
         if key is None:
             return pd.DataFrame(columns=list(MEMBER_COLUMNS))
         if key:

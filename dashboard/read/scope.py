@@ -127,27 +127,38 @@ def incident_view_clause(scope: Scope, tracks: list[str]) -> ColumnElement[bool]
 def _view_clause(scope: Scope, tracks: tuple[str, ...]) -> ColumnElement[bool]:
     """incident_view_clause, built once per scope and tracks (building the aliases and subqueries costs ~10 ms)."""
     tracks = list(tracks)
-    other = aliased(Incident)
-    mine, theirs = aliased(SourceGroup), aliased(SourceGroup)
-    partners = (  # the keys merged with this incident's key (dashboard/ingest/merges.py)
-        select(theirs.source_key)
-        .where(mine.source_key == Incident.source_key, theirs.group_key == mine.group_key)
-        .correlate(Incident)
-    )
+    other, partner = aliased(Incident), aliased(Incident)
+    theirs = aliased(SourceGroup)
     earlier_copy = exists(
         select(other.id).where(
-            or_(other.source_key == Incident.source_key, other.source_key.in_(partners)),
+            other.source_key == Incident.source_key,  # one index lookup per row
             other.id < Incident.id,
             current_rows(other, layer="incidents"),
             scope.marking_clause(other),
             in_tracks(other, tracks),
         )
     ).correlate_except(other)
+    # Records of other sources merged with this one (dashboard/ingest/merges.py): this key's group (NULL for most
+    # rows, which then find nothing through the group_key index), its keys, their incidents.
+    group = (
+        select(SourceGroup.group_key).where(SourceGroup.source_key == Incident.source_key).correlate(Incident)
+    ).scalar_subquery()
+    earlier_partner = exists(
+        select(partner.id)
+        .join(theirs, theirs.source_key == partner.source_key)
+        .where(
+            theirs.group_key == group,
+            partner.id < Incident.id,
+            current_rows(partner, layer="incidents"),
+            scope.marking_clause(partner),
+            in_tracks(partner, tracks),
+        )
+    ).correlate_except(partner, theirs)
     return and_(
         current_rows(Incident),
         scope.marking_clause(Incident),
         in_tracks(Incident, tracks),
-        or_(Incident.source_key == "", ~earlier_copy),
+        or_(Incident.source_key == "", and_(~earlier_copy, ~earlier_partner)),
     )
 
 
