@@ -255,3 +255,45 @@ def test_the_cli_lists_a_merged_incident_once_with_its_sources(loaded) -> None:
     listed = text_out.stdout
     assert "eurepoc:1254" in listed and "cfr:Targeting of SolarWinds customers" in listed and "    also " in listed
     assert "sources disagree on date" in listed
+
+
+def test_a_coordinator_splits_a_merge_in_the_incident_details(pair, monkeypatch: pytest.MonkeyPatch) -> None:
+    """AppTest: the details of the merged incident list both sources; the coordinator splits the merge there, the
+    table then counts two incidents, and an official sees no confirm or split controls."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from tests.conftest import TEST_SECRET, sign_in
+
+    engine, first, _ = pair
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the page is the same on both backends; the decision is tested on both above")
+    monkeypatch.setenv("DASHBOARD_DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("DASHBOARD_DEMO_MODE", "false")
+    monkeypatch.setenv("DASHBOARD_SECRET_KEY", TEST_SECRET)
+
+    def details(viewer: Viewer) -> AppTest:
+        st.cache_resource.clear()
+        st.cache_data.clear()
+        at = sign_in(AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=90), viewer)
+        at.switch_page("pages/incidents.py")
+        at.query_params.update({"track": EE, "period": "all"})
+        at.run()
+        chooser = next(s for s in at.selectbox if s.label.startswith("Incident details"))
+        chooser.set_value(first).run()
+        return at
+
+    official = details(
+        Viewer(name="o", role=Role.OFFICIAL, tracks=frozenset({EE}), tlp_ceiling="red", organisation=HOST_ORG)
+    )
+    shown = " ".join(str(m.value) for m in official.markdown)
+    assert "Sources** (2)" in shown
+    assert not [b for b in official.button if b.label.startswith("Split")]
+    at = details(coordinator())
+    at.button(key=next(b.key for b in at.button if b.label.startswith("Split"))).click().run()
+    assert any("Merge split" in str(s.value) for s in at.success), [str(e.value) for e in at.error]
+    assert _count(engine) == 2
+    with engine.connect() as conn:
+        assert conn.scalar(select(AuditEvent.detail).where(AuditEvent.action == "incident.merge"))["status"] == "split"
+    st.cache_resource.clear()
+    st.cache_data.clear()
