@@ -140,7 +140,7 @@ def test_recording_a_million_rows_works_on_distinct_labels_only(engine: Engine, 
     took = time.perf_counter() - started
     with capsys.disabled():
         print(f"\nrecord_candidates: 1,000,000 rows, 2,004 distinct labels: {took:.2f} s ({recorded})")
-    assert recorded.new == 2_000 and took < 20
+    assert recorded.new == 2_000  # the time is printed; timings are not pass/fail (README, Performance)
     assert sum(r.incidents for r in _stored(engine).values()) == int(cells.str.contains("Crew").sum())
 
 
