@@ -128,6 +128,7 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("dashboard/app/auth.py", "viewer.role.value"): "a Role enum value",
     ("dashboard/app/auth.py", "cfg.session_idle_minutes"): "an integer setting",
     ("dashboard/app/auth.py", "sessions.MAX_HOURS"): "an integer constant",
+    ("pages/ledger.py", "ledger_panel.PAGE_LIMIT"): "an integer constant",
     ("dashboard/app/browser_session.py", "target"): "our own route's path with a url-encoded ticket and path",
     ("dashboard/app/sessions_panel.py", "idle"): "an integer setting",
     ("dashboard/app/sessions_panel.py", "sessions.MAX_HOURS"): "an integer constant",

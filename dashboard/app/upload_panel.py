@@ -65,7 +65,7 @@ def template_downloads(layer: str) -> None:
             )
         )
         for sheet, columns in EVENT_TEMPLATES.items() if layer == "incidents" else ():
-            st.markdown(f"The **{sheet}** sheet")
+            st.markdown(f"The **{plain(sheet)}** sheet")
             table(
                 pd.DataFrame(
                     [{"column": c.name, "required": "yes" if c.required else "", "meaning": c.help} for c in columns]
