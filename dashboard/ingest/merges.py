@@ -28,12 +28,12 @@ from sqlalchemy.orm import Session
 
 from dashboard.analysis import linkage
 from dashboard.core.access import Permission, Viewer
-from dashboard.read.merges import visible_records
+from dashboard.read.merges import countries_of, visible_records
 from dashboard.read.scope import current_rows
 from dashboard.store import audit
 from dashboard.store.db import bump_write_counter, transaction
 from dashboard.store.merge_models import IncidentMerge, SourceGroup
-from dashboard.store.models import Incident, IncidentInitiator, IncidentTarget, utcnow
+from dashboard.store.models import Incident, utcnow
 
 MAX_RECORDS = 50_000
 DYADIC = frozenset({"dcid"})  # sources that give one record per pair of states
@@ -59,32 +59,30 @@ def ordered(a: str, b: str) -> tuple[str, str]:
 
 
 def _current_records(session: Session) -> dict[str, pd.DataFrame]:
-    """The current keyed incidents, one row per source key, per source, as the matcher reads them."""
-    rows = session.execute(
-        select(
-            Incident.id,
-            Incident.source_key,
-            Incident.title,
-            Incident.description,
-            Incident.start_date,
-            Incident.initiator_name,
-        )
+    """The current keyed incidents, one row per source key, per source, as the matcher reads them; nothing when
+    they come from fewer than two sources (most uploads: there is nothing to match, so no text is read)."""
+    keys = session.execute(
+        select(Incident.id, Incident.source_key)
         .where(Incident.source_key != "", current_rows(Incident))
         .order_by(Incident.id)
     ).all()
-    frame = pd.DataFrame(rows, columns=["id", "source_id", "title", "description", "start_date", "initiator_name"])
-    frame = frame.drop_duplicates("source_id")  # copies of one record in both tracks
+    frame = pd.DataFrame(keys, columns=["id", "source_id"]).drop_duplicates("source_id")  # copies in both tracks
+    if frame["source_id"].map(source_of).nunique() < 2:
+        return {}
     ids = frame["id"].tolist()
-    for name, model in (("target_countries", IncidentTarget), ("initiator_countries", IncidentInitiator)):
-        links: dict[int, list[str]] = {}
-        for start in range(0, len(ids), 5000):
-            chunk = ids[start : start + 5000]
-            for incident_id, iso3 in session.execute(
-                select(model.incident_id, model.iso3).where(model.incident_id.in_(chunk))
-            ):
-                links.setdefault(incident_id, []).append(iso3)
-        frame[name] = [links.get(i, []) for i in ids]
-    frame["initiator_name"] = [[n for n in str(v or "").split("; ") if n] for v in frame["initiator_name"]]
+    texts = {
+        r.id: r
+        for start in range(0, len(ids), 5000)
+        for r in session.execute(
+            select(
+                Incident.id, Incident.title, Incident.description, Incident.start_date, Incident.initiator_name
+            ).where(Incident.id.in_(ids[start : start + 5000]))
+        )
+    }
+    for column in ("title", "description", "start_date"):
+        frame[column] = [getattr(texts[i], column) for i in ids]
+    frame["initiator_name"] = [[n for n in str(texts[i].initiator_name or "").split("; ") if n] for i in ids]
+    frame["target_countries"], frame["initiator_countries"] = countries_of(session, ids)
     return {source: part for source, part in frame.groupby(frame["source_id"].map(source_of), sort=True)}
 
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Engine, and_, or_, select
+from sqlalchemy import ColumnElement, Connection, Engine, and_, or_, select
+from sqlalchemy.orm import Session
 
 from dashboard.core.access import Viewer
 from dashboard.core.threat_actors import actors, resolve_all
@@ -47,6 +48,19 @@ def visible_records(viewer: Viewer) -> ColumnElement[bool]:
     """Current incidents of the viewer's tracks and marking, every copy and member (not once per group)."""
     scope = Scope.of(viewer)
     return and_(current_rows(Incident), scope.marking_clause(Incident), in_tracks(Incident, sorted(scope.tracks)))
+
+
+def countries_of(conn: Connection | Session, ids: list[int]) -> tuple[list[list[str]], list[list[str]]]:
+    """The target and the initiator countries (sorted ISO3 codes) of each of these incidents, in their order."""
+    out = []
+    for model in (IncidentTarget, IncidentInitiator):
+        links: dict[int, list[str]] = {}
+        for start in range(0, len(ids), 5000):  # bounded IN lists
+            chunk = ids[start : start + 5000]
+            for owner, iso3 in conn.execute(select(model.incident_id, model.iso3).where(model.incident_id.in_(chunk))):
+                links.setdefault(owner, []).append(iso3)
+        out.append([sorted(links.get(i, [])) for i in ids])
+    return out[0], out[1]
 
 
 def members(engine: Engine, viewer: Viewer, incident_id: int) -> pd.DataFrame:
@@ -90,12 +104,8 @@ def members(engine: Engine, viewer: Viewer, incident_id: int) -> pd.DataFrame:
             ],
         )
         frame = frame[~frame["source_key"].duplicated() | (frame["source_key"] == "")]
-        ids = frame["id"].tolist()
-        for name, model in (("targets", IncidentTarget), ("initiators", IncidentInitiator)):
-            links: dict[int, list[str]] = {}
-            for owner, iso3 in conn.execute(select(model.incident_id, model.iso3).where(model.incident_id.in_(ids))):
-                links.setdefault(owner, []).append(iso3)
-            frame[name] = [sorted(links.get(i, [])) for i in ids]
+        targets, initiators = countries_of(conn, frame["id"].tolist())
+        frame["targets"], frame["initiators"] = targets, initiators
     frame["source"] = frame["source_key"].map(source_name)
     frame["record"] = [k.split(":", 1)[1] if ":" in k else "" for k in frame["source_key"]]
     frame["first"] = frame["id"] != incident_id
